@@ -1,0 +1,24 @@
+"""The fixed vocabulary of the model: firm kinds, talent tiers, jurisdictions.
+
+These are part of the model's structure (the ODD's "entities"), not world data, so they
+live in code. Parks and districts are world data and live in ``conf/world/``.
+"""
+
+from typing import Final
+
+#: Firm kinds, as the plans name them: leading/headquarters FinTech firms, high-growth
+#: FinTech firms, FinTech arms of financial institutions, R&D or service institutions.
+FIRM_KINDS: Final[tuple[str, ...]] = ("leading", "high_growth", "fi_arm", "rd_service")
+
+#: Talent tiers, from the Huangpu plan's measure 18 and the municipal plan's task 12:
+#: top scientists, senior core staff, professionals, juniors.
+TALENT_TIERS: Final[tuple[str, ...]] = ("top_scientist", "senior_core", "professional", "junior")
+
+#: Jurisdictions that run regimes: the municipality and the two districts with plans.
+JURISDICTIONS: Final[tuple[str, ...]] = ("shanghai", "pudong", "huangpu")
+
+#: Name of the outside option in location choices: the firm or person does not come.
+OUTSIDE: Final[str] = "outside"
+
+KIND_INDEX: Final[dict[str, int]] = {k: i for i, k in enumerate(FIRM_KINDS)}
+TIER_INDEX: Final[dict[str, int]] = {t: i for i, t in enumerate(TALENT_TIERS)}
