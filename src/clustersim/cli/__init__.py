@@ -1,0 +1,1 @@
+"""Command-line entry points: ``clustersim-run`` (Hydra) and friends."""

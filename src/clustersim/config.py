@@ -1,0 +1,179 @@
+"""Turn a composed Hydra config into typed, checked settings, or a clear error.
+
+Hydra composes YAML; this module decides whether what it composed is a valid scenario.
+Each dataclass field may carry a constraint in its metadata (``gt``, ``ge``, ``le``,
+``lt``, ``choices``); ``build`` walks a plain mapping against a dataclass and raises
+``ConfigError`` naming the dotted field, the value and what is allowed. Unknown keys are
+errors too, which also catches keys a user added with ``+key=...`` (Hydra accepts those
+silently).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from omegaconf import DictConfig, OmegaConf
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config value that the model cannot run with; the message says field, value, rule."""
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"{field} = {value!r}: {allowed}")
+
+
+def bound(
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    doc: str = "",
+) -> Any:
+    """A dataclass field whose numeric value must lie within the given bounds."""
+    return dataclasses.field(metadata={"gt": gt, "ge": ge, "lt": lt, "le": le, "doc": doc})
+
+
+def _describe_bounds(meta: Mapping[str, Any]) -> str:
+    parts = []
+    for key, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        if meta.get(key) is not None:
+            parts.append(f"{sym} {meta[key]}")
+    return " and ".join(parts)
+
+
+def _check_bounds(path: str, value: float, meta: Mapping[str, Any]) -> None:
+    ok = True
+    if meta.get("gt") is not None and not value > meta["gt"]:
+        ok = False
+    if meta.get("ge") is not None and not value >= meta["ge"]:
+        ok = False
+    if meta.get("lt") is not None and not value < meta["lt"]:
+        ok = False
+    if meta.get("le") is not None and not value <= meta["le"]:
+        ok = False
+    if not ok:
+        raise ConfigError(path, value, f"must be {_describe_bounds(meta)}")
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(path: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
+    """Convert ``value`` to type ``tp`` or raise ``ConfigError``."""
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(path, value, inner[0], meta)
+    if value is None:
+        raise ConfigError(path, value, f"a value is required ({_type_name(tp)})")
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(path, value, "must be one of " + ", ".join(map(repr, allowed)))
+        return value
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path)
+    if origin in (list, tuple):
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigError(path, value, "must be a list")
+        (item_tp, *_rest) = get_args(tp)
+        return tuple(_convert(f"{path}[{i}]", v, item_tp, meta) for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(path, value, "must be a mapping")
+        _key_tp, val_tp = get_args(tp)
+        return {str(k): _convert(f"{path}.{k}", v, val_tp, meta) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, value, "must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ConfigError(path, value, "must be a whole number")
+        _check_bounds(path, value, meta)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(path, value, "must be a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(path, value, "must be a finite number (not NaN or infinity)")
+        _check_bounds(path, value, meta)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(path, value, "must be text")
+        return value
+    raise TypeError(f"config schema uses an unsupported type {tp!r} at {path}")
+
+
+def build(cls: type[T], data: Any, path: str) -> T:
+    """Build dataclass ``cls`` from mapping ``data``; every error names its dotted path."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(path, data, f"must be a mapping with keys {_field_names(cls)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = [k for k in data if k not in fields]
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(
+            f"{path}.{key}", data[key], f"unknown key; allowed keys: {_field_names(cls)}"
+        )
+    kwargs = {}
+    for name, f in fields.items():
+        sub = f"{path}.{name}"
+        if name not in data:
+            if f.default is not dataclasses.MISSING:
+                kwargs[name] = f.default
+                continue
+            if f.default_factory is not dataclasses.MISSING:
+                kwargs[name] = f.default_factory()
+                continue
+            raise ConfigError(sub, None, "missing: this setting is required")
+        kwargs[name] = _convert(sub, data[name], hints[name], f.metadata)
+    obj = cls(**kwargs)
+    check = getattr(obj, "check", None)
+    if callable(check):
+        check(path)
+    return obj
+
+
+def _field_names(cls: type) -> str:
+    return ", ".join(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+
+def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """Resolve a config to plain Python containers, without Hydra's own ``hydra`` node."""
+    if isinstance(cfg, DictConfig):
+        data = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        data = dict(cfg)
+    assert isinstance(data, dict)
+    data.pop("hydra", None)
+    return data
+
+
+def config_hash(cfg: DictConfig | Mapping[str, Any]) -> str:
+    """A short, stable fingerprint of everything that determines a run's outputs."""
+    text = json.dumps(to_plain(cfg), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

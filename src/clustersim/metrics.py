@@ -1,0 +1,133 @@
+"""What every run records: one row of outcomes per month, and year-end snapshots.
+
+The monthly row is computed from the agent tables with a handful of whole-array counts,
+so recording costs little next to the rules. Column names are the vocabulary of every
+later table: ``firms_<kind>``, ``firms_<district>``, ``employment_park_<park>``, ...
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
+
+if TYPE_CHECKING:
+    from clustersim.model import ClusterModel
+
+#: Month-level counters the rules add to while a month runs (reset every month).
+TALLIES = (
+    "entries",
+    "exits",
+    "exit_jobs",
+    "relocations",
+    "relocation_jobs",
+    "arrivals",
+    "departures",
+    "hires",
+    "layoffs",
+    "patents_new",
+    "pilots_new",
+    "rd_spend",
+)
+
+
+def new_tally() -> dict[str, float]:
+    """A fresh set of month counters, all zero."""
+    return defaultdict(float, dict.fromkeys(TALLIES, 0.0))
+
+
+class MonthlyRecorder:
+    """Collects one row of outcomes per simulated month into preallocated columns."""
+
+    def __init__(self, model: ClusterModel) -> None:
+        self.n = model.n_months
+        self.months = [str(m) for m in model.calendar]
+        self.columns: dict[str, np.ndarray] = {}
+        self._patents = 0.0
+        self._pilots = 0.0
+        self._spent: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
+
+    def _put(self, t: int, name: str, value: float) -> None:
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = np.zeros(self.n)
+        col[t] = value
+
+    def record(self, model: ClusterModel, granted: dict[str, float]) -> None:
+        """Record month ``model.month_index`` from the tables and the month's tallies."""
+        t = model.month_index
+        f, tal, parks = model.firms, model.talent, model.parks
+        w = model.talent_weight
+        live = f.live()
+        park = f.park[live]
+        n_parks, n_districts = len(parks), len(parks.districts)
+        put = self._put
+
+        put(t, "firms", len(live))
+        for k, n in zip(FIRM_KINDS, np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), strict=True):
+            put(t, f"firms_{k}", n)
+        firms_park = np.bincount(park, minlength=n_parks)
+        emp_park = np.bincount(park, weights=f.staff[live], minlength=n_parks) * w
+        firms_district = np.bincount(parks.district, weights=firms_park, minlength=n_districts)
+        emp_district = np.bincount(parks.district, weights=emp_park, minlength=n_districts)
+        for d, name in enumerate(parks.districts):
+            put(t, f"firms_{name}", firms_district[d])
+            put(t, f"employment_{name}", emp_district[d])
+        for p, pid in enumerate(parks.ids):
+            put(t, f"firms_park_{pid}", firms_park[p])
+            put(t, f"employment_park_{pid}", emp_park[p])
+            put(t, f"occupancy_{pid}", emp_park[p] / parks.capacity[p])
+            put(t, f"rent_{pid}", parks.rent[p])
+            put(t, f"capacity_{pid}", parks.capacity[p])
+
+        put(t, "employment", emp_park.sum())
+        alive = tal.alive
+        employed = alive & (tal.employer >= 0)
+        put(t, "talent", np.count_nonzero(alive) * w)
+        put(t, "unemployed", np.count_nonzero(alive & ~employed) * w)
+        tiers_alive = np.bincount(tal.tier[alive], minlength=len(TALENT_TIERS))
+        tiers_emp = np.bincount(tal.tier[employed], minlength=len(TALENT_TIERS))
+        wage_sum = np.bincount(tal.tier[employed], weights=tal.wage[employed], minlength=len(TALENT_TIERS))
+        for i, tier in enumerate(TALENT_TIERS):
+            put(t, f"talent_{tier}", tiers_alive[i] * w)
+            put(t, f"wage_{tier}", wage_sum[i] / tiers_emp[i] if tiers_emp[i] else 0.0)
+
+        tally = model.tally
+        for name in TALLIES:
+            put(t, name, tally[name])
+        self._patents += tally["patents_new"]
+        self._pilots += tally["pilots_new"]
+        put(t, "patents", self._patents)
+        put(t, "innovative_projects", self._pilots)
+        put(t, "high_tech_firms", np.count_nonzero(f.high_tech[live]))
+        put(t, "specialised_firms", np.count_nonzero(f.specialised[live]))
+        threshold = model.behavior.innovation.leading_firm_employees
+        put(t, "leading_firms", np.count_nonzero(f.staff[live] * w >= threshold))
+        put(t, "arrived_total", model.arrived_people)
+        put(t, "left_total", model.left_people)
+
+        total = 0.0
+        for j in JURISDICTIONS:
+            amount = granted.get(j, 0.0)
+            self._spent[j] += amount
+            total += amount
+            put(t, f"spending_{j}", amount)
+            put(t, f"spending_{j}_cumulative", self._spent[j])
+        put(t, "spending", total)
+        put(t, "spending_cumulative", sum(self._spent.values()))
+
+    def frame(self, upto: int | None = None) -> pd.DataFrame:
+        """The monthly table: a ``month`` column (YYYY-MM) and one column per metric."""
+        n = self.n if upto is None else upto
+        data = {"month": self.months[:n]}
+        data.update({k: v[:n] for k, v in self.columns.items()})
+        return pd.DataFrame(data)
+
+
+def region_of(district: str) -> str:
+    """Pudong, Huangpu, or the rest of Shanghai: the three areas the plans compete over."""
+    return district if district in ("pudong", "huangpu") else "rest_of_shanghai"

@@ -1,0 +1,270 @@
+"""The cluster model: the monthly schedule that ties agents, rules and incentives together.
+
+One ``step`` is one month (ODD: Process overview and scheduling):
+
+1. calendar: the incentives in force this month give their levers;
+2. parks: capacity granted to carriers is added, rents follow occupancy;
+3. entry: candidate firms choose a park or the outside option;
+4. growth: operating firms update the size they want;
+5. innovation: R&D, patents, certifications, pilot projects;
+6. relocation: reviewing firms may move to another park;
+7. exit: firms close;
+8. labour market: talent leaves, arrives, is laid off, searches and is hired;
+9. grants: jurisdictions grant to eligible agents within caps and budgets;
+10. record: the month's outcomes; at each year end, a firm snapshot.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from clustersim.agents import Firm, FirmTable, Jurisdiction, Park, ParkTable, Talent, TalentTable
+from clustersim.calendar import Month, month_range
+from clustersim.incentives import Events, Incentives
+from clustersim.metrics import MonthlyRecorder, new_tally
+from clustersim.rules.entry import enter_firms
+from clustersim.rules.exits import exit_firms
+from clustersim.rules.growth import grow_firms
+from clustersim.rules.innovation import innovate
+from clustersim.rules.labour import run_labour_market
+from clustersim.rules.relocation import relocate_firms
+from clustersim.rules.rents import update_parks
+from clustersim.rules.setup import populate
+from clustersim.settings import Scenario
+from clustersim.streams import Streams
+from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
+
+
+class ClusterModel(mesa.Model):
+    """Shanghai's FinTech cluster, month by month, under a set of incentives.
+
+    Attributes:
+        settings: the checked scenario (world, behaviour, policy, seed).
+        calendar: the simulated months, start to end.
+        month_index: the month being simulated next (0 = the start month).
+        parks, firms, talent: the agent tables (state in columns).
+        incentives: the policy in force (``Incentives()`` is no policy).
+        streams: the named random streams, all derived from the seed.
+    """
+
+    def __init__(self, scenario: Scenario, incentives: Incentives | None = None) -> None:
+        super().__init__(rng=scenario.seed)
+        self.settings = scenario
+        self.world = scenario.world
+        self.behavior = scenario.behavior
+        self.incentives = incentives if incentives is not None else Incentives()
+        self.calendar: list[Month] = month_range(self.world.start_month, self.world.end_month)
+        self.n_months = len(self.calendar)
+        self.month_index = 0
+        self.n_kinds, self.n_tiers = len(FIRM_KINDS), len(TALENT_TIERS)
+        self.talent_weight = self.world.talent_weight
+        self.streams = Streams(scenario.seed)
+
+        self._lay_out_slots()
+        self.parks = ParkTable(self.world)
+        self.firms = FirmTable(self.firm_slot_start[-1])
+        self.talent = TalentTable(self.talent_slot_start[-1])
+        self.tally = new_tally()
+        self._employees_cache: np.ndarray | None = None
+        populate(self)
+        self.initial_people = float(np.count_nonzero(self.talent.alive) * self.talent_weight)
+        self.arrived_people = 0.0
+        self.left_people = 0.0
+        self.relocations: list[pd.DataFrame] = []
+        self.firm_snapshots: list[pd.DataFrame] = []
+        self.talent_snapshots: list[pd.DataFrame] = []
+
+        self.park_agents = [Park(self, p) for p in range(len(self.parks))]
+        self.add_firm_faces(self.firms.live())
+        self.add_talent_faces(np.flatnonzero(self.talent.alive))
+        regimes_by_issuer = getattr(self.incentives, "regimes_by_issuer", dict)()
+        self.jurisdictions = {
+            j: Jurisdiction(self, j, regimes_by_issuer.get(j, [])) for j in JURISDICTIONS
+        }
+        self.recorder = MonthlyRecorder(self)
+
+    # ----------------------------------------------------------------- slots
+
+    def _lay_out_slots(self) -> None:
+        """Draw how many candidates arrive each month (policy-independent) and give slots.
+
+        Firm slot ranges: initial firms, then month 0's candidates, month 1's, ... The
+        same for talent. ``*_slot_start[t]`` is the first slot of month t's candidates.
+        """
+        w = self.world
+        scale = w.scale
+        self.n_initial_firms = int(round(w.initial.firms * scale))
+        self.n_initial_talent = int(round(w.initial.talent_agents * scale))
+        firm_counts = np.array(
+            [self.streams.at("firm_inflow", t).poisson(w.firm_entrants.per_month * scale) for t in range(self.n_months)]
+        )
+        talent_counts = np.array(
+            [self.streams.at("talent_inflow", t).poisson(w.talent_arrivals.per_month * scale) for t in range(self.n_months)]
+        )
+        self.firm_slot_start = self.n_initial_firms + np.r_[0, np.cumsum(firm_counts)]
+        self.talent_slot_start = self.n_initial_talent + np.r_[0, np.cumsum(talent_counts)]
+
+    def firm_candidates(self, t: int) -> np.ndarray:
+        """Slots of month t's candidate firms."""
+        return np.arange(self.firm_slot_start[t], self.firm_slot_start[t + 1])
+
+    def talent_candidates(self, t: int) -> np.ndarray:
+        """Slots of month t's candidate talent cohorts."""
+        return np.arange(self.talent_slot_start[t], self.talent_slot_start[t + 1])
+
+    def firm_slots_through(self, t: int) -> int:
+        """Number of firm slots that exist by the end of month t's arrivals."""
+        return int(self.firm_slot_start[t + 1])
+
+    def talent_slots_through(self, t: int) -> int:
+        """Number of talent slots that exist by the end of month t's arrivals."""
+        return int(self.talent_slot_start[t + 1])
+
+    # ----------------------------------------------------------------- faces
+
+    def add_firm_faces(self, slots: np.ndarray) -> None:
+        """Register a Mesa ``Firm`` for each new firm slot."""
+        faces = self.firms.faces
+        for s in slots.tolist():
+            faces[s] = Firm(self, s)
+
+    def remove_firm_faces(self, slots: np.ndarray) -> None:
+        """Deregister the Mesa faces of firms that closed."""
+        faces = self.firms.faces
+        for s in slots.tolist():
+            face = faces[s]
+            if face is not None:
+                face.remove()
+                faces[s] = None
+
+    def add_talent_faces(self, slots: np.ndarray) -> None:
+        """Register a Mesa ``Talent`` for each new talent slot."""
+        faces = self.talent.faces
+        for s in slots.tolist():
+            faces[s] = Talent(self, s)
+
+    def remove_talent_faces(self, slots: np.ndarray) -> None:
+        """Deregister the Mesa faces of talent that left."""
+        faces = self.talent.faces
+        for s in slots.tolist():
+            face = faces[s]
+            if face is not None:
+                face.remove()
+                faces[s] = None
+
+    # ----------------------------------------------------------- aggregates
+
+    def park_employees(self) -> np.ndarray:
+        """People employed in each park now."""
+        f = self.firms
+        live = f.live()
+        return np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks)) * self.talent_weight
+
+    def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
+        """Talent slots employed by any of ``firm_slots``."""
+        chosen = np.zeros(self.firms.n_slots, dtype=bool)
+        chosen[firm_slots] = True
+        employed = np.flatnonzero(self.talent.employed())
+        return employed[chosen[self.talent.employer[employed]]]
+
+    def record_relocations(
+        self, slots: np.ndarray, origin: np.ndarray, dest: np.ndarray, people: np.ndarray
+    ) -> None:
+        """Keep a row per move: which firm, when, from where to where, with how many people."""
+        ids, districts = np.asarray(self.parks.ids, dtype=object), np.asarray(self.parks.districts, dtype=object)
+        d = self.parks.district
+        self.relocations.append(
+            pd.DataFrame(
+                {
+                    "month": str(self.calendar[self.month_index]),
+                    "firm_id": slots,
+                    "kind": np.asarray(FIRM_KINDS, dtype=object)[self.firms.kind[slots]],
+                    "from_park": ids[origin],
+                    "to_park": ids[dest],
+                    "from_district": districts[d[origin]],
+                    "to_district": districts[d[dest]],
+                    "employees": people,
+                }
+            )
+        )
+
+    # -------------------------------------------------------------- schedule
+
+    @property
+    def month(self) -> Month:
+        """The month being simulated (or the last one, once the run is over)."""
+        return self.calendar[min(self.month_index, self.n_months - 1)]
+
+    def step(self) -> None:
+        """Simulate one month (see the module docstring for the order)."""
+        if self.month_index >= self.n_months:
+            self.running = False
+            return
+        self.tally = new_tally()
+        events = Events()
+        levers = self.incentives.levers(self)
+        update_parks(self, levers)
+        enter_firms(self, levers, events)
+        grow_firms(self, levers)
+        innovate(self, levers, events)
+        relocate_firms(self, levers, events)
+        exit_firms(self)
+        run_labour_market(self, levers, events)
+        self.incentives.grant(self, events)
+        granted = self.incentives.spent_this_month()
+        self.arrived_people += self.tally["arrivals"]
+        self.left_people += self.tally["departures"]
+        self.recorder.record(self, granted)
+        month = self.calendar[self.month_index]
+        if month.month == 12 or self.month_index == self.n_months - 1:
+            self.firm_snapshots.append(self.firms.snapshot(str(month), self.parks, self.talent_weight))
+            self.talent_snapshots.append(self.talent.snapshot(str(month), self.parks))
+        self.month_index += 1
+        if self.month_index >= self.n_months:
+            self.running = False
+
+    def run(self, progress: bool = False) -> ClusterModel:
+        """Run every remaining month; optionally with a progress bar on stderr."""
+        if progress:
+            from tqdm import tqdm
+
+            with tqdm(total=self.n_months - self.month_index, unit="month", leave=False) as bar:
+                while self.running:
+                    self.step()
+                    bar.update(1)
+                    bar.set_description(str(self.month))
+        else:
+            while self.running:
+                self.step()
+        return self
+
+    # ---------------------------------------------------------------- tables
+
+    def monthly(self) -> pd.DataFrame:
+        """The monthly outcomes recorded so far."""
+        return self.recorder.frame(self.month_index)
+
+    def firms_yearly(self) -> pd.DataFrame:
+        """Year-end snapshots of every operating firm."""
+        return _concat(self.firm_snapshots)
+
+    def relocation_table(self) -> pd.DataFrame:
+        """Every move between parks so far."""
+        return _concat(self.relocations)
+
+    def firm_history(self, slot: int) -> pd.DataFrame:
+        """One firm's year-end snapshots."""
+        rows = [s[s["firm_id"] == slot] for s in self.firm_snapshots]
+        return _concat(rows).reset_index(drop=True)
+
+    def talent_history(self, slot: int) -> pd.DataFrame:
+        """One talent agent's year-end snapshots."""
+        rows = [s[s["talent_id"] == slot] for s in self.talent_snapshots]
+        return _concat(rows).reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

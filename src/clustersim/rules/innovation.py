@@ -1,0 +1,72 @@
+"""R&D, patents, certifications and pilot projects (ODD "Innovation").
+
+A firm spends a kind-specific share of its wage bill on R&D; an R&D subsidy lowers the
+price of R&D and raises spending with the price elasticity of R&D. The R&D stock
+depreciates; patents arrive at a rate that rises with the square root of the stock.
+Firms with patents seek high-tech certification, small firms with several patents the
+"specialised and innovative" label; pilot projects arrive at a kind-specific rate.
+Incentives act through the levers (``rd_share``, certification and pilot multipliers).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from clustersim.rules.sampling import poisson
+
+if TYPE_CHECKING:
+    from clustersim.incentives import Events, Levers
+    from clustersim.model import ClusterModel
+
+#: Price elasticity of R&D spending. Bloom, Griffith & Van Reenen (2002, J. Public Econ.):
+#: about -1 in the long run. Spending scales with (1 - subsidy share) ** -elasticity.
+RD_PRICE_ELASTICITY = 1.0
+#: A subsidy can reimburse at most this share of R&D (guards the price term). Assumption.
+MAX_RD_SHARE = 0.8
+
+
+def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
+    """One month of R&D spending, knowledge accumulation, patents, labels and pilots."""
+    inno = model.behavior.innovation
+    f = model.firms
+    t = model.month_index
+    n_alloc = model.firm_slots_through(t)
+    rng = model.streams.at("innovation", t)
+    u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc))
+    live = f.live()
+
+    share = np.minimum(np.broadcast_to(levers.rd_share, f.alive.shape)[live], MAX_RD_SHARE)
+    spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]
+    spend = spend * (1.0 - share) ** (-RD_PRICE_ELASTICITY)
+    f.rd_spend[:] = 0.0
+    f.rd_spend[live] = spend
+    f.rd_stock[live] = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend
+
+    new_patents = poisson(u_patent[live], inno.patent_rate * np.sqrt(f.rd_stock[live] / 1e6))
+    f.patents[live] += new_patents
+    has = new_patents > 0
+    events.patents, events.patent_counts = live[has], new_patents[has]
+
+    mult = np.broadcast_to(levers.high_tech_multiplier, f.alive.shape)[live]
+    seek = ~f.high_tech[live] & (f.patents[live] > 0)
+    certified = live[seek & (u_cert[live] < np.minimum(1.0, inno.high_tech_hazard * mult))]
+    f.high_tech[certified] = True
+    events.high_tech_new = certified
+
+    mult = np.broadcast_to(levers.specialised_multiplier, f.alive.shape)[live]
+    small = f.staff[live] * model.talent_weight <= inno.specialised_max_employees
+    seek = ~f.specialised[live] & (f.patents[live] > 1) & small
+    labelled = live[seek & (u_label[live] < np.minimum(1.0, inno.specialised_hazard * mult))]
+    f.specialised[labelled] = True
+    events.specialised_new = labelled
+
+    mult = np.broadcast_to(levers.pilot_multiplier, f.alive.shape)[live]
+    pilots = poisson(u_pilot[live], inno.pilot_rate.array()[f.kind[live]] * mult)
+    f.pilots[live] += pilots
+    events.pilots_new = live[pilots > 0]
+
+    model.tally["patents_new"] += int(new_patents.sum())
+    model.tally["pilots_new"] += int(pilots.sum())
+    model.tally["rd_spend"] += float(spend.sum())

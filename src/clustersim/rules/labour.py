@@ -1,0 +1,243 @@
+"""The labour market: talent leaves, arrives, is laid off, searches and is hired.
+
+ODD submodels "Talent leaving", "Talent arrival" and "Job search and matching". In a
+month: (1) some talent leaves Shanghai; (2) candidate cohorts decide whether to come;
+(3) firms above their wanted size lay off staff; (4) firms post vacancies by tier, as
+much as their park's room allows; (5) the unemployed, and some employed, each choose a
+park to search in (more vacancies, higher wages and talent awards attract); (6) within
+each park and tier, searchers fill vacancies in a random order.
+People are conserved: initial + arrived = employed + unemployed + left.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from clustersim.rules.sampling import categorical, logit_probs, rank_within_groups, round_by_cumulative
+from clustersim.rules.wages import park_wages
+
+if TYPE_CHECKING:
+    from clustersim.incentives import Events, Levers
+    from clustersim.model import ClusterModel
+
+#: Share of arriving cohorts that already hold Shanghai residency. Assumption.
+ARRIVAL_RESIDENCY = 0.2
+N_TIERS = 4
+
+
+def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> None:
+    """One month of the labour market (see the module docstring for the order)."""
+    t = model.month_index
+    n_alloc = model.talent_slots_through(t)
+    rng = model.streams.at("search", t)
+    u_leave, u_search, u_park, u_priority = rng.random((4, n_alloc))
+    firm_priority = rng.random(model.firm_slots_through(t))
+
+    leave(model, levers, u_leave)
+    arrive(model, levers, events)
+    want = wanted_staff(model)
+    lay_off(model, want, count_staff(model), u_priority)
+    vacancies = post_vacancies(model, want, count_staff(model), firm_priority)
+    match(model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority)
+    settle(model)
+
+
+def leave(model: ClusterModel, levers: Levers, u: np.ndarray) -> None:
+    """Talent leaves Shanghai with a monthly hazard: higher when unemployed, lower with
+    residency and housing support, scaled by incentives' retention lever."""
+    tb = model.behavior.talent
+    tal = model.talent
+    alive = np.flatnonzero(tal.alive[: len(u)])
+    employed = tal.employer[alive] >= 0
+    hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
+    hazard = hazard * (1.0 - tb.residency_retention * tal.residency[alive])
+    hazard = hazard * (1.0 - tb.housing_weight * 0.5 * tal.housing[alive])
+    hazard = hazard * np.broadcast_to(levers.leave_multiplier, tal.alive.shape)[alive]
+    gone = alive[u[alive] < hazard]
+    if len(gone) == 0:
+        return
+    tal.release(gone)
+    tal.alive[gone] = False
+    model.remove_talent_faces(gone)
+    model.tally["departures"] += len(gone) * model.talent_weight
+
+
+def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
+    """Candidate cohorts come if Shanghai's expected earnings and awards beat staying away."""
+    t = model.month_index
+    slots = model.talent_candidates(t)
+    n = len(slots)
+    if n == 0:
+        return
+    tb = model.behavior.talent
+    rng = model.streams.at("arrival", t)
+    shares = np.asarray(model.world.talent_arrivals.shares, dtype=np.float64)
+    tier = categorical(np.tile(shares, (n, 1)), rng.random(n))
+    residency = rng.random(n) < ARRIVAL_RESIDENCY
+    u_come = rng.random(n)
+
+    tal = model.talent
+    alive = tal.alive
+    employed_by_tier = np.bincount(tal.tier[alive & (tal.employer >= 0)], minlength=N_TIERS)
+    alive_by_tier = np.bincount(tal.tier[alive], minlength=N_TIERS)
+    job_rate = (employed_by_tier + 1.0) / (alive_by_tier + 1.0)
+    wage_sum = np.bincount(tal.tier[alive], weights=tal.wage[alive], minlength=N_TIERS)
+    mean_wage = np.where(employed_by_tier > 0, wage_sum / np.maximum(employed_by_tier, 1), tb.base_wage.array())
+    earnings = mean_wage * job_rate / tb.base_wage.array()
+    award = levers.talent_offer.max(axis=1)
+    utility = tb.wage_weight * np.log(earnings) + tb.incentive_weight * np.log1p(award / tb.incentive_scale)
+    p_come = 1.0 / (1.0 + np.exp(-(utility[tier] - tb.outside_utility.array()[tier])))
+    come = u_come < p_come
+    new = slots[come]
+    tal.alive[new] = True
+    tal.entered[new] = True
+    tal.tier[new] = tier[come]
+    tal.residency[new] = residency[come]
+    tal.arrived[new] = t
+    tal.unemployed_months[new] = 0
+    model.add_talent_faces(new)
+    events.arrivals = new
+    model.tally["arrivals"] += len(new) * model.talent_weight
+
+
+def count_staff(model: ClusterModel) -> np.ndarray:
+    """(firm slots x tiers) talent agents employed now."""
+    tal = model.talent
+    emp = np.flatnonzero(tal.employed())
+    n = model.firms.n_slots
+    key = tal.employer[emp] * N_TIERS + tal.tier[emp]
+    return np.bincount(key, minlength=n * N_TIERS).reshape(n, N_TIERS)
+
+
+def wanted_staff(model: ClusterModel) -> np.ndarray:
+    """(firm slots x tiers) staff each operating firm wants, by its kind's tier mix."""
+    f = model.firms
+    want = np.zeros((f.n_slots, N_TIERS), dtype=np.int64)
+    live = f.live()
+    mix = model.behavior.hiring.mix()[f.kind[live]]
+    want[live] = round_by_cumulative(np.maximum(f.target[live], 1.0), mix)
+    return want
+
+
+def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray) -> None:
+    """Firms well above their wanted size shed the excess in each tier."""
+    tol = model.behavior.hiring.layoff_tolerance
+    over_firm = staff.sum(axis=1) > np.ceil(want.sum(axis=1) * (1.0 + tol))
+    if not over_firm.any():
+        return
+    excess = np.where(over_firm[:, None], np.maximum(staff - want, 0), 0)
+    tal = model.talent
+    emp = np.flatnonzero(tal.employed())
+    emp = emp[over_firm[tal.employer[emp]]]
+    group = tal.employer[emp] * N_TIERS + tal.tier[emp]
+    order, rank = rank_within_groups(group, u_priority[emp])
+    fired = emp[rank < excess.ravel()[group]]
+    tal.release(fired)
+    model.tally["layoffs"] += len(fired) * model.talent_weight
+
+
+def post_vacancies(
+    model: ClusterModel, want: np.ndarray, staff: np.ndarray, firm_priority: np.ndarray
+) -> np.ndarray:
+    """(firm slots x tiers) vacancies, trimmed so that no park goes over its capacity."""
+    f = model.firms
+    vac = np.maximum(want - staff, 0)
+    total = vac.sum(axis=1)
+    firms_hiring = np.flatnonzero(total > 0)
+    if len(firms_hiring) == 0:
+        return vac
+    room = np.floor((model.parks.capacity - model.park_employees()) / model.talent_weight)
+    room = np.maximum(room, 0).astype(np.int64)
+    park = f.park[firms_hiring]
+    order = np.lexsort((firm_priority[firms_hiring], park))
+    ordered = firms_hiring[order]
+    cum = np.cumsum(total[ordered])
+    park_o = park[order]
+    starts = np.flatnonzero(np.r_[True, park_o[1:] != park_o[:-1]])
+    before = np.repeat(np.r_[0, cum][starts], np.diff(np.r_[starts, len(ordered)]))
+    allowed = np.clip(room[park_o] - (cum - total[ordered] - before), 0, total[ordered])
+    cut = allowed < total[ordered]
+    if cut.any():  # firms at the edge of a full park hire only what still fits
+        slots = ordered[cut]
+        shares = vac[slots] / vac[slots].sum(axis=1, keepdims=True)
+        keep = round_by_cumulative(allowed[cut].astype(np.float64), shares)
+        vac[slots] = np.minimum(vac[slots], keep)
+    return vac
+
+
+def match(
+    model: ClusterModel,
+    levers: Levers,
+    events: Events,
+    vacancies: np.ndarray,
+    firm_priority: np.ndarray,
+    u_search: np.ndarray,
+    u_park: np.ndarray,
+    u_priority: np.ndarray,
+) -> None:
+    """Searchers choose a park to search in, then fill that park's vacancies of their tier."""
+    tb = model.behavior.talent
+    tal, f, parks = model.talent, model.firms, model.parks
+    n_alloc = len(u_search)
+    alive = tal.alive[:n_alloc]
+    unemployed = alive & (tal.employer[:n_alloc] < 0)
+    on_the_job = alive & (tal.employer[:n_alloc] >= 0) & (u_search < tb.on_the_job_search)
+    seekers = np.flatnonzero(unemployed | on_the_job)
+    hiring = np.flatnonzero(vacancies.sum(axis=1) > 0)
+    if len(seekers) == 0 or len(hiring) == 0:
+        tal.unemployed_months[np.flatnonzero(unemployed)] += 1
+        return
+    n_parks = len(parks)
+    vac_park = np.zeros((N_TIERS, n_parks))
+    for k in range(N_TIERS):
+        vac_park[k] = np.bincount(f.park[hiring], weights=vacancies[hiring, k], minlength=n_parks)
+    wages = park_wages(model, model.park_employees())
+    utility = (
+        tb.job_weight * np.log1p(vac_park)
+        + tb.wage_weight * np.log(wages / tb.base_wage.array()[:, None])
+        + tb.incentive_weight * np.log1p(levers.talent_offer / tb.incentive_scale)
+    )
+    utility[vac_park == 0] = -np.inf
+    tier = tal.tier[seekers]
+    searchable = np.isfinite(utility).any(axis=1)[tier]
+    seekers, tier = seekers[searchable], tier[searchable]
+    probs = logit_probs(utility[tier], tb.search_noise)
+    park = categorical(probs, u_park[seekers])
+
+    # vacancies as single positions, ordered by (park, tier, firm priority)
+    pos_firm = np.repeat(np.repeat(hiring, N_TIERS), vacancies[hiring].ravel())
+    pos_tier = np.repeat(np.tile(np.arange(N_TIERS), len(hiring)), vacancies[hiring].ravel())
+    pos_group = f.park[pos_firm] * N_TIERS + pos_tier
+    pos_order, _ = rank_within_groups(pos_group, firm_priority[pos_firm])
+    pos_firm, pos_group = pos_firm[pos_order], pos_group[pos_order]
+    n_groups = n_parks * N_TIERS
+    group_size = np.bincount(pos_group, minlength=n_groups)
+    group_start = np.r_[0, np.cumsum(group_size)[:-1]]
+
+    seek_group = park * N_TIERS + tier
+    _, rank = rank_within_groups(seek_group, u_priority[seekers])
+    hired = rank < group_size[seek_group]
+    who = seekers[hired]
+    firm = pos_firm[group_start[seek_group[hired]] + rank[hired]]
+
+    tal.employer[who] = firm
+    tal.park[who] = f.park[firm]
+    tal.last_park[who] = f.park[firm]
+    tal.wage[who] = wages[tal.tier[who], f.park[firm]]
+    tal.unemployed_months[who] = 0
+    still = unemployed.copy()
+    still[who] = False
+    tal.unemployed_months[np.flatnonzero(still)] += 1
+    events.hires = who
+    model.tally["hires"] += len(who) * model.talent_weight
+
+
+def settle(model: ClusterModel) -> None:
+    """Refresh each firm's head count and wage bill after the month's moves."""
+    f, tal = model.firms, model.talent
+    emp = np.flatnonzero(tal.employed())
+    f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
+    f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
+    f.wage_bill *= model.talent_weight

@@ -1,0 +1,69 @@
+"""Where a firm wants to be: the utility of each park for each firm kind.
+
+Entry and relocation both use ``park_utility``: agglomeration of like firms (Arthur's
+g(n)), the district's talent pool, rent, amenity, compute, a kind's fixed affinity for a
+park, and — for firms whose choice incentives can tip at all — the expected subsidy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from clustersim.settings import Agglomeration
+
+if TYPE_CHECKING:
+    from clustersim.incentives import Levers
+    from clustersim.model import ClusterModel
+
+
+def agglomeration_return(n: np.ndarray, agg: Agglomeration) -> np.ndarray:
+    """Arthur's g(n): the utility of locating where ``n`` (weighted) firms already are.
+
+    ``linear`` is unbounded increasing returns (one location captures the industry),
+    ``bounded`` stops growing at ``ceiling`` (locations share it), ``log`` is concave but
+    unbounded, ``none`` switches agglomeration off.
+    """
+    if agg.form == "none" or agg.strength == 0.0:
+        return np.zeros_like(n, dtype=np.float64)
+    if agg.form == "linear":
+        return agg.strength * n
+    if agg.form == "bounded":
+        return agg.strength * np.minimum(n, agg.ceiling)
+    return agg.strength * np.log1p(n)
+
+
+def like_firms(model: ClusterModel, counts: np.ndarray) -> np.ndarray:
+    """(kinds x parks) weighted count of firms: like firms fully, others by cross weight."""
+    w = model.behavior.agglomeration.cross_kind_weight
+    return counts + w * (counts.sum(axis=0, keepdims=True) - counts)
+
+
+def firm_counts(model: ClusterModel) -> np.ndarray:
+    """(kinds x parks) operating firms now."""
+    f = model.firms
+    live = f.live()
+    k, p = model.n_kinds, len(model.parks)
+    return np.bincount(f.kind[live] * p + f.park[live], minlength=k * p).reshape(k, p).astype(float)
+
+
+def park_utility(model: ClusterModel, levers: Levers, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (base, subsidy): (kinds x parks) utilities without and from incentives.
+
+    A firm's utility of a park is ``base[kind] + sensitive * subsidy[kind]`` plus noise,
+    where ``sensitive`` marks the firms whose choice incentives can tip (the but-for share).
+    """
+    e = model.behavior.entry
+    parks = model.parks
+    g = agglomeration_return(like_firms(model, counts), model.behavior.agglomeration)
+    district_staff = np.bincount(parks.district, weights=model.park_employees(), minlength=len(parks.districts))
+    site = (
+        e.amenity_weight * parks.amenity
+        - e.rent_weight * parks.rent / parks.base_rent.mean()
+        + e.talent_weight * np.log1p(district_staff[parks.district] / 1000.0)
+        + e.compute_weight * np.log1p(parks.compute)
+    )
+    base = g + site[None, :] + e.affinity_weight * parks.affinity
+    subsidy = e.subsidy_weight * np.log1p(levers.firm_offer / e.subsidy_scale)
+    return base, subsidy

@@ -1,0 +1,70 @@
+"""Relocation: now and then a firm reviews its park and moves if it pays (ODD "Relocation").
+
+A reviewing firm compares the utility of staying with that of every other park with room
+for its staff, less a moving cost, by a logit draw (one uniform per firm slot, so the
+draws are common to a run and its counterfactual). Movers take their staff with them;
+every move is recorded (firm, month, from, to, employees) so that jobs moved between
+districts can be told apart from jobs created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from clustersim.rules.location import firm_counts, park_utility
+from clustersim.rules.sampling import categorical, logit_probs
+
+if TYPE_CHECKING:
+    from clustersim.incentives import Events, Levers
+    from clustersim.model import ClusterModel
+
+
+def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
+    """Let reviewing firms move to a better park within capacity; record the moves."""
+    r = model.behavior.relocation
+    f = model.firms
+    t = model.month_index
+    n_alloc = model.firm_slots_through(t)
+    rng = model.streams.at("relocation", t)
+    u_review, u_choice = rng.random((2, n_alloc))
+    if not r.enabled:
+        return
+    live = f.live()
+    movers = live[(u_review[live] < r.review_rate) & (f.born[live] < t)]
+    if len(movers) == 0:
+        return
+    base, subsidy = park_utility(model, levers, firm_counts(model))
+    kind, here = f.kind[movers], f.park[movers]
+    sensitive = f.sensitive[movers]
+    utility = base[kind] + sensitive[:, None] * subsidy[kind]
+    rows = np.arange(len(movers))
+    utility -= r.moving_cost
+    utility[rows, here] += r.moving_cost
+    people = f.staff[movers] * model.talent_weight
+    free = model.parks.capacity - model.park_employees()
+    utility[people[:, None] > free[None, :]] = -np.inf
+    utility[rows, here] = (base[kind] + sensitive[:, None] * subsidy[kind])[rows, here]
+    dest = categorical(logit_probs(utility, model.behavior.entry.noise_scale), u_choice[movers])
+
+    moved = []
+    for i in np.flatnonzero(dest != here):  # few a month; capacity is checked in order
+        p = dest[i]
+        if people[i] <= free[p]:
+            free[p] -= people[i]
+            free[here[i]] += people[i]
+            moved.append(i)
+    if not moved:
+        return
+    moved = np.asarray(moved)
+    slots = movers[moved]
+    model.record_relocations(slots, here[moved], dest[moved], people[moved])
+    f.park[slots] = dest[moved]
+    tal = model.talent
+    moving_staff = model.staff_of(slots)
+    tal.park[moving_staff] = f.park[tal.employer[moving_staff]]
+    tal.last_park[moving_staff] = tal.park[moving_staff]
+    events.relocations_in = slots
+    model.tally["relocations"] += len(slots)
+    model.tally["relocation_jobs"] += float(people[moved].sum())

@@ -1,0 +1,67 @@
+"""Whole-array sampling helpers that keep common random numbers intact.
+
+The rules draw one uniform per agent *slot* and turn it into the outcome by inversion,
+instead of calling samplers whose consumption of random numbers depends on parameters
+(numpy's Poisson, for one). A policy that changes one firm's rate then cannot shift
+the draws of any other firm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample one category per row of ``probs`` (rows sum to 1) with uniforms ``u``."""
+    cum = np.cumsum(probs, axis=1)
+    cum[:, -1] = 1.0 + 1e-12  # guard against round-off: the last category takes the rest
+    return (cum < u[:, None]).sum(axis=1)
+
+
+def logit_probs(utility: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Multinomial-logit choice probabilities per row; -inf marks an unavailable option."""
+    z = utility / scale
+    zmax = np.max(z, axis=1, keepdims=True)
+    zmax[~np.isfinite(zmax)] = 0.0
+    e = np.exp(z - zmax)
+    total = e.sum(axis=1, keepdims=True)
+    total[total == 0] = 1.0
+    return e / total
+
+
+def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Poisson counts by inversion of the CDF (exact; fast for the small rates used here)."""
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    todo = u > cdf
+    step = 0
+    while todo.any() and step < 200:
+        step += 1
+        p = np.where(todo, p * lam / step, p)
+        cdf = np.where(todo, cdf + p, cdf)
+        k += todo
+        todo = todo & (u > cdf)
+    return k
+
+
+def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order items by (group, priority); return that order and each item's rank in its group.
+
+    ``rank[i]`` is 0 for the highest-priority (lowest value) item of its group, 1 for the
+    next, and so on. Used to fill vacancies and to pick whom a firm lays off.
+    """
+    order = np.lexsort((priority, groups))
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    rank = np.empty(len(g), dtype=np.int64)
+    rank[order] = np.arange(len(g)) - first
+    return order, rank
+
+
+def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Split each ``total`` into integer parts by ``shares`` (rows), parts summing to round(total)."""
+    cum = np.rint(total[:, None] * np.cumsum(shares, axis=1)).astype(np.int64)
+    return np.diff(cum, axis=1, prepend=0)

@@ -1,0 +1,134 @@
+"""Run one scenario end to end: config -> world -> steps -> outcomes -> run folder.
+
+``simulate`` runs the model (and, when asked, its counterfactual with the same seed and
+random streams) and returns a ``RunResult``; ``write_run`` publishes the run folder
+atomically. The command line (``clustersim.cli.run``) and the Python API both call them,
+so both give the same numbers for the same config.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from clustersim import __version__
+from clustersim.config import config_hash
+from clustersim.incentives import Incentives
+from clustersim.io import atomic_run_folder
+from clustersim.model import ClusterModel
+from clustersim.outputs import caused, headline
+from clustersim.settings import Scenario
+
+RELOCATION_COLUMNS = [
+    "month", "firm_id", "kind", "from_park", "to_park", "from_district", "to_district", "employees",
+]
+
+
+def build_incentives(scenario: Scenario, without: str | None = None) -> Incentives:
+    """The incentives of the scenario's regimes (none: the base ``Incentives``).
+
+    ``without`` names what a counterfactual drops: ``"no_policy"`` drops every regime,
+    ``"<regime>.<instrument>"`` drops one instrument.
+    """
+    if not scenario.policy or without == "no_policy":
+        return Incentives()
+    from clustersim.policy.engine import RegimeIncentives
+
+    return RegimeIncentives.from_scenario(scenario, without=without)
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, in memory."""
+
+    scenario: Scenario
+    model: ClusterModel
+    monthly: pd.DataFrame
+    firms_yearly: pd.DataFrame
+    relocations: pd.DataFrame
+    ledger: pd.DataFrame | None
+    outcomes: dict[str, dict[str, float]]
+    counterfactual: RunResult | None = None
+    caused: dict[str, dict[str, float]] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``summary.json``."""
+        s = self.scenario
+        return {
+            "seed": s.seed,
+            "config_hash": config_hash(s.plain),
+            "policy": s.policy_name,
+            "world": s.world.name,
+            "start": s.world.start,
+            "end": s.world.end,
+            "counterfactual": s.run.counterfactual,
+            "outcomes": self.outcomes,
+            "caused": self.caused,
+        }
+
+
+def simulate(scenario: Scenario, progress: bool = False, incentives: Incentives | None = None) -> RunResult:
+    """Run the scenario (and its counterfactual, if the scenario asks for one)."""
+    result = _simulate_once(scenario, incentives or build_incentives(scenario), progress)
+    cf = scenario.run.counterfactual
+    if cf != "off":
+        other = _simulate_once(scenario, build_incentives(scenario, without=cf), progress)
+        result.counterfactual = other
+        result.caused = caused(result.outcomes, other.outcomes)
+    return result
+
+
+def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -> RunResult:
+    t0 = time.perf_counter()
+    model = ClusterModel(scenario, incentives)
+    t1 = time.perf_counter()
+    model.run(progress=progress)
+    t2 = time.perf_counter()
+    monthly = model.monthly()
+    relocations = model.relocation_table()
+    if relocations.empty:
+        relocations = pd.DataFrame({c: pd.Series(dtype=object) for c in RELOCATION_COLUMNS})
+    ledger = incentives.ledger_frame() if hasattr(incentives, "ledger_frame") else None
+    outcomes = headline(monthly, model.parks.districts, scenario.run.report_months)
+    return RunResult(
+        scenario=scenario,
+        model=model,
+        monthly=monthly,
+        firms_yearly=model.firms_yearly(),
+        relocations=relocations,
+        ledger=ledger,
+        outcomes=outcomes,
+        seconds={"setup": t1 - t0, "run": t2 - t1},
+    )
+
+
+def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:
+    writer.table(f"{prefix}monthly.parquet", result.monthly)
+    writer.table(f"{prefix}firms_yearly.parquet", result.firms_yearly)
+    writer.table(f"{prefix}relocations.parquet", result.relocations)
+    if result.ledger is not None:
+        writer.table(f"{prefix}ledger.parquet", result.ledger)
+    if result.scenario.run.write_talent_snapshots:
+        snaps = [s for s in result.model.talent_snapshots if len(s)]
+        if snaps:
+            writer.table(f"{prefix}talent_yearly.parquet", pd.concat(snaps, ignore_index=True))
+
+
+def write_run(result: RunResult, folder: Path, overrides: list[str]) -> Path:
+    """Publish the run folder at ``folder``: complete, or not there at all."""
+    s = result.scenario
+    marker = {"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__}
+    with atomic_run_folder(Path(folder), marker) as w:
+        w.text("config.yaml", yaml.safe_dump(dict(s.plain), sort_keys=True, allow_unicode=True))
+        w.text("overrides.yaml", yaml.safe_dump(list(overrides), allow_unicode=True))
+        w.json("summary.json", result.summary())
+        _write_tables(w, "", result)
+        if result.counterfactual is not None:
+            _write_tables(w, "counterfactual/", result.counterfactual)
+    return Path(folder)

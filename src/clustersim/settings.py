@@ -1,0 +1,387 @@
+"""The typed schema of a scenario: world, behaviour, run options.
+
+Each dataclass mirrors one part of ``conf/``; its fields are the model's parameters, with
+the constraints the model needs (sizes and rates positive, shares within [0, 1], ...).
+The values themselves, and where each comes from, live in the YAML files.
+``load_scenario`` turns a composed config into a ``Scenario`` or raises ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from clustersim.calendar import Month, MonthError
+from clustersim.config import ConfigError, bound, build, to_plain
+from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
+
+
+@dataclass(frozen=True, kw_only=True)
+class ByKind:
+    """One number per firm kind."""
+
+    leading: float
+    high_growth: float
+    fi_arm: float
+    rd_service: float
+
+    def array(self) -> np.ndarray:
+        """The values in the order of ``FIRM_KINDS``."""
+        return np.array([getattr(self, k) for k in FIRM_KINDS], dtype=np.float64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ByTier:
+    """One number per talent tier."""
+
+    top_scientist: float
+    senior_core: float
+    professional: float
+    junior: float
+
+    def array(self) -> np.ndarray:
+        """The values in the order of ``TALENT_TIERS``."""
+        return np.array([getattr(self, t) for t in TALENT_TIERS], dtype=np.float64)
+
+
+def _check_shares(path: str, values: np.ndarray, what: str) -> None:
+    if (values < 0).any():
+        raise ConfigError(path, values.tolist(), f"{what} must not be negative")
+    if not np.isclose(values.sum(), 1.0, atol=1e-6):
+        raise ConfigError(path, values.tolist(), f"{what} must sum to 1 (they sum to {values.sum():.4g})")
+
+
+# --------------------------------------------------------------------------- world
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParkSpec:
+    """A park, building cluster or incubator that hosts FinTech firms ("carrier")."""
+
+    name: str
+    district: str
+    capacity: float = bound(gt=0, doc="workstations (people) the park can host")
+    base_rent: float = bound(gt=0, doc="office rent, RMB per m² per day")
+    amenity: float = bound(ge=0, doc="index of amenity and prestige, 0..1 typical")
+    compute: float = bound(ge=0, doc="compute capacity available to tenants, PFLOPS")
+    lon: float = bound(ge=-180, le=180)
+    lat: float = bound(ge=-90, le=90)
+    initial_share: float = bound(ge=0, le=1, doc="share of the initial firms located here")
+    tags: tuple[str, ...] = ()
+    kind_affinity: ByKind | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitialPopulation:
+    """The cluster at the start month."""
+
+    firms: int = bound(gt=0)
+    kind_shares: ByKind
+    talent_agents: int = bound(gt=0)
+    unemployment_rate: float = bound(ge=0, lt=1)
+    size_tail: float = bound(gt=0, doc="Pareto exponent of initial firm sizes")
+    high_tech_share: float = bound(ge=0, le=1)
+    specialised_share: float = bound(ge=0, le=1)
+    residency_share: float = bound(ge=0, le=1)
+
+    def check(self, path: str) -> None:
+        """Kind shares must be a distribution."""
+        _check_shares(f"{path}.kind_shares", self.kind_shares.array(), "kind shares")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inflow:
+    """Potential newcomers per month: candidates that consider Shanghai."""
+
+    per_month: float = bound(gt=0)
+    shares: tuple[float, ...]
+
+    def check(self, path: str) -> None:
+        """Shares (by kind or tier) must be a distribution."""
+        _check_shares(f"{path}.shares", np.asarray(self.shares, dtype=float), "shares")
+
+
+@dataclass(frozen=True, kw_only=True)
+class World:
+    """Where and when: parks, districts, the initial population, the inflow of newcomers."""
+
+    name: str
+    start: str
+    end: str
+    scale: float = bound(gt=0, doc="multiplies population, inflows and park capacities")
+    talent_weight: float = bound(gt=0, doc="people one talent agent stands for")
+    districts: tuple[str, ...]
+    parks: dict[str, ParkSpec]
+    initial: InitialPopulation
+    firm_entrants: Inflow
+    talent_arrivals: Inflow
+
+    def check(self, path: str) -> None:
+        """Months exist and are ordered; parks name known districts; shares add up."""
+        try:
+            start = Month.parse(self.start)
+        except MonthError as e:
+            raise ConfigError(f"{path}.start", self.start, str(e)) from None
+        try:
+            end = Month.parse(self.end)
+        except MonthError as e:
+            raise ConfigError(f"{path}.end", self.end, str(e)) from None
+        if end < start:
+            raise ConfigError(f"{path}.end", self.end, f"must not be before start ({self.start})")
+        if not self.parks:
+            raise ConfigError(f"{path}.parks", {}, "at least one park is required")
+        for pid, park in self.parks.items():
+            if park.district not in self.districts:
+                raise ConfigError(
+                    f"{path}.parks.{pid}.district",
+                    park.district,
+                    f"unknown district; allowed: {', '.join(self.districts)}",
+                )
+        shares = np.array([p.initial_share for p in self.parks.values()])
+        _check_shares(f"{path}.parks.*.initial_share", shares, "initial shares of parks")
+        if len(self.firm_entrants.shares) != len(FIRM_KINDS):
+            raise ConfigError(
+                f"{path}.firm_entrants.shares", list(self.firm_entrants.shares),
+                f"one share per firm kind ({', '.join(FIRM_KINDS)})",
+            )
+        if len(self.talent_arrivals.shares) != len(TALENT_TIERS):
+            raise ConfigError(
+                f"{path}.talent_arrivals.shares", list(self.talent_arrivals.shares),
+                f"one share per talent tier ({', '.join(TALENT_TIERS)})",
+            )
+
+    @property
+    def start_month(self) -> Month:
+        """The first simulated month."""
+        return Month.parse(self.start)
+
+    @property
+    def end_month(self) -> Month:
+        """The last simulated month (included)."""
+        return Month.parse(self.end)
+
+    @property
+    def park_ids(self) -> tuple[str, ...]:
+        """Park ids in config order (the order of every per-park array)."""
+        return tuple(self.parks)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every park tag used in this world."""
+        return tuple(sorted({t for p in self.parks.values() for t in p.tags}))
+
+
+# ----------------------------------------------------------------------- behaviour
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agglomeration:
+    """Returns to locating near other FinTech firms (Arthur 1990's g(n))."""
+
+    form: Literal["log", "linear", "bounded", "none"]
+    strength: float = bound(ge=0)
+    ceiling: float = bound(gt=0, doc="firms beyond which returns stop growing (form=bounded)")
+    cross_kind_weight: float = bound(ge=0, le=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """How a candidate firm chooses among parks and the outside option."""
+
+    sequential: bool
+    but_for_share: float = bound(ge=0, le=1)
+    subsidy_weight: float = bound(ge=0)
+    subsidy_scale: float = bound(gt=0, doc="RMB")
+    rent_weight: float = bound(ge=0)
+    amenity_weight: float = bound(ge=0)
+    talent_weight: float = bound(ge=0)
+    compute_weight: float = bound(ge=0)
+    affinity_weight: float = bound(ge=0)
+    noise_scale: float = bound(gt=0)
+    outside_utility: ByKind
+    initial_size_mean: ByKind
+
+
+@dataclass(frozen=True, kw_only=True)
+class Growth:
+    """Firm growth: Gibrat-type shocks whose volatility falls with size, plus thresholds."""
+
+    enabled: bool
+    drift: ByKind
+    volatility: float = bound(ge=0)
+    size_elasticity: float = bound(ge=0, lt=1)
+    financing_drag: float = bound(ge=0)
+    exit_size: float = bound(gt=0, doc="talent agents; a target below this exits")
+    max_size: float = bound(gt=0, doc="talent agents; a reflecting ceiling")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hiring:
+    """Each kind's workforce mix by tier and the friction of filling vacancies."""
+
+    tier_mix_leading: ByTier
+    tier_mix_high_growth: ByTier
+    tier_mix_fi_arm: ByTier
+    tier_mix_rd_service: ByTier
+    layoff_tolerance: float = bound(ge=0)
+
+    def check(self, path: str) -> None:
+        """Each kind's tier mix must be a distribution."""
+        for kind in FIRM_KINDS:
+            mix = getattr(self, f"tier_mix_{kind}").array()
+            _check_shares(f"{path}.tier_mix_{kind}", mix, "tier shares")
+
+    def mix(self) -> np.ndarray:
+        """Tier mix as a (kinds × tiers) array."""
+        return np.stack([getattr(self, f"tier_mix_{k}").array() for k in FIRM_KINDS])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Innovation:
+    """R&D spending, the R&D stock, patents, certifications and pilot projects."""
+
+    rd_intensity: ByKind
+    rd_depreciation: float = bound(ge=0, le=1, doc="per year")
+    patent_rate: float = bound(ge=0, doc="patents per month per sqrt(R&D stock in RMB m)")
+    high_tech_hazard: float = bound(ge=0, le=1)
+    specialised_hazard: float = bound(ge=0, le=1)
+    specialised_max_employees: float = bound(gt=0)
+    pilot_rate: ByKind
+    leading_firm_employees: float = bound(gt=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Relocation:
+    """Incumbents reconsider their park now and then and move if it pays after costs."""
+
+    enabled: bool
+    review_rate: float = bound(ge=0, le=1, doc="per month")
+    moving_cost: float = bound(ge=0, doc="utility units")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exit:
+    """Firm closure hazards."""
+
+    enabled: bool
+    hazard: ByKind
+    young_months: int = bound(ge=0)
+    young_multiplier: float = bound(ge=0)
+    financing_multiplier: float = bound(ge=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Talent:
+    """How talent arrives, searches, is paid and leaves."""
+
+    base_wage: ByTier
+    agglomeration_wage_elasticity: float = bound(ge=0)
+    outside_utility: ByTier
+    wage_weight: float = bound(ge=0)
+    incentive_weight: float = bound(ge=0)
+    incentive_scale: float = bound(gt=0, doc="RMB")
+    job_weight: float = bound(ge=0)
+    housing_weight: float = bound(ge=0)
+    search_noise: float = bound(gt=0)
+    on_the_job_search: float = bound(ge=0, le=1)
+    leave_employed: float = bound(ge=0, le=1)
+    leave_unemployed: float = bound(ge=0, le=1)
+    residency_retention: float = bound(ge=0, le=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rents:
+    """Park rents respond to occupancy."""
+
+    adjustment: float = bound(ge=0, doc="per month, per unit of occupancy gap")
+    target_occupancy: float = bound(gt=0, le=1)
+    floor: float = bound(gt=0, doc="share of base rent")
+    ceiling: float = bound(gt=0, doc="share of base rent")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Behavior:
+    """All behavioural parameters: how agents decide. Each value's source is in its YAML."""
+
+    entry: Entry
+    agglomeration: Agglomeration
+    growth: Growth
+    hiring: Hiring
+    innovation: Innovation
+    relocation: Relocation
+    exit: Exit
+    talent: Talent
+    rents: Rents
+
+
+# ------------------------------------------------------------------------ run
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How a run is carried out and what it writes (not part of the model)."""
+
+    progress: bool
+    counterfactual: str
+    write_talent_snapshots: bool
+    report_months: tuple[str, ...]
+
+    def check(self, path: str) -> None:
+        """Report months must be real months; the counterfactual must be a known kind."""
+        cf = self.counterfactual
+        if cf not in ("off", "no_policy") and cf.count(".") != 1:
+            raise ConfigError(
+                f"{path}.counterfactual", cf,
+                "must be off, no_policy, or <regime>.<instrument> (the run without that instrument)",
+            )
+        for i, m in enumerate(self.report_months):
+            try:
+                Month.parse(m)
+            except MonthError as e:
+                raise ConfigError(f"{path}.report_months[{i}]", m, str(e)) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """One fully checked scenario: the seed, the world, the behaviour, the policy, the run."""
+
+    seed: int
+    world: World
+    behavior: Behavior
+    policy: Mapping[str, Any]
+    run: RunOptions
+    plain: Mapping[str, Any]
+
+    @property
+    def policy_name(self) -> str:
+        """The regimes in force, joined by '+', or 'none'."""
+        return "+".join(self.policy) if self.policy else "none"
+
+
+def load_scenario(cfg: Any) -> Scenario:
+    """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``."""
+    data = to_plain(cfg)
+    allowed = {"seed", "world", "behavior", "policy", "run"}
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(allowed))}")
+    seed = data.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError("seed", seed, "must be a whole number >= 0")
+    world = build(World, data.get("world"), "world")
+    behavior = build(Behavior, data.get("behavior"), "behavior")
+    run = build(RunOptions, data.get("run"), "run")
+    for i, m in enumerate(run.report_months):
+        month = Month.parse(m)
+        if not world.start_month <= month <= world.end_month:
+            raise ConfigError(
+                f"run.report_months[{i}]", m, f"must lie within world.start..world.end "
+                f"({world.start}..{world.end})",
+            )
+    policy = data.get("policy") or {}
+    if not isinstance(policy, Mapping):
+        raise ConfigError("policy", policy, "must be a mapping of regime name to instruments")
+    return Scenario(seed=seed, world=world, behavior=behavior, policy=policy, run=run, plain=data)
