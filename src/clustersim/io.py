@@ -106,8 +106,8 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
     ``final`` must not exist, or must be an empty folder (Hydra creates the job's output
     folder before the job starts), or an incomplete run folder (it is replaced). A
     complete run folder is never overwritten: that raises ``RunFolderError``.
-    On any exception, including ``KeyboardInterrupt``, the staging folder is removed and
-    the exception propagates; nothing is left at ``final``.
+    On any exception, including ``KeyboardInterrupt``, the staging folder (and ``final``,
+    if it is an empty folder) is removed and the exception propagates.
     """
     final = Path(final)
     if is_complete(final):
@@ -125,6 +125,8 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
         os.replace(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if final.is_dir() and not any(final.iterdir()):
+            final.rmdir()  # the empty folder Hydra made: leave nothing behind
         raise
 
 

@@ -28,7 +28,7 @@ from clustersim.rules.entry import enter_firms
 from clustersim.rules.exits import exit_firms
 from clustersim.rules.growth import grow_firms
 from clustersim.rules.innovation import innovate
-from clustersim.rules.labour import run_labour_market
+from clustersim.rules.labour import MarketState, run_labour_market
 from clustersim.rules.relocation import relocate_firms
 from clustersim.rules.rents import update_parks
 from clustersim.rules.setup import populate
@@ -69,10 +69,11 @@ class ClusterModel(mesa.Model):
         self.tally = new_tally()
         self._employees_cache: np.ndarray | None = None
         populate(self)
+        self.labour_market_state = MarketState.of(self)
         self.initial_people = float(np.count_nonzero(self.talent.alive) * self.talent_weight)
         self.arrived_people = 0.0
         self.left_people = 0.0
-        self.relocations: list[pd.DataFrame] = []
+        self._moves: list[tuple[np.ndarray, ...]] = []
         self.firm_snapshots: list[pd.DataFrame] = []
         self.talent_snapshots: list[pd.DataFrame] = []
 
@@ -173,22 +174,8 @@ class ClusterModel(mesa.Model):
         self, slots: np.ndarray, origin: np.ndarray, dest: np.ndarray, people: np.ndarray
     ) -> None:
         """Keep a row per move: which firm, when, from where to where, with how many people."""
-        ids, districts = np.asarray(self.parks.ids, dtype=object), np.asarray(self.parks.districts, dtype=object)
-        d = self.parks.district
-        self.relocations.append(
-            pd.DataFrame(
-                {
-                    "month": str(self.calendar[self.month_index]),
-                    "firm_id": slots,
-                    "kind": np.asarray(FIRM_KINDS, dtype=object)[self.firms.kind[slots]],
-                    "from_park": ids[origin],
-                    "to_park": ids[dest],
-                    "from_district": districts[d[origin]],
-                    "to_district": districts[d[dest]],
-                    "employees": people,
-                }
-            )
-        )
+        month = np.full(len(slots), self.month_index)
+        self._moves.append((month, slots.copy(), origin.copy(), dest.copy(), people.astype(float)))
 
     # -------------------------------------------------------------- schedule
 
@@ -251,8 +238,25 @@ class ClusterModel(mesa.Model):
         return _concat(self.firm_snapshots)
 
     def relocation_table(self) -> pd.DataFrame:
-        """Every move between parks so far."""
-        return _concat(self.relocations)
+        """Every move between parks so far: month, firm, kind, from and to (park, district)."""
+        cols = ("month", "firm_id", "from", "to", "employees")
+        moves = {c: np.concatenate([m[i] for m in self._moves]) if self._moves else np.empty(0, np.int64)
+                 for i, c in enumerate(cols)}
+        parks = self.parks
+        months = np.asarray([str(m) for m in self.calendar], dtype=object)
+        district = parks.district
+        return pd.DataFrame(
+            {
+                "month": months[moves["month"]],
+                "firm_id": moves["firm_id"].astype(np.int64),
+                "kind": pd.Categorical.from_codes(self.firms.kind[moves["firm_id"].astype(np.int64)], FIRM_KINDS),
+                "from_park": pd.Categorical.from_codes(moves["from"].astype(np.int64), parks.ids),
+                "to_park": pd.Categorical.from_codes(moves["to"].astype(np.int64), parks.ids),
+                "from_district": pd.Categorical.from_codes(district[moves["from"].astype(np.int64)], parks.districts),
+                "to_district": pd.Categorical.from_codes(district[moves["to"].astype(np.int64)], parks.districts),
+                "employees": moves["employees"].astype(float),
+            }
+        )
 
     def firm_history(self, slot: int) -> pd.DataFrame:
         """One firm's year-end snapshots."""

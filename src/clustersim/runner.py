@@ -24,10 +24,6 @@ from clustersim.model import ClusterModel
 from clustersim.outputs import caused, headline
 from clustersim.settings import Scenario
 
-RELOCATION_COLUMNS = [
-    "month", "firm_id", "kind", "from_park", "to_park", "from_district", "to_district", "employees",
-]
-
 
 def build_incentives(scenario: Scenario, without: str | None = None) -> Incentives:
     """The incentives of the scenario's regimes (none: the base ``Incentives``).
@@ -92,8 +88,6 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
     t2 = time.perf_counter()
     monthly = model.monthly()
     relocations = model.relocation_table()
-    if relocations.empty:
-        relocations = pd.DataFrame({c: pd.Series(dtype=object) for c in RELOCATION_COLUMNS})
     ledger = incentives.ledger_frame() if hasattr(incentives, "ledger_frame") else None
     outcomes = headline(monthly, model.parks.districts, scenario.run.report_months)
     return RunResult(

@@ -78,7 +78,7 @@ class ParkSpec:
 class InitialPopulation:
     """The cluster at the start month."""
 
-    firms: int = bound(gt=0)
+    firms: int = bound(ge=0, doc="0 starts from an empty map, as Arthur's process does")
     kind_shares: ByKind
     talent_agents: int = bound(gt=0)
     unemployment_rate: float = bound(ge=0, lt=1)
@@ -96,7 +96,7 @@ class InitialPopulation:
 class Inflow:
     """Potential newcomers per month: candidates that consider Shanghai."""
 
-    per_month: float = bound(gt=0)
+    per_month: float = bound(gt=0, doc="mean of the monthly Poisson count")
     shares: tuple[float, ...]
 
     def check(self, path: str) -> None:

@@ -80,9 +80,9 @@ class FirmTable:
             {
                 "month": month,
                 "firm_id": s,
-                "kind": np.asarray(FIRM_KINDS, dtype=object)[self.kind[s]],
-                "park": np.asarray(parks.ids, dtype=object)[park],
-                "district": np.asarray(parks.districts, dtype=object)[parks.district[park]],
+                "kind": pd.Categorical.from_codes(self.kind[s], FIRM_KINDS),
+                "park": pd.Categorical.from_codes(park, parks.ids),
+                "district": pd.Categorical.from_codes(parks.district[park], parks.districts),
                 "employees": self.staff[s] * talent_weight,
                 "target_employees": self.target[s] * talent_weight,
                 "productivity": self.productivity[s],

@@ -71,14 +71,13 @@ class TalentTable:
     def snapshot(self, month: str, parks: ParkTable) -> pd.DataFrame:
         """One row per agent in Shanghai (used for histories; not written by default)."""
         s = np.flatnonzero(self.alive)
-        park_ids = np.asarray((*parks.ids, ""), dtype=object)
         return pd.DataFrame(
             {
                 "month": month,
                 "talent_id": s,
-                "tier": np.asarray(TALENT_TIERS, dtype=object)[self.tier[s]],
+                "tier": pd.Categorical.from_codes(self.tier[s], TALENT_TIERS),
                 "employer": self.employer[s],
-                "park": park_ids[self.park[s]],
+                "park": pd.Categorical.from_codes(self.park[s], parks.ids),
                 "wage": self.wage[s],
                 "residency": self.residency[s],
                 "housing": self.housing[s],

@@ -63,6 +63,7 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 @hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> dict[str, Any]:
     """Hydra's task function: one job of a run or of a sweep."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:

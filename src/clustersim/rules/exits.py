@@ -19,7 +19,7 @@ def exit_firms(model: ClusterModel) -> None:
     x = model.behavior.exit
     f = model.firms
     t = model.month_index
-    u_all = model.streams.at("exit", t).random(model.firm_slots_through(t))
+    u_all = model.streams.at("exit", t).random(model.firm_slots_through(t), dtype=np.float32)
     live = f.live()
     if not x.enabled:
         return

@@ -34,7 +34,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     t = model.month_index
     n_alloc = model.firm_slots_through(t)
     rng = model.streams.at("innovation", t)
-    u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc))
+    u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc), dtype=np.float32)
     live = f.live()
 
     share = np.minimum(np.broadcast_to(levers.rd_share, f.alive.shape)[live], MAX_RD_SHARE)

@@ -11,6 +11,7 @@ People are conserved: initial + arrived = employed + unemployed + left.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,14 +33,17 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     t = model.month_index
     n_alloc = model.talent_slots_through(t)
     rng = model.streams.at("search", t)
-    u_leave, u_search, u_park, u_priority = rng.random((4, n_alloc))
-    firm_priority = rng.random(model.firm_slots_through(t))
+    u_leave, u_search, u_park, u_priority = rng.random((4, n_alloc), dtype=np.float32)
+    firm_priority = rng.random(model.firm_slots_through(t), dtype=np.float32)
 
     leave(model, levers, u_leave)
     arrive(model, levers, events)
     want = wanted_staff(model)
-    lay_off(model, want, count_staff(model), u_priority)
-    vacancies = post_vacancies(model, want, count_staff(model), firm_priority)
+    staff = count_staff(model)
+    fired = lay_off(model, want, staff, u_priority)
+    staff -= count_staff(model, fired)
+    model.talent.release(fired)
+    vacancies = post_vacancies(model, want, staff, firm_priority)
     match(model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority)
     settle(model)
 
@@ -79,12 +83,13 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     u_come = rng.random(n)
 
     tal = model.talent
-    alive = tal.alive
-    employed_by_tier = np.bincount(tal.tier[alive & (tal.employer >= 0)], minlength=N_TIERS)
-    alive_by_tier = np.bincount(tal.tier[alive], minlength=N_TIERS)
-    job_rate = (employed_by_tier + 1.0) / (alive_by_tier + 1.0)
-    wage_sum = np.bincount(tal.tier[alive], weights=tal.wage[alive], minlength=N_TIERS)
-    mean_wage = np.where(employed_by_tier > 0, wage_sum / np.maximum(employed_by_tier, 1), tb.base_wage.array())
+    market = model.labour_market_state
+    job_rate = (market.employed_by_tier + 1.0) / (market.alive_by_tier + 1.0)
+    mean_wage = np.where(
+        market.employed_by_tier > 0,
+        market.wage_sum_by_tier / np.maximum(market.employed_by_tier, 1),
+        tb.base_wage.array(),
+    )
     earnings = mean_wage * job_rate / tb.base_wage.array()
     award = levers.talent_offer.max(axis=1)
     utility = tb.wage_weight * np.log(earnings) + tb.incentive_weight * np.log1p(award / tb.incentive_scale)
@@ -102,10 +107,10 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     model.tally["arrivals"] += len(new) * model.talent_weight
 
 
-def count_staff(model: ClusterModel) -> np.ndarray:
-    """(firm slots x tiers) talent agents employed now."""
+def count_staff(model: ClusterModel, who: np.ndarray | None = None) -> np.ndarray:
+    """(firm slots x tiers) talent agents employed now (or among ``who``, before release)."""
     tal = model.talent
-    emp = np.flatnonzero(tal.employed())
+    emp = np.flatnonzero(tal.employed()) if who is None else who
     n = model.firms.n_slots
     key = tal.employer[emp] * N_TIERS + tal.tier[emp]
     return np.bincount(key, minlength=n * N_TIERS).reshape(n, N_TIERS)
@@ -121,12 +126,13 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return want
 
 
-def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray) -> None:
-    """Firms well above their wanted size shed the excess in each tier."""
+def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
+    """Firms well above their wanted size shed the excess in each tier; return whom (their
+    employer and tier as they were, for recounting)."""
     tol = model.behavior.hiring.layoff_tolerance
     over_firm = staff.sum(axis=1) > np.ceil(want.sum(axis=1) * (1.0 + tol))
     if not over_firm.any():
-        return
+        return np.empty(0, dtype=np.int64)
     excess = np.where(over_firm[:, None], np.maximum(staff - want, 0), 0)
     tal = model.talent
     emp = np.flatnonzero(tal.employed())
@@ -134,8 +140,8 @@ def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority
     group = tal.employer[emp] * N_TIERS + tal.tier[emp]
     order, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
-    tal.release(fired)
     model.tally["layoffs"] += len(fired) * model.talent_weight
+    return fired
 
 
 def post_vacancies(
@@ -235,9 +241,31 @@ def match(
 
 
 def settle(model: ClusterModel) -> None:
-    """Refresh each firm's head count and wage bill after the month's moves."""
+    """Refresh firms' head counts and wage bills, and the market's totals by tier."""
     f, tal = model.firms, model.talent
     emp = np.flatnonzero(tal.employed())
     f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
     f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
     f.wage_bill *= model.talent_weight
+    model.labour_market_state = MarketState.of(model)
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """Totals by tier that arriving talent looks at: who is here, who works, for what pay."""
+
+    alive_by_tier: np.ndarray
+    employed_by_tier: np.ndarray
+    wage_sum_by_tier: np.ndarray
+
+    @classmethod
+    def of(cls, model: ClusterModel) -> MarketState:
+        """The totals as they stand now."""
+        tal = model.talent
+        alive = np.flatnonzero(tal.alive)
+        tier, employed = tal.tier[alive], tal.employer[alive] >= 0
+        return cls(
+            alive_by_tier=np.bincount(tier, minlength=N_TIERS),
+            employed_by_tier=np.bincount(tier[employed], minlength=N_TIERS),
+            wage_sum_by_tier=np.bincount(tier, weights=tal.wage[alive], minlength=N_TIERS),
+        )

@@ -28,7 +28,7 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     t = model.month_index
     n_alloc = model.firm_slots_through(t)
     rng = model.streams.at("relocation", t)
-    u_review, u_choice = rng.random((2, n_alloc))
+    u_review, u_choice = rng.random((2, n_alloc), dtype=np.float32)
     if not r.enabled:
         return
     live = f.live()

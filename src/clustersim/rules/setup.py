@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 #: Relative size of a firm of each kind at the start (leading, high_growth, fi_arm,
 #: rd_service): headquarters and FI arms are larger. Assumption; the Pareto tail is kept.
 KIND_SIZE_FACTOR = np.array([10.0, 1.0, 5.0, 1.0])
+#: No initial firm employs more than this share of all FinTech staff (truncates the
+#: Pareto draw, whose largest value is otherwise erratic). Assumption: ~2%, i.e. a few
+#: thousand people, the order of Shanghai's largest FinTech employers.
+MAX_INITIAL_SHARE = 0.02
 
 
 def populate(model: ClusterModel) -> None:
@@ -30,6 +34,7 @@ def populate(model: ClusterModel) -> None:
 
     kind = categorical(np.tile(init.kind_shares.array(), (n_firms, 1)), rng.random(n_firms))
     raw = (1.0 - rng.random(n_firms)) ** (-1.0 / init.size_tail) * KIND_SIZE_FACTOR[kind]
+    raw = np.minimum(raw, raw.sum() * MAX_INITIAL_SHARE)
     employed_agents = int(round(n_talent * (1.0 - init.unemployment_rate)))
     staff = _integer_sizes(raw, employed_agents)
 

@@ -1,0 +1,51 @@
+"""Shared fixtures: compose the real configs, run small scenarios once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from clustersim.model import ClusterModel
+from clustersim.paths import conf_dir
+from clustersim.settings import Scenario, load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def compose_cfg(*overrides: str):
+    """Compose ``conf/config.yaml`` with overrides, as the command line would."""
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+@cache
+def scenario(*overrides: str) -> Scenario:
+    """The checked scenario for these overrides (cached: composing costs ~50 ms)."""
+    return load_scenario(compose_cfg(*overrides))
+
+
+@cache
+def finished(*overrides: str) -> ClusterModel:
+    """A model run to the end with these overrides (cached per session; do not mutate)."""
+    return ClusterModel(scenario(*overrides)).run()
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``clustersim-run`` as a user would, from ``cwd``."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    return subprocess.run(
+        [sys.executable, "-m", "clustersim.cli.run", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+@pytest.fixture
+def toy() -> ClusterModel:
+    """A fresh toy-world model, not yet run."""
+    return ClusterModel(scenario("world=toy"))

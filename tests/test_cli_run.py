@@ -1,0 +1,85 @@
+"""clustersim-run as a user runs it: outputs, determinism, bad input, interruption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clustersim.io import MARKER, atomic_run_folder, is_complete
+from tests.conftest import run_cli
+
+
+def _run_folder(root: Path) -> Path:
+    folders = [p for p in (root / "results" / "runs").iterdir() if not p.name.startswith(".")]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def test_toy_run_writes_a_complete_folder(tmp_path: Path) -> None:
+    proc = run_cli("world=toy", "seed=4", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2025-12" in proc.stdout and "2027-12" in proc.stdout and "leading firms" in proc.stdout
+    folder = _run_folder(tmp_path)
+    assert is_complete(folder)
+    for name in ("config.yaml", "overrides.yaml", "summary.json", "monthly.parquet",
+                 "firms_yearly.parquet", "relocations.parquet"):
+        assert (folder / name).is_file(), name
+    monthly = pd.read_parquet(folder / "monthly.parquet")
+    assert monthly["month"].iloc[-1] == "2027-12" and len(monthly) == 96
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["seed"] == 4 and set(summary["outcomes"]) == {"2025-12", "2027-12"}
+    yearly = pd.read_parquet(folder / "firms_yearly.parquet")
+    assert sorted(yearly["month"].unique()) == [f"{y}-12" for y in range(2020, 2028)]
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
+    runs = {}
+    for name, seed in (("a", 11), ("b", 11), ("c", 12)):
+        (tmp_path / name).mkdir()
+        proc = run_cli("world=toy", f"seed={seed}", "hydra.run.dir=results/runs/x", cwd=tmp_path / name)
+        assert proc.returncode == 0, proc.stderr
+        runs[name] = _outputs(tmp_path / name / "results/runs/x")
+    assert runs["a"] == runs["b"]
+    assert runs["a"]["monthly.parquet"] != runs["c"]["monthly.parquet"]
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ("world.start=2020-13", "world.start"),
+        ("world.end=2019-01", "world.end"),
+        ("world.scale=-1", "world.scale"),
+        ("+behavior.entry.typo=1", "behavior.entry.typo"),
+        ("behavior.entry.but_for_share=nan", "behavior.entry.but_for_share"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path: Path, override: str, field: str) -> None:
+    proc = run_cli("world=toy", override, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"invalid config: {field} = " in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results" / "runs").exists() or not any((tmp_path / "results" / "runs").iterdir())
+
+
+def test_unknown_world_is_rejected_by_name(tmp_path: Path) -> None:
+    proc = run_cli("world=atlantis", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "world" in proc.stderr and "atlantis" in proc.stderr and "shanghai" in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_interrupted_write_leaves_no_folder(tmp_path: Path) -> None:
+    final = tmp_path / "run"
+    final.mkdir()  # as Hydra creates it
+    with pytest.raises(KeyboardInterrupt), atomic_run_folder(final, {"seed": 0}) as w:
+        w.text("config.yaml", "seed: 0")
+        raise KeyboardInterrupt
+    assert not (final / MARKER).exists() and not final.exists()
+    assert not [p for p in tmp_path.iterdir()]  # no staging folder left either

@@ -1,0 +1,74 @@
+"""Accounting identities and constraints that hold in every month of every run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clustersim.agents import Firm, Park, Talent
+from clustersim.model import ClusterModel
+from tests.conftest import scenario
+
+
+def _check_month(m: ClusterModel) -> None:
+    f, tal, parks = m.firms, m.talent, m.parks
+    w = m.talent_weight
+    # people are conserved: initial + arrived = employed + unemployed + left
+    in_city = np.count_nonzero(tal.alive) * w
+    assert m.initial_people + m.arrived_people == pytest.approx(in_city + m.left_people)
+    # no park over capacity
+    employees = m.park_employees()
+    assert (employees <= parks.capacity + 1e-9).all(), dict(zip(parks.ids, employees - parks.capacity, strict=True))
+    # every employed agent works for an operating firm, in that firm's park
+    emp = np.flatnonzero(tal.employed())
+    assert f.alive[tal.employer[emp]].all()
+    assert (tal.park[emp] == f.park[tal.employer[emp]]).all()
+    # head counts agree with the talent table; closed firms employ no one
+    assert (np.bincount(tal.employer[emp], minlength=f.n_slots) == f.staff).all()
+    assert (f.staff[~f.alive] == 0).all()
+    # unemployed and departed agents have no employer and no wage
+    idle = ~tal.employed()
+    assert (tal.employer[idle] == -1).all() and (tal.wage[idle] == 0).all()
+
+
+@pytest.mark.parametrize("world", ["toy", "shanghai"])
+def test_identities_hold_every_month(world: str) -> None:
+    m = ClusterModel(scenario(f"world={world}", "seed=3"))
+    _check_month(m)
+    while m.running:
+        m.step()
+        _check_month(m)
+    assert m.month_index == m.n_months == 96
+
+
+def test_mesa_faces_mirror_the_tables() -> None:
+    m = ClusterModel(scenario("world=toy", "seed=1")).run()
+    firms = list(m.agents_by_type[Firm])
+    assert len(firms) == np.count_nonzero(m.firms.alive)
+    assert len(m.agents_by_type[Talent]) == np.count_nonzero(m.talent.alive)
+    assert len(m.agents_by_type[Park]) == len(m.parks)
+    firm = max(firms, key=lambda a: a.employees)
+    assert firm.employees == m.firms.staff[firm.slot] * m.talent_weight
+    assert firm.park in m.parks.ids and firm.kind in ("leading", "high_growth", "fi_arm", "rd_service")
+    history = firm.history()
+    assert list(history["month"]) == sorted(history["month"])  # one row per year end, in order
+    assert history["employees"].iloc[-1] == firm.employees
+    worker = next(iter(m.agents_by_type[Talent]))
+    assert worker.history()["talent_id"].eq(worker.slot).all()
+
+
+def test_monthly_table_runs_to_the_end_month() -> None:
+    m = ClusterModel(scenario("world=toy", "world.start=2022-01")).run()
+    months = m.monthly()["month"]
+    assert months.iloc[0] == "2022-01" and months.iloc[-1] == "2027-12" and len(months) == 72
+
+
+def test_firms_enter_exit_and_relocate_in_the_default_world() -> None:
+    m = ClusterModel(scenario("world=shanghai")).run()
+    monthly = m.monthly()
+    assert monthly["entries"].sum() > 1000 and monthly["exits"].sum() > 1000
+    moves = m.relocation_table()
+    assert len(moves) > 50
+    assert (moves["from_park"].astype(str) != moves["to_park"].astype(str)).all()
+    # relocation is a small share of job change: births, deaths and expansion dominate
+    assert monthly["relocation_jobs"].sum() < 0.25 * (monthly["hires"].sum())
