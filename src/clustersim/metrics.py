@@ -60,7 +60,7 @@ class MonthlyRecorder:
     def record(self, model: ClusterModel, granted: dict[str, float]) -> None:
         """Record month ``model.month_index`` from the tables and the month's tallies."""
         t = model.month_index
-        f, tal, parks = model.firms, model.talent, model.parks
+        f, parks = model.firms, model.parks
         w = model.talent_weight
         live = f.live()
         park = f.park[live]
@@ -85,13 +85,11 @@ class MonthlyRecorder:
             put(t, f"capacity_{pid}", parks.capacity[p])
 
         put(t, "employment", emp_park.sum())
-        alive = tal.alive
-        employed = alive & (tal.employer >= 0)
-        put(t, "talent", np.count_nonzero(alive) * w)
-        put(t, "unemployed", np.count_nonzero(alive & ~employed) * w)
-        tiers_alive = np.bincount(tal.tier[alive], minlength=len(TALENT_TIERS))
-        tiers_emp = np.bincount(tal.tier[employed], minlength=len(TALENT_TIERS))
-        wage_sum = np.bincount(tal.tier[employed], weights=tal.wage[employed], minlength=len(TALENT_TIERS))
+        market = model.labour_market_state  # totals by tier, as the labour market left them
+        tiers_alive, tiers_emp = market.alive_by_tier, market.employed_by_tier
+        wage_sum = market.wage_sum_by_tier
+        put(t, "talent", tiers_alive.sum() * w)
+        put(t, "unemployed", (tiers_alive.sum() - tiers_emp.sum()) * w)
         for i, tier in enumerate(TALENT_TIERS):
             put(t, f"talent_{tier}", tiers_alive[i] * w)
             put(t, f"wage_{tier}", wage_sum[i] / tiers_emp[i] if tiers_emp[i] else 0.0)
