@@ -47,8 +47,8 @@ for _ in range(3):
     agents = int(m.n_initial_firms + m.n_initial_talent + len(m.parks))
     del m
 best = min(runs, key=lambda r: r["run"])
-print(json.dumps({"agents": agents, "steps": scenario.world.end_month - scenario.world.start_month + 1,
-                  "best": best, "runs": [r["run"] for r in runs],
+steps = scenario.world.end_month - scenario.world.start_month + 1
+print(json.dumps({"agents": agents, "steps": steps, "best": best, "runs": [r["run"] for r in runs],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "base_rss_mb": base_rss / 1024}))
 """
@@ -57,17 +57,25 @@ print(json.dumps({"agents": agents, "steps": scenario.world.end_month - scenario
 def measure(overrides: list[str]) -> dict:
     """Run one case in a fresh interpreter and return its figures."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(overrides)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, json.dumps(overrides)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     """Print a table of figures for the chosen cases."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", nargs="+", default=["default", "10x"], choices=list(CASES))
     args = parser.parse_args()
-    header = f"{'case':<8}{'agents':>9}{'steps':>7}{'setup s':>9}{'run s':>8}{'M agent-steps/s':>17}{'recording':>11}{'peak MiB':>10}"
+    header = (
+        f"{'case':<8}{'agents':>9}{'steps':>7}{'setup s':>9}{'run s':>8}"
+        f"{'M agent-steps/s':>17}{'recording':>11}{'peak MiB':>10}"
+    )
     print(header)
     print("-" * len(header))
     for case in args.cases:
@@ -78,8 +86,10 @@ def main() -> None:
             f"{case:<8}{r['agents']:>9,}{r['steps']:>7}{best['setup']:>9.2f}{best['run']:>8.2f}"
             f"{rate:>17.2f}{best['record'] / best['run']:>10.0%}{r['peak_rss_mb']:>10.0f}"
         )
-    print("\nrun s: best of 3 runs in one process; recording: share of the run spent recording"
-          " outcomes; peak MiB: resident memory of the whole process (Python, Mesa, Hydra included).")
+    print(
+        "\nrun s: best of 3 runs in one process; recording: share of the run spent recording"
+        " outcomes; peak MiB: resident memory of the whole process (Python, Mesa, Hydra included)."
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,11 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     env = dict(os.environ, PYTHONHASHSEED="0")
     return subprocess.run(
         [sys.executable, "-m", "clustersim.cli.run", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 

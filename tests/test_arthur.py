@@ -42,7 +42,9 @@ def test_bounded_returns_share_the_industry() -> None:
 def test_no_agglomeration_follows_fixed_preferences() -> None:
     shares = _final_shares("no_agglomeration").mean(axis=0)
     s = scenario("+experiment=no_agglomeration")
-    affinity = np.array([[p.kind_affinity.leading, p.kind_affinity.high_growth] for p in s.world.parks.values()]).T
+    affinity = np.array(
+        [[p.kind_affinity.leading, p.kind_affinity.high_growth] for p in s.world.parks.values()]
+    ).T
     logits = np.exp(affinity * s.behavior.entry.affinity_weight / s.behavior.entry.noise_scale)
     expected = (logits / logits.sum(axis=1, keepdims=True)).mean(axis=0)  # types arrive 50/50
     assert shares == pytest.approx(expected, abs=0.03)

@@ -24,8 +24,14 @@ def test_toy_run_writes_a_complete_folder(tmp_path: Path) -> None:
     assert "2025-12" in proc.stdout and "2027-12" in proc.stdout and "leading firms" in proc.stdout
     folder = _run_folder(tmp_path)
     assert is_complete(folder)
-    for name in ("config.yaml", "overrides.yaml", "summary.json", "monthly.parquet",
-                 "firms_yearly.parquet", "relocations.parquet"):
+    for name in (
+        "config.yaml",
+        "overrides.yaml",
+        "summary.json",
+        "monthly.parquet",
+        "firms_yearly.parquet",
+        "relocations.parquet",
+    ):
         assert (folder / name).is_file(), name
     monthly = pd.read_parquet(folder / "monthly.parquet")
     assert monthly["month"].iloc[-1] == "2027-12" and len(monthly) == 96
@@ -43,7 +49,9 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
     runs = {}
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):
         (tmp_path / name).mkdir()
-        proc = run_cli("world=toy", f"seed={seed}", "hydra.run.dir=results/runs/x", cwd=tmp_path / name)
+        proc = run_cli(
+            "world=toy", f"seed={seed}", "hydra.run.dir=results/runs/x", cwd=tmp_path / name
+        )
         assert proc.returncode == 0, proc.stderr
         runs[name] = _outputs(tmp_path / name / "results/runs/x")
     assert runs["a"] == runs["b"]
@@ -60,12 +68,16 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
         ("behavior.entry.but_for_share=nan", "behavior.entry.but_for_share"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_nothing_is_written(tmp_path: Path, override: str, field: str) -> None:
+def test_bad_input_is_one_clear_line_and_nothing_is_written(
+    tmp_path: Path, override: str, field: str
+) -> None:
     proc = run_cli("world=toy", override, cwd=tmp_path)
     assert proc.returncode == 2
     assert f"invalid config: {field} = " in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "results" / "runs").exists() or not any((tmp_path / "results" / "runs").iterdir())
+    assert not (tmp_path / "results" / "runs").exists() or not any(
+        (tmp_path / "results" / "runs").iterdir()
+    )
 
 
 def test_unknown_world_is_rejected_by_name(tmp_path: Path) -> None:

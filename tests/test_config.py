@@ -54,7 +54,12 @@ def _sourced(lines: list[str], i: int) -> bool:
     if "#" in lines[i]:
         return True
     j = i - 1  # a comment line heading a run of sibling values explains them all
-    while j >= 0 and _indent(lines[j]) == _indent(lines[i]) and ":" in lines[j] and "#" not in lines[j]:
+    while (
+        j >= 0
+        and _indent(lines[j]) == _indent(lines[i])
+        and ":" in lines[j]
+        and "#" not in lines[j]
+    ):
         j -= 1
     if j >= 0 and lines[j].strip().startswith("#"):
         return True
@@ -137,4 +142,4 @@ def test_config_hash_tracks_every_setting() -> None:
 
 
 def test_conf_dir_is_the_repository_conf() -> None:
-    assert (CONF / "config.yaml").is_file() and CONF == Path(__file__).resolve().parents[1] / "conf"
+    assert (CONF / "config.yaml").is_file() and Path(__file__).resolve().parents[1] / "conf" == CONF

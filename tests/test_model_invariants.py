@@ -18,7 +18,9 @@ def _check_month(m: ClusterModel) -> None:
     assert m.initial_people + m.arrived_people == pytest.approx(in_city + m.left_people)
     # no park over capacity
     employees = m.park_employees()
-    assert (employees <= parks.capacity + 1e-9).all(), dict(zip(parks.ids, employees - parks.capacity, strict=True))
+    assert (employees <= parks.capacity + 1e-9).all(), dict(
+        zip(parks.ids, employees - parks.capacity, strict=True)
+    )
     # every employed agent works for an operating firm, in that firm's park
     emp = np.flatnonzero(tal.employed())
     assert f.alive[tal.employer[emp]].all()
@@ -49,7 +51,12 @@ def test_mesa_faces_mirror_the_tables() -> None:
     assert len(m.agents_by_type[Park]) == len(m.parks)
     firm = max(firms, key=lambda a: a.employees)
     assert firm.employees == m.firms.staff[firm.slot] * m.talent_weight
-    assert firm.park in m.parks.ids and firm.kind in ("leading", "high_growth", "fi_arm", "rd_service")
+    assert firm.park in m.parks.ids and firm.kind in (
+        "leading",
+        "high_growth",
+        "fi_arm",
+        "rd_service",
+    )
     history = firm.history()
     assert list(history["month"]) == sorted(history["month"])  # one row per year end, in order
     assert history["employees"].iloc[-1] == firm.employees

@@ -164,10 +164,7 @@ def _field_names(cls: type) -> str:
 
 def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     """Resolve a config to plain Python containers, without Hydra's own ``hydra`` node."""
-    if isinstance(cfg, DictConfig):
-        data = OmegaConf.to_container(cfg, resolve=True)
-    else:
-        data = dict(cfg)
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     assert isinstance(data, dict)
     data.pop("hydra", None)
     return data

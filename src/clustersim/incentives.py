@@ -37,6 +37,7 @@ class Levers:
         financing_relief: reduces the financing constraint (per firm slot or scalar).
         leave_multiplier: multiplies talent's hazard of leaving (per talent slot or scalar).
         extra_capacity: (parks,) workstations added this month by carrier support.
+
     """
 
     firm_offer: np.ndarray

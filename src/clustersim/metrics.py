@@ -68,7 +68,9 @@ class MonthlyRecorder:
         put = self._put
 
         put(t, "firms", len(live))
-        for k, n in zip(FIRM_KINDS, np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), strict=True):
+        for k, n in zip(
+            FIRM_KINDS, np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), strict=True
+        ):
             put(t, f"firms_{k}", n)
         firms_park = np.bincount(park, minlength=n_parks)
         emp_park = np.bincount(park, weights=f.staff[live], minlength=n_parks) * w

@@ -47,6 +47,7 @@ class ClusterModel(mesa.Model):
         parks, firms, talent: the agent tables (state in columns).
         incentives: the policy in force (``Incentives()`` is no policy).
         streams: the named random streams, all derived from the seed.
+
     """
 
     def __init__(self, scenario: Scenario, incentives: Incentives | None = None) -> None:
@@ -96,13 +97,19 @@ class ClusterModel(mesa.Model):
         """
         w = self.world
         scale = w.scale
-        self.n_initial_firms = int(round(w.initial.firms * scale))
-        self.n_initial_talent = int(round(w.initial.talent_agents * scale))
+        self.n_initial_firms = round(w.initial.firms * scale)
+        self.n_initial_talent = round(w.initial.talent_agents * scale)
         firm_counts = np.array(
-            [self.streams.at("firm_inflow", t).poisson(w.firm_entrants.per_month * scale) for t in range(self.n_months)]
+            [
+                self.streams.at("firm_inflow", t).poisson(w.firm_entrants.per_month * scale)
+                for t in range(self.n_months)
+            ]
         )
         talent_counts = np.array(
-            [self.streams.at("talent_inflow", t).poisson(w.talent_arrivals.per_month * scale) for t in range(self.n_months)]
+            [
+                self.streams.at("talent_inflow", t).poisson(w.talent_arrivals.per_month * scale)
+                for t in range(self.n_months)
+            ]
         )
         self.firm_slot_start = self.n_initial_firms + np.r_[0, np.cumsum(firm_counts)]
         self.talent_slot_start = self.n_initial_talent + np.r_[0, np.cumsum(talent_counts)]
@@ -161,7 +168,10 @@ class ClusterModel(mesa.Model):
         """People employed in each park now."""
         f = self.firms
         live = f.live()
-        return np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks)) * self.talent_weight
+        return (
+            np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks))
+            * self.talent_weight
+        )
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
         """Talent slots employed by any of ``firm_slots``."""
@@ -206,7 +216,9 @@ class ClusterModel(mesa.Model):
         self.recorder.record(self, granted)
         month = self.calendar[self.month_index]
         if month.month == 12 or self.month_index == self.n_months - 1:
-            self.firm_snapshots.append(self.firms.snapshot(str(month), self.parks, self.talent_weight))
+            self.firm_snapshots.append(
+                self.firms.snapshot(str(month), self.parks, self.talent_weight)
+            )
             self.talent_snapshots.append(self.talent.snapshot(str(month), self.parks))
         self.month_index += 1
         if self.month_index >= self.n_months:
@@ -240,8 +252,10 @@ class ClusterModel(mesa.Model):
     def relocation_table(self) -> pd.DataFrame:
         """Every move between parks so far: month, firm, kind, from and to (park, district)."""
         cols = ("month", "firm_id", "from", "to", "employees")
-        moves = {c: np.concatenate([m[i] for m in self._moves]) if self._moves else np.empty(0, np.int64)
-                 for i, c in enumerate(cols)}
+        moves = {
+            c: np.concatenate([m[i] for m in self._moves]) if self._moves else np.empty(0, np.int64)
+            for i, c in enumerate(cols)
+        }
         parks = self.parks
         months = np.asarray([str(m) for m in self.calendar], dtype=object)
         district = parks.district
@@ -249,11 +263,17 @@ class ClusterModel(mesa.Model):
             {
                 "month": months[moves["month"]],
                 "firm_id": moves["firm_id"].astype(np.int64),
-                "kind": pd.Categorical.from_codes(self.firms.kind[moves["firm_id"].astype(np.int64)], FIRM_KINDS),
+                "kind": pd.Categorical.from_codes(
+                    self.firms.kind[moves["firm_id"].astype(np.int64)], FIRM_KINDS
+                ),
                 "from_park": pd.Categorical.from_codes(moves["from"].astype(np.int64), parks.ids),
                 "to_park": pd.Categorical.from_codes(moves["to"].astype(np.int64), parks.ids),
-                "from_district": pd.Categorical.from_codes(district[moves["from"].astype(np.int64)], parks.districts),
-                "to_district": pd.Categorical.from_codes(district[moves["to"].astype(np.int64)], parks.districts),
+                "from_district": pd.Categorical.from_codes(
+                    district[moves["from"].astype(np.int64)], parks.districts
+                ),
+                "to_district": pd.Categorical.from_codes(
+                    district[moves["to"].astype(np.int64)], parks.districts
+                ),
                 "employees": moves["employees"].astype(float),
             }
         )

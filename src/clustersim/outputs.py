@@ -39,12 +39,16 @@ def with_regions(monthly: pd.DataFrame, districts: Sequence[str]) -> pd.DataFram
     out = monthly.copy()
     for what in ("firms", "employment"):
         for region in REGIONS:
-            cols = [f"{what}_{d}" for d in districts if region_of(d) == region and f"{what}_{d}" in out]
+            cols = [
+                f"{what}_{d}" for d in districts if region_of(d) == region and f"{what}_{d}" in out
+            ]
             out[f"{what}_{region}"] = out[cols].sum(axis=1) if cols else 0.0
     return out
 
 
-def headline(monthly: pd.DataFrame, districts: Sequence[str], months: Sequence[str]) -> dict[str, dict[str, float]]:
+def headline(
+    monthly: pd.DataFrame, districts: Sequence[str], months: Sequence[str]
+) -> dict[str, dict[str, float]]:
     """Headline outcomes at each report month: {month: {metric: value}}."""
     table = with_regions(monthly, districts).set_index("month")
     names = [*HEADLINE, *(f"{w}_{r}" for w in ("firms", "employment") for r in REGIONS)]
@@ -105,10 +109,19 @@ def summary_table(outcomes: dict[str, dict[str, float]], caused_: dict | None = 
         lines.append(f"{label:<{width}}" + "".join(cells))
     if caused_:
         lines.append("caused by the policy (run − counterfactual):")
-        for label, key in (("  firms", "firms"), ("  employment", "employment"), ("  talent", "talent")):
-            lines.append(f"{label:<{width}}" + "".join(f"{caused_[m].get(key, np.nan):>14,.0f}" for m in months))
+        for label, key in (
+            ("  firms", "firms"),
+            ("  employment", "employment"),
+            ("  talent", "talent"),
+        ):
+            lines.append(
+                f"{label:<{width}}"
+                + "".join(f"{caused_[m].get(key, np.nan):>14,.0f}" for m in months)
+            )
         lines.append(
             f"{'  RMB per caused job':<{width}}"
-            + "".join(f"{caused_[m].get('spending_per_caused_job', np.nan):>14,.0f}" for m in months)
+            + "".join(
+                f"{caused_[m].get('spending_per_caused_job', np.nan):>14,.0f}" for m in months
+            )
         )
     return "\n".join(lines)

@@ -69,7 +69,9 @@ class RunResult:
         }
 
 
-def simulate(scenario: Scenario, progress: bool = False, incentives: Incentives | None = None) -> RunResult:
+def simulate(
+    scenario: Scenario, progress: bool = False, incentives: Incentives | None = None
+) -> RunResult:
     """Run the scenario (and its counterfactual, if the scenario asks for one)."""
     result = _simulate_once(scenario, incentives or build_incentives(scenario), progress)
     cf = scenario.run.counterfactual

@@ -51,7 +51,9 @@ def _check_shares(path: str, values: np.ndarray, what: str) -> None:
     if (values < 0).any():
         raise ConfigError(path, values.tolist(), f"{what} must not be negative")
     if not np.isclose(values.sum(), 1.0, atol=1e-6):
-        raise ConfigError(path, values.tolist(), f"{what} must sum to 1 (they sum to {values.sum():.4g})")
+        raise ConfigError(
+            path, values.tolist(), f"{what} must sum to 1 (they sum to {values.sum():.4g})"
+        )
 
 
 # --------------------------------------------------------------------------- world
@@ -144,12 +146,14 @@ class World:
         _check_shares(f"{path}.parks.*.initial_share", shares, "initial shares of parks")
         if len(self.firm_entrants.shares) != len(FIRM_KINDS):
             raise ConfigError(
-                f"{path}.firm_entrants.shares", list(self.firm_entrants.shares),
+                f"{path}.firm_entrants.shares",
+                list(self.firm_entrants.shares),
                 f"one share per firm kind ({', '.join(FIRM_KINDS)})",
             )
         if len(self.talent_arrivals.shares) != len(TALENT_TIERS):
             raise ConfigError(
-                f"{path}.talent_arrivals.shares", list(self.talent_arrivals.shares),
+                f"{path}.talent_arrivals.shares",
+                list(self.talent_arrivals.shares),
                 f"one share per talent tier ({', '.join(TALENT_TIERS)})",
             )
 
@@ -334,8 +338,9 @@ class RunOptions:
         cf = self.counterfactual
         if cf not in ("off", "no_policy") and cf.count(".") != 1:
             raise ConfigError(
-                f"{path}.counterfactual", cf,
-                "must be off, no_policy, or <regime>.<instrument> (the run without that instrument)",
+                f"{path}.counterfactual",
+                cf,
+                "must be off, no_policy, or <regime>.<instrument> (the run without it)",
             )
         for i, m in enumerate(self.report_months):
             try:
@@ -378,8 +383,9 @@ def load_scenario(cfg: Any) -> Scenario:
         month = Month.parse(m)
         if not world.start_month <= month <= world.end_month:
             raise ConfigError(
-                f"run.report_months[{i}]", m, f"must lie within world.start..world.end "
-                f"({world.start}..{world.end})",
+                f"run.report_months[{i}]",
+                m,
+                f"must lie within world.start..world.end ({world.start}..{world.end})",
             )
     policy = data.get("policy") or {}
     if not isinstance(policy, Mapping):

@@ -43,6 +43,7 @@ class FirmTable:
         pilots: pilot/innovation projects so far.
         born: model month of entry (negative for firms older than the run).
         subsidies: grants received so far, RMB.
+
     """
 
     def __init__(self, n_slots: int) -> None:

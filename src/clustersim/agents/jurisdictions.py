@@ -16,6 +16,7 @@ class Jurisdiction(mesa.Agent):
     Attributes:
         name: shanghai, pudong or huangpu.
         regimes: names of the regimes it runs in this scenario (none before the plans).
+
     """
 
     def __init__(self, model: ClusterModel, name: str, regimes: list[str]) -> None:

@@ -30,6 +30,7 @@ class ParkTable:
         lon, lat: coordinates, for maps.
         affinity: (kinds x parks) fixed preference of each firm kind for each park.
         tags: the set of tags of each park (e.g. ``huangpu_core_zone``).
+
     """
 
     def __init__(self, world: World) -> None:

@@ -34,6 +34,7 @@ class TalentTable:
         arrived: model month of arrival (negative for the initial population).
         unemployed_months: months since the last job ended.
         awards: talent awards received so far, RMB.
+
     """
 
     def __init__(self, n_slots: int) -> None:
@@ -149,4 +150,7 @@ class Talent(mesa.Agent):
         return self.model.talent_history(self.slot)
 
     def __repr__(self) -> str:
-        return f"Talent(id={self.slot}, tier={self.tier!r}, employer={self.employer}, wage={self.wage:.0f})"
+        return (
+            f"Talent(id={self.slot}, tier={self.tier!r}, employer={self.employer}, "
+            f"wage={self.wage:.0f})"
+        )

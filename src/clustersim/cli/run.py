@@ -39,8 +39,13 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
     secs = result.seconds
     log.info(
         "%s | seed %d | %s..%s | setup %.2fs, run %.2fs | %s",
-        scenario.policy_name, scenario.seed, scenario.world.start, scenario.world.end,
-        secs["setup"], secs["run"], out_dir,
+        scenario.policy_name,
+        scenario.seed,
+        scenario.world.start,
+        scenario.world.end,
+        secs["setup"],
+        secs["run"],
+        out_dir,
     )
     return result.summary()
 

@@ -97,7 +97,11 @@ def _choose_in_batch(model, levers, kind, sensitive, noise, people, free) -> np.
         parks_of = pick[idx]
         cum = np.cumsum(people[idx])
         starts = np.flatnonzero(np.r_[True, parks_of[1:] != parks_of[:-1]]) if len(idx) else idx
-        offset = np.repeat(np.r_[0.0, cum][starts], np.diff(np.r_[starts, len(idx)])) if len(idx) else cum
+        offset = (
+            np.repeat(np.r_[0.0, cum][starts], np.diff(np.r_[starts, len(idx)]))
+            if len(idx)
+            else cum
+        )
         fits = (cum - offset) <= free[parks_of]
         accepted = idx[fits]
         rejected = idx[~fits]

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.rules.sampling import categorical, logit_probs, rank_within_groups, round_by_cumulative
+from clustersim.rules.sampling import (
+    categorical,
+    logit_probs,
+    rank_within_groups,
+    round_by_cumulative,
+)
 from clustersim.rules.wages import park_wages
 
 if TYPE_CHECKING:
@@ -49,8 +54,11 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
 
 
 def leave(model: ClusterModel, levers: Levers, u: np.ndarray) -> None:
-    """Talent leaves Shanghai with a monthly hazard: higher when unemployed, lower with
-    residency and housing support, scaled by incentives' retention lever."""
+    """Talent leaves Shanghai with a monthly hazard.
+
+    The hazard is higher when unemployed, lower with residency and housing support, and
+    scaled by the incentives' retention lever.
+    """
     tb = model.behavior.talent
     tal = model.talent
     alive = np.flatnonzero(tal.alive[: len(u)])
@@ -92,7 +100,9 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     )
     earnings = mean_wage * job_rate / tb.base_wage.array()
     award = levers.talent_offer.max(axis=1)
-    utility = tb.wage_weight * np.log(earnings) + tb.incentive_weight * np.log1p(award / tb.incentive_scale)
+    utility = tb.wage_weight * np.log(earnings) + tb.incentive_weight * np.log1p(
+        award / tb.incentive_scale
+    )
     p_come = 1.0 / (1.0 + np.exp(-(utility[tier] - tb.outside_utility.array()[tier])))
     come = u_come < p_come
     new = slots[come]
@@ -126,9 +136,13 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return want
 
 
-def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
-    """Firms well above their wanted size shed the excess in each tier; return whom (their
-    employer and tier as they were, for recounting)."""
+def lay_off(
+    model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray
+) -> np.ndarray:
+    """Firms well above their wanted size shed the excess in each tier.
+
+    Returns the talent slots to lay off, still employed, so that the caller can recount.
+    """
     tol = model.behavior.hiring.layoff_tolerance
     over_firm = staff.sum(axis=1) > np.ceil(want.sum(axis=1) * (1.0 + tol))
     if not over_firm.any():
@@ -138,7 +152,7 @@ def lay_off(model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority
     emp = np.flatnonzero(tal.employed())
     emp = emp[over_firm[tal.employer[emp]]]
     group = tal.employer[emp] * N_TIERS + tal.tier[emp]
-    order, rank = rank_within_groups(group, u_priority[emp])
+    _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
     model.tally["layoffs"] += len(fired) * model.talent_weight
     return fired

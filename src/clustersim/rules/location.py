@@ -48,7 +48,9 @@ def firm_counts(model: ClusterModel) -> np.ndarray:
     return np.bincount(f.kind[live] * p + f.park[live], minlength=k * p).reshape(k, p).astype(float)
 
 
-def park_utility(model: ClusterModel, levers: Levers, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def park_utility(
+    model: ClusterModel, levers: Levers, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (base, subsidy): (kinds x parks) utilities without and from incentives.
 
     A firm's utility of a park is ``base[kind] + sensitive * subsidy[kind]`` plus noise,
@@ -57,7 +59,9 @@ def park_utility(model: ClusterModel, levers: Levers, counts: np.ndarray) -> tup
     e = model.behavior.entry
     parks = model.parks
     g = agglomeration_return(like_firms(model, counts), model.behavior.agglomeration)
-    district_staff = np.bincount(parks.district, weights=model.park_employees(), minlength=len(parks.districts))
+    district_staff = np.bincount(
+        parks.district, weights=model.park_employees(), minlength=len(parks.districts)
+    )
     site = (
         e.amenity_weight * parks.amenity
         - e.rent_weight * parks.rent / parks.base_rent.mean()

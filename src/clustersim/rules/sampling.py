@@ -62,6 +62,6 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.nda
 
 
 def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Split each ``total`` into integer parts by ``shares`` (rows), parts summing to round(total)."""
+    """Split each ``total`` into integer parts by ``shares`` (rows), summing to round(total)."""
     cum = np.rint(total[:, None] * np.cumsum(shares, axis=1)).astype(np.int64)
     return np.diff(cum, axis=1, prepend=0)

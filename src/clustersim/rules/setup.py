@@ -35,7 +35,7 @@ def populate(model: ClusterModel) -> None:
     kind = categorical(np.tile(init.kind_shares.array(), (n_firms, 1)), rng.random(n_firms))
     raw = (1.0 - rng.random(n_firms)) ** (-1.0 / init.size_tail) * KIND_SIZE_FACTOR[kind]
     raw = np.minimum(raw, raw.sum() * MAX_INITIAL_SHARE)
-    employed_agents = int(round(n_talent * (1.0 - init.unemployment_rate)))
+    employed_agents = round(n_talent * (1.0 - init.unemployment_rate))
     staff = _integer_sizes(raw, employed_agents)
 
     park = _place_initial_firms(model, rng, kind, staff)
@@ -80,7 +80,9 @@ def populate(model: ClusterModel) -> None:
     years = -firms.born[slots] / 12.0
     lam = inno.patent_rate * 12.0 * years * np.sqrt(firms.rd_stock[slots] / 1e6) * 0.5
     firms.patents[slots] = rng.poisson(lam)
-    firms.high_tech[slots] = (rng.random(n_firms) < init.high_tech_share) & (firms.patents[slots] > 0)
+    firms.high_tech[slots] = (rng.random(n_firms) < init.high_tech_share) & (
+        firms.patents[slots] > 0
+    )
     small = firms.staff[slots] * model.talent_weight <= inno.specialised_max_employees
     firms.specialised[slots] = (
         (rng.random(n_firms) < init.specialised_share) & small & (firms.patents[slots] > 1)

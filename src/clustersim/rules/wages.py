@@ -21,5 +21,7 @@ def park_wages(model: ClusterModel, employees: np.ndarray) -> np.ndarray:
     agglomeration wage elasticity (Combes, Duranton & Gobillon 2008 find ~0.03).
     """
     t = model.behavior.talent
-    premium = ((employees + 1000.0) / (REFERENCE_EMPLOYMENT + 1000.0)) ** t.agglomeration_wage_elasticity
+    premium = (
+        (employees + 1000.0) / (REFERENCE_EMPLOYMENT + 1000.0)
+    ) ** t.agglomeration_wage_elasticity
     return t.base_wage.array()[:, None] * premium[None, :]
