@@ -1,0 +1,207 @@
+"""Grant decisions as pure numpy functions: applications in, granted RMB out.
+
+No model is needed: the caller passes what each applicant asks for, the instrument's cap
+and floor, the uniform draws that decide approval and priority, and the budget left for
+the year. The same inputs always give the same grants (the randomness is in the draws,
+which the model takes from its named random streams, so a run and its counterfactual
+see the same draws).
+
+Steps, per application:
+
+1. **Cap and floor.** The amount is the request, cut to the recipient's remaining cap
+   (``cap - received``, where ``received`` is what it already got within the cap period)
+   and, for floor awards, lifted to the floor. A floor award whose remaining cap is below
+   the floor is not granted (it could not be paid in full).
+2. **Approval.** An application with a positive amount is approved when its approval draw
+   is below the approval probability (``draw < p``: ``p = 1`` approves all, ``p = 0``
+   none).
+3. **Rationing.** Approved applications are served in priority order (ascending priority
+   draw; ties by position) while the budget lasts. Each is paid **in full or not at all**,
+   and the queue **stops at the first application that does not fit**; that one and
+   every later one get nothing this time.
+
+Why all-or-nothing: the plans grant fixed awards per approved application (经认定/
+经综合评估 "给予 ... 奖励"); paying a fraction of an award is not how these schemes work,
+and a partial payment would break "not less than" floors. Why stop rather than skip to
+smaller later applications: with a stopping queue each applicant's grant, and the total,
+can only rise when the budget rises (a bigger budget never takes money away from
+anyone), which makes budget sweeps and counterfactuals easy to read; skipping to smaller
+applications would let a larger budget admit one big award that crowds out several
+small ones served before. The price is that up to one award's worth of budget may stay
+unspent in a month; it stays available to later months of the same year.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from clustersim.policy.instruments import (
+    Instrument,
+    applicant_cap,
+    applicant_floor,
+    requested_amount,
+)
+
+__all__ = ["approve", "capped_amounts", "grant_amounts", "grant_for_instrument", "ration"]
+
+
+def _vector(name: str, x: Any, n: int | None = None, *, broadcast: bool = True) -> np.ndarray:
+    """``x`` as a float vector of length ``n``; a scalar is broadcast if ``broadcast``."""
+    a = np.atleast_1d(np.asarray(x, dtype=float))
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if n is not None and a.shape[0] != n:
+        if broadcast and np.ndim(x) == 0:
+            return np.full(n, a[0])
+        raise ValueError(f"{name} has {a.shape[0]} entries, expected {n}")
+    return a
+
+
+def _check_draws(name: str, draws: np.ndarray) -> None:
+    if np.any(~np.isfinite(draws)) or np.any(draws < 0) or np.any(draws >= 1):
+        raise ValueError(f"{name} must be uniform draws in [0, 1)")
+
+
+def capped_amounts(
+    requested: Any,
+    *,
+    cap: Any = None,
+    floor: Any = None,
+    received: Any = None,
+) -> np.ndarray:
+    """What each applicant would get if approved and funded: cap and floor applied.
+
+    Args:
+        requested: RMB each applicant asks for (>= 0).
+        cap: per-applicant cap in RMB (scalar or array; ``None`` or inf = no cap).
+        floor: per-applicant floor in RMB for "not less than" awards (``None`` = none).
+        received: RMB each applicant already got within the cap period (default 0).
+
+    Returns:
+        Amounts >= 0; 0 where nothing is requested or the floor no longer fits the cap.
+
+    """
+    req = _vector("requested", requested)
+    n = req.shape[0]
+    if np.any(~np.isfinite(req)) or np.any(req < 0):
+        raise ValueError("requested amounts must be finite and >= 0")
+    cap_v = _vector("cap", math.inf if cap is None else cap, n)
+    floor_v = _vector("floor", 0.0 if floor is None else floor, n)
+    got = _vector("received", 0.0 if received is None else received, n, broadcast=received is None)
+    if np.any(np.isnan(cap_v)) or np.any(cap_v < 0):
+        raise ValueError("cap must be >= 0 (inf for none)")
+    if np.any(~np.isfinite(floor_v)) or np.any(floor_v < 0):
+        raise ValueError("floor must be finite and >= 0")
+    if np.any(~np.isfinite(got)) or np.any(got < 0):
+        raise ValueError("received must be finite and >= 0")
+    headroom = np.maximum(cap_v - got, 0.0)
+    amount = np.minimum(np.maximum(req, floor_v), headroom)
+    # A floor award that cannot be paid in full is not paid; nothing asked, nothing paid.
+    ok = (req > 0) & (amount >= floor_v) & (amount > 0)
+    return np.where(ok, amount, 0.0)
+
+
+def approve(amounts: Any, approval_probability: float, approval_draws: Any) -> np.ndarray:
+    """Boolean mask of approved applications: positive amount and ``draw < p``."""
+    a = _vector("amounts", amounts)
+    d = _vector("approval_draws", approval_draws, a.shape[0], broadcast=False)
+    _check_draws("approval_draws", d)
+    p = float(approval_probability)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"approval_probability must lie in [0, 1], got {p}")
+    return (a > 0) & (d < p)
+
+
+def ration(amounts: Any, remaining_budget: float, priority_draws: Any) -> np.ndarray:
+    """Serve amounts in priority order, all or nothing, stopping at the first misfit.
+
+    Args:
+        amounts: RMB per approved application (0 = not approved; those are skipped).
+        remaining_budget: RMB left this year (inf = no budget line).
+        priority_draws: uniform draws; lower is served first, ties by position.
+
+    Returns:
+        RMB paid per application; the total never exceeds ``remaining_budget``.
+
+    """
+    a = _vector("amounts", amounts)
+    pr = _vector("priority_draws", priority_draws, a.shape[0], broadcast=False)
+    _check_draws("priority_draws", pr)
+    budget = float(remaining_budget)
+    if math.isnan(budget) or budget < 0:
+        raise ValueError(f"remaining_budget must be >= 0 (inf for none), got {remaining_budget}")
+    if np.any(~np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("amounts must be finite and >= 0")
+    paid = np.zeros_like(a)
+    if math.isinf(budget):
+        return a.copy()
+    order = np.argsort(pr, kind="stable")
+    order = order[a[order] > 0]
+    if order.size == 0 or budget <= 0:
+        return paid
+    running = np.cumsum(a[order])
+    n_fit = int(np.searchsorted(running, budget, side="right"))
+    # Guard against rounding in the running sum: the paid total must not exceed budget.
+    while n_fit > 0 and math.fsum(a[order[:n_fit]]) > budget:
+        n_fit -= 1
+    paid[order[:n_fit]] = a[order[:n_fit]]
+    return paid
+
+
+def grant_amounts(
+    requested: Any,
+    *,
+    cap: Any = None,
+    floor: Any = None,
+    received: Any = None,
+    approval_probability: float = 1.0,
+    approval_draws: Any,
+    remaining_budget: float = math.inf,
+    priority_draws: Any,
+) -> np.ndarray:
+    """Granted RMB per applicant: cap and floor, approval, then rationing within budget.
+
+    Deterministic given the draws. Properties: no grant exceeds ``cap - received``; a
+    granted floor award is at least its floor; the total never exceeds
+    ``remaining_budget``; a zero budget grants nothing; each grant (and the total) is
+    non-decreasing in the budget.
+    """
+    amounts = capped_amounts(requested, cap=cap, floor=floor, received=received)
+    approved = approve(amounts, approval_probability, approval_draws)
+    return ration(np.where(approved, amounts, 0.0), remaining_budget, priority_draws)
+
+
+def grant_for_instrument(
+    instrument: Instrument,
+    base: Any,
+    *,
+    approval_draws: Any,
+    priority_draws: Any,
+    remaining_budget: float | None = None,
+    received: Any = None,
+) -> np.ndarray:
+    """Grant one month's applications to ``instrument``.
+
+    Args:
+        instrument: the instrument applied to (assumed active and the applicants eligible).
+        base: one number per applicant, meaning as in ``PayoutRule.base``.
+        approval_draws: uniform draws in [0, 1), one per applicant (approved if < p).
+        priority_draws: uniform draws in [0, 1), one per applicant (lower served first).
+        remaining_budget: RMB left this year; ``None`` = the instrument's full yearly budget.
+        received: RMB each applicant already got within the instrument's cap period.
+
+    """
+    budget = instrument.yearly_budget if remaining_budget is None else remaining_budget
+    return grant_amounts(
+        requested_amount(instrument, base),
+        cap=applicant_cap(instrument, base),
+        floor=applicant_floor(instrument, base),
+        received=received,
+        approval_probability=instrument.approval_probability,
+        approval_draws=approval_draws,
+        remaining_budget=budget,
+        priority_draws=priority_draws,
+    )
