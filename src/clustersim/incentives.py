@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
@@ -36,7 +37,6 @@ class Levers:
         pilot_multiplier: multiplies the rate of pilot projects.
         financing_relief: reduces the financing constraint (per firm slot or scalar).
         leave_multiplier: multiplies talent's hazard of leaving (per talent slot or scalar).
-        extra_capacity: (parks,) workstations added this month by carrier support.
 
     """
 
@@ -49,7 +49,6 @@ class Levers:
     pilot_multiplier: np.ndarray | float = 1.0
     financing_relief: np.ndarray | float = 0.0
     leave_multiplier: np.ndarray | float = 1.0
-    extra_capacity: np.ndarray | float = 0.0
 
 
 @dataclass
@@ -88,3 +87,11 @@ class Incentives:
     def spent_this_month(self) -> dict[str, float]:
         """RMB granted this month, by jurisdiction."""
         return {}
+
+    def ledger_frame(self) -> pd.DataFrame | None:
+        """Every grant made (None: no plan, no ledger)."""
+        return None
+
+    def spending_frame(self) -> pd.DataFrame | None:
+        """RMB granted by jurisdiction x instrument x year (None: no plan)."""
+        return None

@@ -64,6 +64,14 @@ def headline(
     return out
 
 
+def targets(outcomes: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Progress against the municipal plan's yardsticks at each report month."""
+    return {
+        name: {"target": goal, **{m: row.get(name, float("nan")) for m, row in outcomes.items()}}
+        for name, goal in MUNICIPAL_TARGETS.items()
+    }
+
+
 def caused(
     run: dict[str, dict[str, float]], without: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, float]]:

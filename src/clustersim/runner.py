@@ -21,7 +21,7 @@ from clustersim.config import config_hash
 from clustersim.incentives import Incentives
 from clustersim.io import atomic_run_folder
 from clustersim.model import ClusterModel
-from clustersim.outputs import caused, headline
+from clustersim.outputs import caused, headline, targets
 from clustersim.settings import Scenario
 
 
@@ -48,6 +48,7 @@ class RunResult:
     firms_yearly: pd.DataFrame
     relocations: pd.DataFrame
     ledger: pd.DataFrame | None
+    spending: pd.DataFrame | None
     outcomes: dict[str, dict[str, float]]
     counterfactual: RunResult | None = None
     caused: dict[str, dict[str, float]] | None = None
@@ -65,6 +66,7 @@ class RunResult:
             "end": s.world.end,
             "counterfactual": s.run.counterfactual,
             "outcomes": self.outcomes,
+            "targets": targets(self.outcomes),
             "caused": self.caused,
         }
 
@@ -90,7 +92,6 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
     t2 = time.perf_counter()
     monthly = model.monthly()
     relocations = model.relocation_table()
-    ledger = incentives.ledger_frame() if hasattr(incentives, "ledger_frame") else None
     outcomes = headline(monthly, model.parks.districts, scenario.run.report_months)
     return RunResult(
         scenario=scenario,
@@ -98,7 +99,8 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
         monthly=monthly,
         firms_yearly=model.firms_yearly(),
         relocations=relocations,
-        ledger=ledger,
+        ledger=incentives.ledger_frame(),
+        spending=incentives.spending_frame(),
         outcomes=outcomes,
         seconds={"setup": t1 - t0, "run": t2 - t1},
     )
@@ -110,6 +112,8 @@ def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:
     writer.table(f"{prefix}relocations.parquet", result.relocations)
     if result.ledger is not None:
         writer.table(f"{prefix}ledger.parquet", result.ledger)
+    if result.spending is not None:
+        writer.table(f"{prefix}spending.parquet", result.spending)
     if result.scenario.run.write_talent_snapshots:
         snaps = [s for s in result.model.talent_snapshots if len(s)]
         if snaps:

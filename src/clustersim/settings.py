@@ -16,7 +16,7 @@ import numpy as np
 
 from clustersim.calendar import Month, MonthError
 from clustersim.config import ConfigError, bound, build, to_plain
-from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
+from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, TALENT_TIERS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,6 +249,7 @@ class Innovation:
 
     rd_intensity: ByKind
     rd_depreciation: float = bound(ge=0, le=1, doc="per year")
+    rd_price_elasticity: float = bound(ge=0, doc="R&D spending ~ (1 - subsidy share) ** -this")
     patent_rate: float = bound(ge=0, doc="patents per month per sqrt(R&D stock in RMB m)")
     high_tech_hazard: float = bound(ge=0, le=1)
     specialised_hazard: float = bound(ge=0, le=1)
@@ -307,6 +308,31 @@ class Rents:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PolicyResponse:
+    """How agents value and use incentives, and how often the events they reward occur."""
+
+    horizon_years: float = bound(gt=0, doc="years of a recurring incentive a locating firm counts")
+    profit_share: float = bound(ge=0, doc="taxable profit as a share of the wage bill")
+    compute_share: float = bound(ge=0, le=1, doc="compute as a share of R&D spending")
+    loan_rate: float = bound(ge=0, le=1, doc="monthly chance a constrained firm borrows")
+    loan_cost: float = bound(ge=0, doc="interest and fees a year, share of the annual wage bill")
+    financing_relief: float = bound(ge=0, doc="per unit of grant / annual wage bill")
+    growth_per_grant: float = bound(ge=0, doc="monthly drift per unit of grant / annual wage bill")
+    certification_response: float = bound(ge=0)
+    pilot_response: float = bound(ge=0)
+    response_scale: float = bound(gt=0, doc="RMB")
+    event_hosting_rate: float = bound(ge=0, le=1)
+    standard_rate: float = bound(ge=0, le=1)
+    quality_award_rate: float = bound(ge=0, le=1)
+    project_selection_rate: float = bound(ge=0, le=1)
+    municipal_programme_rate: float = bound(ge=0, le=1)
+    district_programme_rate: float = bound(ge=0, le=1)
+    exam_rate: float = bound(ge=0, le=1)
+    growth_milestones: tuple[float, ...]
+    workstation_cost: float = bound(gt=0, doc="RMB per workstation a carrier grant adds")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Behavior:
     """All behavioural parameters: how agents decide. Each value's source is in its YAML."""
 
@@ -319,6 +345,7 @@ class Behavior:
     exit: Exit
     talent: Talent
     rents: Rents
+    policy_response: PolicyResponse
 
 
 # ------------------------------------------------------------------------ run
@@ -366,6 +393,14 @@ class Scenario:
         return "+".join(self.policy) if self.policy else "none"
 
 
+def check_policy(policy: Mapping[str, Any], world: World) -> list[Any]:
+    """Parse the regimes against the world's parks, districts and tags (``PolicyConfigError``)."""
+    from clustersim.policy.instruments import parse_regimes
+
+    tags = sorted(set(world.tags) | set(PLAN_TAGS))
+    return parse_regimes(policy, world.park_ids, world.districts, tags)
+
+
 def load_scenario(cfg: Any) -> Scenario:
     """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``."""
     data = to_plain(cfg)
@@ -390,4 +425,5 @@ def load_scenario(cfg: Any) -> Scenario:
     policy = data.get("policy") or {}
     if not isinstance(policy, Mapping):
         raise ConfigError("policy", policy, "must be a mapping of regime name to instruments")
+    check_policy(policy, world)
     return Scenario(seed=seed, world=world, behavior=behavior, policy=policy, run=run, plain=data)

@@ -17,6 +17,16 @@ TALENT_TIERS: Final[tuple[str, ...]] = ("top_scientist", "senior_core", "profess
 #: Jurisdictions that run regimes: the municipality and the two districts with plans.
 JURISDICTIONS: Final[tuple[str, ...]] = ("shanghai", "pudong", "huangpu")
 
+#: Park tags the plans' instruments may target. A world need not have every one (the toy
+#: world has no Lingang): an instrument for a tag no park carries simply pays no one.
+PLAN_TAGS: Final[tuple[str, ...]] = (
+    "huangpu_core_zone",  # Huangpu plan, 一、空间布局: Central Sci-Tech Innovation District + Bund
+    "pudong_flagship_park",  # Pudong plan, measure 2
+    "two_towns",  # municipal plan, task (14): Lujiazui and Zhangjiang
+    "one_belt",  # task (14): Yangpu Riverside, North Bund, Bund, Xuhui Riverside
+    "one_port",  # task (14): Lingang
+)
+
 #: Name of the outside option in location choices: the firm or person does not come.
 OUTSIDE: Final[str] = "outside"
 

@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
     from clustersim.model import ClusterModel
 
-#: Price elasticity of R&D spending. Bloom, Griffith & Van Reenen (2002, J. Public Econ.):
-#: about -1 in the long run. Spending scales with (1 - subsidy share) ** -elasticity.
-RD_PRICE_ELASTICITY = 1.0
 #: A subsidy can reimburse at most this share of R&D (guards the price term). Assumption.
 MAX_RD_SHARE = 0.8
 
@@ -39,7 +36,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
 
     share = np.minimum(np.broadcast_to(levers.rd_share, f.alive.shape)[live], MAX_RD_SHARE)
     spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]
-    spend = spend * (1.0 - share) ** (-RD_PRICE_ELASTICITY)
+    spend = spend * (1.0 - share) ** (-inno.rd_price_elasticity)
     f.rd_spend[:] = 0.0
     f.rd_spend[live] = spend
     f.rd_stock[live] = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend

@@ -1,4 +1,4 @@
-"""Parks: rents follow occupancy, carrier support adds capacity (ODD "Parks")."""
+"""Parks: rents follow occupancy (ODD "Parks"). Carrier grants add capacity when granted."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ if TYPE_CHECKING:
 
 
 def update_parks(model: ClusterModel, levers: Levers) -> None:
-    """Add capacity granted to carriers; move rents toward the occupancy target."""
+    """Move rents toward the occupancy target."""
     parks = model.parks
-    parks.capacity = parks.capacity + levers.extra_capacity
     r = model.behavior.rents
     occupancy = model.park_employees() / parks.capacity
     rent = parks.rent * np.exp(r.adjustment * (occupancy - r.target_occupancy))

@@ -65,3 +65,22 @@ def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Split each ``total`` into integer parts by ``shares`` (rows), summing to round(total)."""
     cum = np.rint(total[:, None] * np.cumsum(shares, axis=1)).astype(np.int64)
     return np.diff(cum, axis=1, prepend=0)
+
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def hashed_uniform(seed: int, stream: int, month: int, ids: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) that depend only on (seed, stream, month, id): splitmix64.
+
+    For draws over agents that a policy picks out (applicants of one instrument): each
+    agent's draw is the same in a run and its counterfactual, whoever else applies, and
+    no array over every slot has to be drawn.
+    """
+    key = np.uint64((seed * 1_000_003 + stream * 10_007 + month) & 0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        z = np.asarray(ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + key
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

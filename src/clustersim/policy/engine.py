@@ -1,0 +1,422 @@
+"""The plans in force: levers for agents' choices, and grants within caps and budgets.
+
+``RegimeIncentives`` is the model's ``Incentives`` when a scenario has regimes. Each
+month it
+
+1. **gives levers**: for every instrument in force, what a firm of each kind locating in
+   each park can expect from it over ``policy_response.horizon_years`` (approval chance
+   x capped amount x how often the rewarded event happens to such firms, measured as the
+   model runs), what a talent of each tier can expect at each park, the share of R&D
+   spending firms expect back, and how much certification and pilot rewards raise the
+   chance of seeking them;
+2. **grants**: for every instrument in force, the eligible applicants of the month's
+   events ask for the amount the payout rule gives, are approved with the instrument's
+   probability, and are served within the year's budget (``policy.grants``); every grant
+   goes into the ledger (``policy.ledger``) and takes effect: cash relaxes a firm's
+   financing constraint and, while recent, raises its wanted growth; talent awards are
+   recorded; residency and housing services change the talent's state; carrier support
+   adds workstations to parks.
+
+All draws (approval, priority, events outside the core model) are hashed per agent, so a
+run and its counterfactual differ only by the policy.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from clustersim.config import ConfigError
+from clustersim.incentives import Events, Incentives, Levers
+from clustersim.policy.applications import MonthEvents, applicants
+from clustersim.policy.grants import grant_amounts
+from clustersim.policy.instruments import (
+    Event,
+    Instrument,
+    PayoutRule,
+    Recipient,
+    Regime,
+    applicant_cap,
+    applicant_floor,
+    expected_value,
+    requested_amount,
+)
+from clustersim.policy.ledger import GrantLedger
+from clustersim.rules.sampling import hashed_uniform
+from clustersim.settings import check_policy
+from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
+
+if TYPE_CHECKING:
+    from clustersim.model import ClusterModel
+    from clustersim.settings import Scenario
+
+#: Firm events whose reward a locating firm expects once (on arrival).
+_ONCE = frozenset({Event.ENTRY, Event.LANDING, Event.RELOCATION_IN})
+#: Firm events that recur; their expected yearly count per firm is measured as the run goes.
+_RECURRING = frozenset(
+    {
+        Event.PATENT,
+        Event.HIGH_TECH_CERT,
+        Event.SPECIALISED_CERT,
+        Event.PILOT,
+        Event.PROJECT_SELECTION,
+        Event.GROWTH_MILESTONE,
+        Event.LOAN,
+        Event.EVENT_HOSTING,
+        Event.STANDARD,
+        Event.QUALITY_AWARD,
+        Event.HIRE,
+    }
+)
+#: Smoothing of measured event rates and of recent grants (monthly weight of the new value).
+_SMOOTHING = 1.0 / 12.0
+#: Service instruments whose id names one of these grant residency; others grant housing.
+_RESIDENCY_WORDS = ("residen", "settle", "hukou")
+
+
+def _stream(inst: Instrument, purpose: int) -> int:
+    """A stable stream number for an instrument's draws (the same in every run)."""
+    return 1000 + (zlib.crc32(inst.key.encode()) % 100_000) * 4 + purpose
+
+
+class RegimeIncentives(Incentives):
+    """The instruments of the scenario's regimes, granted month by month."""
+
+    def __init__(self, regimes: list[Regime], disabled: frozenset[str] = frozenset()) -> None:
+        self.regimes = regimes
+        self.instruments = [
+            i for r in regimes for i in r.instruments if i.enabled and i.key not in disabled
+        ]
+        self.ledger = GrantLedger()
+        self._spent_month: dict[str, float] = {}
+        self._spent_total: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
+        self._masks: dict[str, np.ndarray] = {}
+        self._event_rate: dict[Event, np.ndarray] = {}
+        self._recent: np.ndarray | None = None
+        self._previous_people: np.ndarray | None = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
+        """Parse the scenario's regimes against its world; drop ``without`` if named."""
+        regimes = check_policy(scenario.policy, scenario.world)
+        disabled: frozenset[str] = frozenset()
+        if without not in (None, "off", "no_policy"):
+            keys = {i.key for r in regimes for i in r.instruments}
+            if without not in keys:
+                raise ConfigError(
+                    "run.counterfactual",
+                    without,
+                    "must name an instrument of the scenario as <regime>.<instrument>; "
+                    f"available: {', '.join(sorted(keys))}",
+                )
+            disabled = frozenset({without})
+        return cls(regimes, disabled)
+
+    # ------------------------------------------------------------------ helpers
+
+    def regimes_by_issuer(self) -> dict[str, list[str]]:
+        """Regime names per jurisdiction."""
+        out: dict[str, list[str]] = {}
+        for r in self.regimes:
+            out.setdefault(r.issuer, []).append(r.name)
+        return out
+
+    def _budget(self, inst: Instrument) -> float:
+        """Yearly budget after the regime's scale; a scale of 0 unfunds entitlements too."""
+        if inst.budget_scale == 0:
+            return 0.0
+        return inst.yearly_budget
+
+    def _in_force(self, model: ClusterModel) -> list[Instrument]:
+        month = model.month
+        return [i for i in self.instruments if i.window.contains(month) and self._budget(i) > 0]
+
+    def _mask(self, model: ClusterModel, inst: Instrument) -> np.ndarray:
+        if inst.key not in self._masks:
+            parks = model.parks
+            districts = [parks.districts[d] for d in parks.district]
+            self._masks[inst.key] = inst.eligible.park_mask(parks.ids, districts, parks.tags)
+        return self._masks[inst.key]
+
+    def _years_left(self, model: ClusterModel, inst: Instrument) -> float:
+        months = inst.window.end - model.month + 1
+        return max(0.0, min(model.behavior.policy_response.horizon_years, months / 12.0))
+
+    # ------------------------------------------------------------------ levers
+
+    def levers(self, model: ClusterModel) -> Levers:
+        """Expected incentives by kind x park and tier x park, and their multipliers."""
+        n_parks = len(model.parks)
+        f = model.firms
+        r = model.behavior.policy_response
+        firm_offer = np.zeros((len(FIRM_KINDS), n_parks))
+        talent_offer = np.zeros((len(TALENT_TIERS), n_parks))
+        cert_value = {
+            Event.HIGH_TECH_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
+            Event.SPECIALISED_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
+            Event.PILOT: np.zeros((len(FIRM_KINDS), n_parks)),
+        }
+        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
+        live = f.live()
+        typical = _typical_firm(model, live)
+        for inst in self._in_force(model):
+            mask = self._mask(model, inst)
+            years = self._years_left(model, inst)
+            if inst.recipient is Recipient.TALENT:
+                value = self._talent_value(model, inst, years)
+                talent_offer += value[:, None] * mask[None, :]
+                continue
+            if inst.recipient is not Recipient.FIRM:
+                continue
+            value = self._firm_value(model, inst, years, typical, live)
+            firm_offer += value[:, None] * mask[None, :]
+            ev = inst.eligible.event
+            if ev in (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT):
+                cert_value[ev] += expected_value(inst)[0] * _kinds(inst)[:, None] * mask[None, :]
+            elif ev in (Event.PILOT, Event.PROJECT_SELECTION):
+                cert_value[Event.PILOT] += (
+                    expected_value(inst)[0] * _kinds(inst)[:, None] * mask[None, :]
+                )
+            elif ev is Event.CONTINUOUS and "high_tech" in inst.eligible.certified:
+                cert_value[Event.HIGH_TECH_CERT] += (
+                    value[:, None]
+                    * mask[None, :]
+                    / np.maximum(typical["high_tech_share"], 0.05)[:, None]
+                )
+            if (
+                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
+                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
+            ):
+                share = (inst.payout.rate or 0.0) * inst.approval_probability
+                if ev is Event.COMPUTE_SPEND:
+                    share *= r.compute_share
+                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
+
+        def per_firm(table: np.ndarray) -> np.ndarray:
+            out = np.zeros(f.n_slots)
+            out[live] = table[f.kind[live], f.park[live]]
+            return out
+
+        def response(value: np.ndarray, strength: float) -> np.ndarray:
+            return 1.0 + strength * np.log1p(per_firm(value) / r.response_scale)
+
+        growth = 0.0
+        if self._recent is not None:
+            wages = np.maximum(f.wage_bill * 12.0, 1.0)
+            growth = r.growth_per_grant * np.minimum(self._recent * 12.0 / wages, 1.0)
+        return Levers(
+            firm_offer=firm_offer,
+            talent_offer=talent_offer,
+            rd_share=per_firm(rd_share),
+            growth_bonus=growth,
+            high_tech_multiplier=response(
+                cert_value[Event.HIGH_TECH_CERT], r.certification_response
+            ),
+            specialised_multiplier=response(
+                cert_value[Event.SPECIALISED_CERT], r.certification_response
+            ),
+            pilot_multiplier=response(cert_value[Event.PILOT], r.pilot_response),
+        )
+
+    def _firm_value(
+        self, model: ClusterModel, inst: Instrument, years: float, typical: dict, live: np.ndarray
+    ) -> np.ndarray:
+        """Expected RMB, per firm kind, from one instrument for a firm locating now."""
+        ev = inst.eligible.event
+        r = model.behavior.policy_response
+        kinds = _kinds(inst)
+        if ev in _ONCE:
+            value = np.full(len(FIRM_KINDS), expected_value(inst)[0])
+        elif ev is Event.PRESENCE and not inst.payout.rule.uses_rate:
+            value = np.full(len(FIRM_KINDS), expected_value(inst)[0] * years)
+        elif ev in (Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE):
+            yearly = {
+                Event.RD_SPEND: typical["rd_spend"] * 12.0,
+                Event.COMPUTE_SPEND: typical["rd_spend"] * 12.0 * r.compute_share,
+            }.get(ev, typical["wage_bill"] * 12.0 * r.profit_share)
+            value = np.minimum(expected_value(inst, yearly), applicant_cap(inst, yearly)) * years
+            if "high_tech" in inst.eligible.certified:
+                value = value * typical["high_tech_share"]
+            if "specialised" in inst.eligible.certified:
+                value = value * typical["specialised_share"]
+        elif ev in _RECURRING:
+            per_year = self._event_rate.get(ev, np.zeros(len(FIRM_KINDS))) * 12.0
+            base = typical["hires"] if ev is Event.HIRE else 1.0
+            value = expected_value(inst, base)[0] * per_year * years
+        else:
+            value = np.zeros(len(FIRM_KINDS))
+        return np.asarray(value, dtype=float) * kinds
+
+    def _talent_value(self, model: ClusterModel, inst: Instrument, years: float) -> np.ndarray:
+        """Expected RMB per person, per tier, from one instrument for talent working there."""
+        ev = inst.eligible.event
+        r = model.behavior.policy_response
+        tiers = _tiers(inst)
+        wages = model.behavior.talent.base_wage.array()
+        if inst.payout.rule.uses_rate:  # income tax subsidy on a month's pay, every month
+            per_month = np.array([expected_value(inst, w)[0] for w in wages])
+            return per_month * 12.0 * years * tiers
+        once = expected_value(inst, 1.0)[0]
+        rate = {
+            Event.TALENT_PROGRAMME: r.municipal_programme_rate * 12.0 * years,
+            Event.DISTRICT_TALENT_PROGRAMME: r.district_programme_rate * 12.0 * years,
+            Event.EXAM_CERTIFICATION: r.exam_rate * 12.0 * years,
+            Event.PRESENCE: years,
+        }.get(ev, 1.0)
+        return once * rate * tiers
+
+    # ------------------------------------------------------------------ grants
+
+    def grant(self, model: ClusterModel, events: Events) -> float:
+        """Grant to this month's eligible applicants; return the RMB granted."""
+        f = model.firms
+        if self._recent is None:
+            self._recent = np.zeros(f.n_slots)
+            self._previous_people = f.staff * model.talent_weight
+        self._recent *= 1.0 - _SMOOTHING
+        people = f.staff * model.talent_weight
+        milestones = self._milestones(model, people)
+        self._previous_people = people
+        month_events = MonthEvents(model, events, milestones)
+        self._measure_event_rates(model, month_events)
+        self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
+        total = 0.0
+        for inst in self._in_force(model):
+            apps = applicants(model, inst, month_events, self._mask(model, inst))
+            if len(apps.ids) == 0:
+                continue
+            paid = self._decide(model, inst, apps.ids, apps.base)
+            granted = paid > 0
+            if not granted.any():
+                continue
+            ids, paid = apps.ids[granted], paid[granted]
+            amount = self.ledger.record(inst, model.month, ids, paid)
+            self._apply(model, inst, ids, paid)
+            self._spent_month[inst.issuer] += amount
+            self._spent_total[inst.issuer] += amount
+            total += amount
+        return total
+
+    def _decide(
+        self, model: ClusterModel, inst: Instrument, ids: np.ndarray, base: np.ndarray
+    ) -> np.ndarray:
+        requested = requested_amount(inst, base)
+        if inst.eligible.event is Event.PATENT and inst.payout.rule is PayoutRule.LUMP_SUM:
+            requested = requested * base  # one award per patent granted this month
+        seed, t = model.settings.seed, model.month_index
+        year = model.month.year
+        budget = self._budget(inst)
+        remaining = (
+            budget if math.isinf(budget) else max(budget - self.ledger.spent(inst, year), 0.0)
+        )
+        return grant_amounts(
+            requested,
+            cap=applicant_cap(inst, base),
+            floor=None if inst.floor is None else applicant_floor(inst, base),
+            received=self.ledger.received(inst, ids, year),
+            approval_probability=inst.approval_probability,
+            approval_draws=hashed_uniform(seed, _stream(inst, 0), t, ids),
+            remaining_budget=remaining,
+            priority_draws=hashed_uniform(seed, _stream(inst, 1), t, ids),
+        )
+
+    def _apply(
+        self, model: ClusterModel, inst: Instrument, ids: np.ndarray, paid: np.ndarray
+    ) -> None:
+        """Let granted money and privileges act on their recipients."""
+        r = model.behavior.policy_response
+        if inst.recipient is Recipient.FIRM:
+            f = model.firms
+            np.add.at(f.subsidies, ids, paid)
+            if inst.payout.rule is not PayoutRule.SERVICE:
+                wages = np.maximum(f.wage_bill[ids] * 12.0, 1.0)
+                f.financing[ids] *= np.exp(-r.financing_relief * paid / wages)
+                np.add.at(self._recent, ids, paid * _SMOOTHING)
+        elif inst.recipient is Recipient.TALENT:
+            tal = model.talent
+            np.add.at(tal.awards, ids, paid)
+            if inst.payout.rule is PayoutRule.SERVICE:
+                if any(word in inst.id for word in _RESIDENCY_WORDS):
+                    tal.residency[ids] = True
+                else:
+                    tal.housing[ids] = True
+        elif inst.payout.rule is PayoutRule.CAPACITY:
+            np.add.at(model.parks.capacity, ids, paid / r.workstation_cost)
+
+    def _milestones(self, model: ClusterModel, people: np.ndarray) -> np.ndarray:
+        """High-growth firms whose employees crossed a milestone this month."""
+        f = model.firms
+        before = self._previous_people
+        crossed = np.zeros(f.n_slots, dtype=bool)
+        for level in model.behavior.policy_response.growth_milestones:
+            crossed |= (before < level) & (people >= level)
+        return np.flatnonzero(crossed & f.alive & (f.kind == FIRM_KINDS.index("high_growth")))
+
+    def _measure_event_rates(self, model: ClusterModel, month_events: MonthEvents) -> None:
+        """Update the per-kind monthly frequency of each recurring firm event in force."""
+        f = model.firms
+        live = f.live()
+        per_kind = np.maximum(np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), 1)
+        for ev in {
+            i.eligible.event for i in self._in_force(model) if i.recipient is Recipient.FIRM
+        }:
+            if ev not in _RECURRING:
+                continue
+            ids = month_events.firms(ev)
+            rate = np.bincount(f.kind[ids], minlength=len(FIRM_KINDS)) / per_kind
+            old = self._event_rate.get(ev)
+            self._event_rate[ev] = rate if old is None else old + _SMOOTHING * (rate - old)
+
+    # ------------------------------------------------------------------ reporting
+
+    def spent_by(self, jurisdiction: str) -> float:
+        """RMB granted so far by a jurisdiction."""
+        return self._spent_total.get(jurisdiction, 0.0)
+
+    def spent_this_month(self) -> dict[str, float]:
+        """RMB granted this month, by jurisdiction."""
+        return dict(self._spent_month)
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """Every grant: recipient, instrument, regime, issuer, rule, month, amount."""
+        return self.ledger.to_frame()
+
+    def spending_frame(self) -> pd.DataFrame:
+        """RMB granted (cash and in kind) by jurisdiction x regime x instrument x year."""
+        return self.ledger.spending(("issuer", "regime", "instrument", "year"))
+
+
+def _kinds(inst: Instrument) -> np.ndarray:
+    """1 for the firm kinds the instrument admits, 0 for the others."""
+    if not inst.eligible.kinds:
+        return np.ones(len(FIRM_KINDS))
+    return np.array([k in inst.eligible.kinds for k in FIRM_KINDS], dtype=float)
+
+
+def _tiers(inst: Instrument) -> np.ndarray:
+    """1 for the talent tiers the instrument admits, 0 for the others."""
+    if not inst.eligible.tiers:
+        return np.ones(len(TALENT_TIERS))
+    return np.array([t in inst.eligible.tiers for t in TALENT_TIERS], dtype=float)
+
+
+def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray]:
+    """Per kind: mean monthly wage bill, R&D spending, hires, and certification shares."""
+    f = model.firms
+    kind = f.kind[live]
+    n = np.maximum(np.bincount(kind, minlength=len(FIRM_KINDS)), 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(kind, weights=values, minlength=len(FIRM_KINDS)) / n
+
+    return {
+        "wage_bill": mean(f.wage_bill[live]),
+        "rd_spend": mean(f.rd_spend[live]),
+        "hires": np.full(len(FIRM_KINDS), model.talent_weight),
+        "high_tech_share": mean(f.high_tech[live].astype(float)),
+        "specialised_share": mean(f.specialised[live].astype(float)),
+    }
