@@ -17,8 +17,9 @@ import subprocess
 import sys
 
 CASES = {
-    "default": ["world=shanghai"],
+    "default": ["world=shanghai"],  # with the default policy, all_three
     "10x": ["world=shanghai", "world.scale=10"],
+    "no-policy": ["world=shanghai", "policy=none"],
     "toy": ["world=toy"],
 }
 
@@ -29,6 +30,7 @@ from hydra import compose, initialize_config_dir
 from clustersim.paths import conf_dir
 from clustersim.settings import load_scenario
 from clustersim.model import ClusterModel
+from clustersim.runner import build_incentives
 import clustersim.metrics as metrics
 with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
     scenario = load_scenario(compose("config", overrides=overrides))
@@ -41,7 +43,9 @@ metrics.MonthlyRecorder.record = timed
 runs = []
 for _ in range(3):
     record_time[0] = 0.0
-    t0 = time.perf_counter(); m = ClusterModel(scenario); t1 = time.perf_counter()
+    t0 = time.perf_counter()
+    m = ClusterModel(scenario, build_incentives(scenario))
+    t1 = time.perf_counter()
     m.run(); t2 = time.perf_counter()
     runs.append({"setup": t1 - t0, "run": t2 - t1, "record": record_time[0]})
     agents = int(m.n_initial_firms + m.n_initial_talent + len(m.parks))

@@ -66,6 +66,14 @@ class MonthEvents:
         self.milestones = milestones
         self._firms: dict[Event, np.ndarray] = {}
         self._talent: dict[Event, np.ndarray] = {}
+        self._employed: np.ndarray | None = None
+
+    @property
+    def employed(self) -> np.ndarray:
+        """Talent slots employed now (computed once a month)."""
+        if self._employed is None:
+            self._employed = np.flatnonzero(self.model.talent.employed())
+        return self._employed
 
     def firms(self, event: Event) -> np.ndarray:
         """Firm slots for which ``event`` happened this month."""
@@ -124,7 +132,7 @@ class MonthEvents:
         m, e = self.model, self.events
         r = m.behavior.policy_response
         tal = m.talent
-        employed = np.flatnonzero(tal.employed())
+        employed = self.employed
         match event:
             case Event.HIRE:
                 return e.hires
@@ -135,15 +143,22 @@ class MonthEvents:
             case Event.CONTINUOUS:
                 return employed
             case Event.TALENT_PROGRAMME:
-                pool = employed[np.isin(tal.tier[employed], _PROGRAMME_TIERS)]
+                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, 4)]
                 return _drawn(m, event, pool, r.municipal_programme_rate)
             case Event.DISTRICT_TALENT_PROGRAMME:
-                pool = employed[np.isin(tal.tier[employed], _PROGRAMME_TIERS)]
+                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, 4)]
                 return _drawn(m, event, pool, r.district_programme_rate)
             case Event.EXAM_CERTIFICATION:
-                pool = employed[np.isin(tal.tier[employed], _EXAM_TIERS)]
+                pool = employed[_member(tal.tier[employed], _EXAM_TIERS, 4)]
                 return _drawn(m, event, pool, r.exam_rate)
         return employed[:0]
+
+
+def _member(codes: np.ndarray, allowed: tuple[int, ...] | list[int], n: int) -> np.ndarray:
+    """Mask: ``codes`` (small integers below ``n``) are among ``allowed`` (a lookup table)."""
+    table = np.zeros(n, dtype=bool)
+    table[list(allowed)] = True
+    return table[codes]
 
 
 def _location_ok(mask: np.ndarray, parks: np.ndarray) -> np.ndarray:
@@ -175,12 +190,12 @@ def applicants(
         ids = month_events.talent(el.event)
         tal = model.talent
         if el.tiers:
-            ids = ids[np.isin(tal.tier[ids], [TALENT_TIERS.index(t) for t in el.tiers])]
+            ids = ids[_member(tal.tier[ids], [TALENT_TIERS.index(t) for t in el.tiers], 4)]
         if el.kinds:
             employer = tal.employer[ids]
             ok = employer >= 0
-            ok[ok] = np.isin(
-                model.firms.kind[employer[ok]], [FIRM_KINDS.index(k) for k in el.kinds]
+            ok[ok] = _member(
+                model.firms.kind[employer[ok]], [FIRM_KINDS.index(k) for k in el.kinds], 4
             )
             ids = ids[ok]
         if not el.anywhere:
@@ -197,7 +212,7 @@ def applicants(
     ids = month_events.firms(el.event)
     ids = ids[f.alive[ids]]
     if el.kinds:
-        ids = ids[np.isin(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds])]
+        ids = ids[_member(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds], 4)]
     for cert in el.certified:
         ids = ids[getattr(f, cert)[ids]]
     if not el.anywhere:

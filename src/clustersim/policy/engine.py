@@ -98,6 +98,8 @@ class RegimeIncentives(Incentives):
         self._event_rate: dict[Event, np.ndarray] = {}
         self._recent: np.ndarray | None = None
         self._previous_people: np.ndarray | None = None
+        self._in_force_month = -1
+        self._in_force_cache: list[Instrument] = []
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
@@ -132,8 +134,14 @@ class RegimeIncentives(Incentives):
         return inst.yearly_budget
 
     def _in_force(self, model: ClusterModel) -> list[Instrument]:
-        month = model.month
-        return [i for i in self.instruments if i.window.contains(month) and self._budget(i) > 0]
+        """Instruments switched on, in their window and funded this month (cached)."""
+        if self._in_force_month != model.month_index:
+            month = model.month
+            self._in_force_cache = [
+                i for i in self.instruments if i.window.contains(month) and self._budget(i) > 0
+            ]
+            self._in_force_month = model.month_index
+        return self._in_force_cache
 
     def _mask(self, model: ClusterModel, inst: Instrument) -> np.ndarray:
         if inst.key not in self._masks:
@@ -307,9 +315,12 @@ class RegimeIncentives(Incentives):
         requested = requested_amount(inst, base)
         if inst.eligible.event is Event.PATENT and inst.payout.rule is PayoutRule.LUMP_SUM:
             requested = requested * base  # one award per patent granted this month
+        budget = self._budget(inst)
+        entitlement = inst.approval_probability == 1.0 and inst.cap is None and inst.floor is None
+        if entitlement and math.isinf(budget):  # e.g. a tax rate: every eligible agent gets it
+            return np.maximum(requested, 0.0)
         seed, t = model.settings.seed, model.month_index
         year = model.month.year
-        budget = self._budget(inst)
         remaining = (
             budget if math.isinf(budget) else max(budget - self.ledger.spent(inst, year), 0.0)
         )
@@ -317,7 +328,7 @@ class RegimeIncentives(Incentives):
             requested,
             cap=applicant_cap(inst, base),
             floor=None if inst.floor is None else applicant_floor(inst, base),
-            received=self.ledger.received(inst, ids, year),
+            received=None if inst.cap is None else self.ledger.received(inst, ids, year),
             approval_probability=inst.approval_probability,
             approval_draws=hashed_uniform(seed, _stream(inst, 0), t, ids),
             remaining_budget=remaining,

@@ -59,9 +59,9 @@ class GrantLedger:
         self._meta: list[tuple[str, str, str, str, str, str, int]] = []
         self._n = 0
         self._by_year: dict[tuple[str, str, int], float] = defaultdict(float)
-        self._by_recipient: dict[tuple[str, str, int | None], dict[int, float]] = defaultdict(
-            lambda: defaultdict(float)
-        )
+        #: RMB per recipient id, per (regime, instrument, year or None = whole window),
+        #: as a dense array indexed by recipient id (ids are agent slots: small integers).
+        self._by_recipient: dict[tuple[str, str, int | None], np.ndarray] = {}
 
     def __len__(self) -> int:
         return self._n
@@ -104,10 +104,13 @@ class GrantLedger:
         self._n += ids.size
         total = float(amt.sum())
         self._by_year[(instrument.regime, instrument.id, m.year)] += total
-        for period_key in ((m.year), None):
-            book = self._by_recipient[(instrument.regime, instrument.id, period_key)]
-            for i, a in zip(ids.tolist(), amt.tolist(), strict=True):
-                book[i] += a
+        for period_key in (m.year, None):
+            key = (instrument.regime, instrument.id, period_key)
+            book = self._by_recipient.get(key, np.zeros(0))
+            if book.shape[0] <= ids.max():
+                book = np.concatenate([book, np.zeros(int(ids.max()) + 1 - book.shape[0] + 1024)])
+            np.add.at(book, ids, amt)
+            self._by_recipient[key] = book
         return total
 
     def spent(self, instrument: Instrument, year: int) -> float:
@@ -129,8 +132,12 @@ class GrantLedger:
         if instrument.cap_per is CapPeriod.GRANT:
             return np.zeros(ids.shape[0])
         key = year if instrument.cap_per is CapPeriod.YEAR else None
-        book = self._by_recipient.get((instrument.regime, instrument.id, key), {})
-        return np.array([book.get(i, 0.0) for i in ids.tolist()], dtype=float)
+        book = self._by_recipient.get((instrument.regime, instrument.id, key))
+        out = np.zeros(ids.shape[0])
+        if book is not None:
+            known = ids < book.shape[0]
+            out[known] = book[ids[known]]
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """All grants as a DataFrame with the columns in ``COLUMNS``."""
