@@ -16,7 +16,7 @@ import numpy as np
 
 from clustersim.calendar import Month, MonthError
 from clustersim.config import ConfigError, bound, build, to_plain
-from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, TALENT_TIERS
+from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, SHANGHAI_DISTRICTS, TALENT_TIERS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +107,17 @@ class Inflow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FirmInflow(Inflow):
+    """Candidate firms per month, and how attractive staying away is for each kind.
+
+    The outside option (Hong Kong, Shenzhen, Singapore, not expanding at all) is part of
+    the world the city competes in, so its utility lives with the world, not the behaviour.
+    """
+
+    outside_utility: ByKind
+
+
+@dataclass(frozen=True, kw_only=True)
 class World:
     """Where and when: parks, districts, the initial population, the inflow of newcomers."""
 
@@ -118,7 +129,7 @@ class World:
     districts: tuple[str, ...]
     parks: dict[str, ParkSpec]
     initial: InitialPopulation
-    firm_entrants: Inflow
+    firm_entrants: FirmInflow
     talent_arrivals: Inflow
 
     def check(self, path: str) -> None:
@@ -205,7 +216,6 @@ class Entry:
     compute_weight: float = bound(ge=0)
     affinity_weight: float = bound(ge=0)
     noise_scale: float = bound(gt=0)
-    outside_utility: ByKind
     initial_size_mean: ByKind
 
 
@@ -398,7 +408,8 @@ def check_policy(policy: Mapping[str, Any], world: World) -> list[Any]:
     from clustersim.policy.instruments import parse_regimes
 
     tags = sorted(set(world.tags) | set(PLAN_TAGS))
-    return parse_regimes(policy, world.park_ids, world.districts, tags)
+    districts = sorted(set(world.districts) | set(SHANGHAI_DISTRICTS))
+    return parse_regimes(policy, world.park_ids, districts, tags)
 
 
 def load_scenario(cfg: Any) -> Scenario:

@@ -27,6 +27,29 @@ PLAN_TAGS: Final[tuple[str, ...]] = (
     "one_port",  # task (14): Lingang
 )
 
+#: Shanghai's 16 districts and "other": names an instrument's eligibility may use. A world
+#: need not have every one (the toy and Arthur worlds have few): an instrument for a
+#: district no park lies in simply pays no one; a misspelt name is still an error.
+SHANGHAI_DISTRICTS: Final[tuple[str, ...]] = (
+    "huangpu",
+    "xuhui",
+    "changning",
+    "jingan",
+    "putuo",
+    "hongkou",
+    "yangpu",
+    "minhang",
+    "baoshan",
+    "jiading",
+    "pudong",
+    "jinshan",
+    "songjiang",
+    "qingpu",
+    "fengxian",
+    "chongming",
+    "other",
+)
+
 #: Name of the outside option in location choices: the firm or person does not come.
 OUTSIDE: Final[str] = "outside"
 

@@ -72,7 +72,7 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
 def _utilities(model, levers, kind, sensitive, noise, counts):
     base, subsidy = park_utility(model, levers, counts)
     u = base[kind] + sensitive[:, None] * subsidy[kind] + noise[:, :-1]
-    outside = model.behavior.entry.outside_utility.array()[kind] + noise[:, -1]
+    outside = model.world.firm_entrants.outside_utility.array()[kind] + noise[:, -1]
     return u, outside
 
 
@@ -124,7 +124,7 @@ def _choose_one_at_a_time(model, levers, kind, sensitive, noise, people, free) -
     base, subsidy = park_utility(model, levers, np.zeros_like(counts))
     agg = model.behavior.agglomeration
     site = base - agglomeration_return(like_firms(model, np.zeros_like(counts)), agg)
-    outside = model.behavior.entry.outside_utility.array()[kind] + noise[:, -1]
+    outside = model.world.firm_entrants.outside_utility.array()[kind] + noise[:, -1]
     choice = np.full(len(kind), -1, dtype=np.int64)
     free = free.copy()
     for i, k in enumerate(kind):
