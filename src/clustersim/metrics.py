@@ -94,6 +94,7 @@ class MonthlyRecorder:
         put(t, "unemployed", (tiers_alive.sum() - tiers_emp.sum()) * w)
         for i, tier in enumerate(TALENT_TIERS):
             put(t, f"talent_{tier}", tiers_alive[i] * w)
+            put(t, f"employment_{tier}", tiers_emp[i] * w)
             put(t, f"wage_{tier}", wage_sum[i] / tiers_emp[i] if tiers_emp[i] else 0.0)
 
         tally = model.tally
