@@ -99,6 +99,7 @@ class RegimeIncentives(Incentives):
         self._recent: np.ndarray | None = None
         self._previous_people: np.ndarray | None = None
         self._in_force_month = -1
+        self._ev_cache: dict[tuple[str, float], float] = {}
         self._in_force_cache: list[Instrument] = []
 
     @classmethod
@@ -150,6 +151,13 @@ class RegimeIncentives(Incentives):
             self._masks[inst.key] = inst.eligible.park_mask(parks.ids, districts, parks.tags)
         return self._masks[inst.key]
 
+    def _ev(self, inst: Instrument, base: float = 1.0) -> float:
+        """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
+        key = (inst.key, base)
+        if key not in self._ev_cache:
+            self._ev_cache[key] = float(expected_value(inst, base)[0])
+        return self._ev_cache[key]
+
     def _years_left(self, model: ClusterModel, inst: Instrument) -> float:
         months = inst.window.end - model.month + 1
         return max(0.0, min(model.behavior.policy_response.horizon_years, months / 12.0))
@@ -184,11 +192,9 @@ class RegimeIncentives(Incentives):
             firm_offer += value[:, None] * mask[None, :]
             ev = inst.eligible.event
             if ev in (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT):
-                cert_value[ev] += expected_value(inst)[0] * _kinds(inst)[:, None] * mask[None, :]
+                cert_value[ev] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
             elif ev in (Event.PILOT, Event.PROJECT_SELECTION):
-                cert_value[Event.PILOT] += (
-                    expected_value(inst)[0] * _kinds(inst)[:, None] * mask[None, :]
-                )
+                cert_value[Event.PILOT] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
             elif ev is Event.CONTINUOUS and "high_tech" in inst.eligible.certified:
                 cert_value[Event.HIGH_TECH_CERT] += (
                     value[:, None]
@@ -238,9 +244,9 @@ class RegimeIncentives(Incentives):
         r = model.behavior.policy_response
         kinds = _kinds(inst)
         if ev in _ONCE:
-            value = np.full(len(FIRM_KINDS), expected_value(inst)[0])
+            value = np.full(len(FIRM_KINDS), self._ev(inst))
         elif ev is Event.PRESENCE and not inst.payout.rule.uses_rate:
-            value = np.full(len(FIRM_KINDS), expected_value(inst)[0] * years)
+            value = np.full(len(FIRM_KINDS), self._ev(inst) * years)
         elif ev in (Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE):
             yearly = {
                 Event.RD_SPEND: typical["rd_spend"] * 12.0,
@@ -253,8 +259,8 @@ class RegimeIncentives(Incentives):
                 value = value * typical["specialised_share"]
         elif ev in _RECURRING:
             per_year = self._event_rate.get(ev, np.zeros(len(FIRM_KINDS))) * 12.0
-            base = typical["hires"] if ev is Event.HIRE else 1.0
-            value = expected_value(inst, base)[0] * per_year * years
+            base = float(model.talent_weight) if ev is Event.HIRE else 1.0  # a hire: one cohort
+            value = self._ev(inst, base) * per_year * years
         else:
             value = np.zeros(len(FIRM_KINDS))
         return np.asarray(value, dtype=float) * kinds
@@ -266,9 +272,9 @@ class RegimeIncentives(Incentives):
         tiers = _tiers(inst)
         wages = model.behavior.talent.base_wage.array()
         if inst.payout.rule.uses_rate:  # income tax subsidy on a month's pay, every month
-            per_month = np.array([expected_value(inst, w)[0] for w in wages])
+            per_month = expected_value(inst, wages)
             return per_month * 12.0 * years * tiers
-        once = expected_value(inst, 1.0)[0]
+        once = self._ev(inst)
         rate = {
             Event.TALENT_PROGRAMME: r.municipal_programme_rate * 12.0 * years,
             Event.DISTRICT_TALENT_PROGRAMME: r.district_programme_rate * 12.0 * years,
@@ -416,7 +422,7 @@ def _tiers(inst: Instrument) -> np.ndarray:
 
 
 def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray]:
-    """Per kind: mean monthly wage bill, R&D spending, hires, and certification shares."""
+    """Per kind: mean monthly wage bill, R&D spending, and certification shares."""
     f = model.firms
     kind = f.kind[live]
     n = np.maximum(np.bincount(kind, minlength=len(FIRM_KINDS)), 1)
@@ -427,7 +433,6 @@ def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray
     return {
         "wage_bill": mean(f.wage_bill[live]),
         "rd_spend": mean(f.rd_spend[live]),
-        "hires": np.full(len(FIRM_KINDS), model.talent_weight),
         "high_tech_share": mean(f.high_tech[live].astype(float)),
         "specialised_share": mean(f.specialised[live].astype(float)),
     }
