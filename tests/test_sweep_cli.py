@@ -1,0 +1,201 @@
+"""Sweeps end to end through the real ``clustersim-run -m`` on the toy world.
+
+Resume after a killed sweep, the same collected tables whichever launcher ran the jobs,
+failures reported with a rerun command, and the QMC sweeper. Each test runs a handful of
+toy jobs (well under a second each) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from clustersim.io import MARKER
+from clustersim.sweep.layout import STATUS_DIR, read_failures
+from clustersim.sweep.progress import read_statuses
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+SEEDS = "0,1,2,3,4"
+JOBS = [f"policy=none,seed={s},world=toy" for s in SEEDS.split(",")]
+
+
+def sweep_args(sweep: Path, *extra: str) -> list[str]:
+    return ["-m", "world=toy", "policy=none", f"seed={SEEDS}", f"hydra.sweep.dir={sweep}", *extra]
+
+
+def job_folders(sweep: Path) -> list[str]:
+    return sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def marker_stamps(sweep: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for name in job_folders(sweep):
+        marker = sweep / name / MARKER
+        if marker.is_file():
+            st = marker.stat()
+            out[name] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """An uninterrupted sweep with the basic launcher: the tables everything is compared to."""
+    root = tmp_path_factory.mktemp("reference")
+    proc = run_cli(*sweep_args(root / "sweep"), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / "sweep"
+
+
+def test_sweep_collects_and_rerun_skips_everything(reference, tmp_path):
+    assert job_folders(reference) == JOBS
+    runs = pd.read_parquet(reference / "runs.parquet")
+    assert runs["job"].tolist() == JOBS
+    assert runs["seed"].tolist() == [0, 1, 2, 3, 4]
+    assert len(pd.read_parquet(reference / "panel.parquet")) == 5 * 96
+    before_tables = (reference / "runs.parquet").read_bytes()
+    before = marker_stamps(reference)
+    proc = run_cli(*sweep_args(reference), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "5 already complete" in proc.stderr
+    assert "5 jobs: 0 done, 5 skipped" in proc.stderr
+    assert "sweep 5/5 (100%) | done 0, skipped 5, failed 0" in proc.stderr  # progress line
+    assert marker_stamps(reference) == before
+    assert (reference / "runs.parquet").read_bytes() == before_tables
+
+
+def test_killed_sweep_resumes_every_job_exactly_once(reference, tmp_path):
+    sweep = tmp_path / "sweep"
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clustersim.cli.run", *sweep_args(sweep)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while len(marker_stamps(sweep) if sweep.is_dir() else {}) < 2:
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no job finished within 120 s"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # like kill -9 of the sweep and its jobs
+        proc.wait()
+    finished = marker_stamps(sweep)
+    assert 2 <= len(finished) < len(JOBS)
+    assert not (sweep / "runs.parquet").exists()
+    # what a kill during a write leaves behind: a staging folder beside the job folders
+    stale = sweep / f".{JOBS[-1]}.partial-999999"
+    stale.mkdir()
+    (stale / "config.yaml").write_text("half written")
+
+    rerun = run_cli(*sweep_args(sweep), cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "staging folder(s) of interrupted runs" in rerun.stderr
+    assert not stale.exists()
+    assert job_folders(sweep) == JOBS
+    assert not [p for p in sweep.iterdir() if ".partial-" in p.name]
+    statuses = read_statuses(sweep)
+    assert {j for j, s in statuses.items() if s == "skipped"} == set(finished)
+    assert {j for j, s in statuses.items() if s == "done"} == set(JOBS) - set(finished)
+    stamps = marker_stamps(sweep)
+    assert {j: stamps[j] for j in finished} == finished  # completed jobs were not rerun
+    for table in ("runs.parquet", "panel.parquet"):
+        assert pq.read_table(sweep / table).equals(pq.read_table(reference / table))
+        assert (sweep / table).read_bytes() == (reference / table).read_bytes()
+
+
+@pytest.mark.parametrize("launcher", ["cores", "slurm_local"])
+def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
+    sweep = tmp_path / "sweep"
+    proc = run_cli(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert job_folders(sweep) == JOBS
+    for table in ("runs.parquet", "panel.parquet"):
+        assert (sweep / table).read_bytes() == (reference / table).read_bytes(), table
+    for job in JOBS:
+        for name in ("summary.json", "monthly.parquet", "firms_yearly.parquet", "config.yaml"):
+            assert (sweep / job / name).read_bytes() == (reference / job / name).read_bytes()
+
+
+def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [
+        "-m",
+        "world=toy",
+        "policy=none",
+        "behavior.entry.but_for_share=0.5,1.5",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr  # the sweep ran to the end, but a job failed
+    err = proc.stderr
+    bad = "behavior.entry.but_for_share=1.5"
+    first_line = "ConfigError: behavior.entry.but_for_share = 1.5: must be >= 0 and <= 1"
+    assert f"FAILED job world=toy policy=none {bad}: {first_line}" in err
+    assert "1 failed job(s) (last attempt of each, see .failures/):" in err
+    assert "Rerun them with the same command (completed jobs are skipped" in err
+    command = "clustersim-run -m world=toy policy=none behavior.entry.but_for_share=0.5,1.5"
+    assert f"{command} hydra.sweep.dir={sweep}" in err
+    assert "collect: 1 run from" in err
+    assert "Traceback" not in err
+    assert list(read_failures(sweep)) == [f"{bad},policy=none,world=toy"]
+    assert pd.read_parquet(sweep / "runs.parquet")["behavior.entry.but_for_share"].tolist() == [0.5]
+    # rerunning reruns only the failed job (it fails again: the value is still invalid)
+    again = run_cli(*args, cwd=tmp_path)
+    assert "2 jobs: 0 done, 1 skipped (already complete), 1 failed" in again.stderr
+
+
+def test_qmc_sweeper_reproducible_design_named_by_settings(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [
+        "-m",
+        "hydra/sweeper=qmc",
+        "hydra.sweeper.method=lhs",
+        "hydra.sweeper.samples=3",
+        "hydra.sweeper.digits=4",
+        "behavior.entry.but_for_share=interval(0.02,0.7)",
+        "world=toy",
+        "policy=none",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "sweep" in proc.stderr and "3 jobs" in proc.stderr
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    shares = runs["behavior.entry.but_for_share"]
+    assert shares.between(0.02, 0.7).all() and shares.nunique() == 3
+    assert all(j.startswith("behavior.entry.but_for_share=0.") for j in runs["job"])
+    again = run_cli(*args, cwd=tmp_path)
+    assert "3 jobs: 0 done, 3 skipped" in again.stderr
+    bad = run_cli(
+        *args[:-1], "hydra.sweeper.method=sobol", f"hydra.sweep.dir={tmp_path / 'b'}", cwd=tmp_path
+    )
+    assert bad.returncode == 1
+    assert "samples = 3: a Sobol design keeps its balance only with a power of two" in bad.stderr
+    assert not (tmp_path / "b" / STATUS_DIR).exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None,
+    reason="hydra-ray-launcher is not installed (pip install -e '.[ray]')",
+)
+def test_same_tables_with_ray(reference, tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_cli(*sweep_args(sweep, "hydra/launcher=ray_cluster"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for table in ("runs.parquet", "panel.parquet"):
+        assert (sweep / table).read_bytes() == (reference / table).read_bytes(), table

@@ -1,0 +1,249 @@
+"""clustersim-collect on synthetic sweep folders: tables, schema unification, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from clustersim.io import atomic_run_folder
+from clustersim.sweep import collect as collect_mod
+from clustersim.sweep.collect import NotASweepError, collect, main
+from clustersim.sweep.layout import failure_path, write_json_atomic
+
+MONTHS = ["2025-11", "2025-12", "2026-01"]
+
+
+def make_run(
+    sweep: Path,
+    seed: int,
+    *,
+    policy: str = "none",
+    extra_metric: str | None = None,
+    caused: bool = False,
+    share: float | int = 0.25,
+) -> Path:
+    """Write a complete run folder as clustersim-run would (contract of docs/sweeps.md)."""
+    name = f"behavior.entry.but_for_share={share},policy={policy},seed={seed}"
+    overrides = [f"policy={policy}", f"seed={seed}", f"behavior.entry.but_for_share={share}"]
+    config = {
+        "seed": seed,
+        "policy": {"regimes": {}},
+        "behavior": {"entry": {"but_for_share": share}},
+    }
+    outcomes = {m: {"firms": 10 + seed, "employment": 100.5 * seed} for m in ("2025-12", "2027-12")}
+    if extra_metric:
+        outcomes["2027-12"][extra_metric] = 7
+    summary = {
+        "seed": seed,
+        "config_hash": f"hash{seed}",
+        "policy": policy,
+        "world": "toy",
+        "start": "2020-01",
+        "end": "2027-12",
+        "outcomes": outcomes,
+        "caused": {"2027-12": {"firms": 1.5}} if caused else None,
+    }
+    monthly = pd.DataFrame({"month": MONTHS, "firms": [seed, seed + 1, seed + 2]})
+    if extra_metric:
+        monthly[extra_metric] = [0.5, 1.5, 2.5]
+    folder = sweep / name
+    with atomic_run_folder(folder, {"config_hash": f"hash{seed}", "seed": seed}) as w:
+        w.text("config.yaml", yaml.safe_dump(config))
+        w.text("overrides.yaml", yaml.safe_dump(overrides))
+        w.json("summary.json", summary)
+        w.table("monthly.parquet", monthly)
+    return folder
+
+
+def make_sweep(sweep: Path, seeds=(0, 1, 2)) -> Path:
+    sweep.mkdir(parents=True, exist_ok=True)
+    (sweep / "multirun.yaml").write_text("hydra: {}\n")
+    for s in seeds:
+        make_run(sweep, s)
+    return sweep
+
+
+def test_runs_and_panel_tables(tmp_path):
+    sweep = make_sweep(tmp_path / "sw")
+    make_run(sweep, 3, caused=True)
+    result = collect(sweep)
+    assert result.problems == []
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    assert list(runs.columns[:7]) == [
+        "job",
+        "seed",
+        "config_hash",
+        "policy",
+        "world",
+        "start",
+        "end",
+    ]
+    assert runs["seed"].tolist() == [0, 1, 2, 3]
+    assert runs["job"].is_monotonic_increasing
+    assert runs["behavior.entry.but_for_share"].tolist() == [0.25] * 4
+    assert runs["firms@2025-12"].tolist() == [10.0, 11.0, 12.0, 13.0]
+    assert runs["employment@2027-12"].dtype == "float64"
+    assert runs["caused_firms@2027-12"].isna().tolist() == [True, True, True, False]
+    panel = pd.read_parquet(sweep / "panel.parquet")
+    assert list(panel.columns) == ["job", "month", "firms"]
+    assert len(panel) == 4 * len(MONTHS)
+    assert panel["month"].tolist()[:3] == MONTHS
+    assert (panel.groupby("job").size() == len(MONTHS)).all()
+    assert result.panel_rows == len(panel)
+
+
+def test_runs_with_different_metrics_are_unified(tmp_path):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0,))
+    make_run(sweep, 1, extra_metric="patents", share=1)  # an int override beside floats
+    collect(sweep)
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    # jobs in name order: ...share=0.25,...,seed=0 (no patents) before ...share=1,...,seed=1
+    assert runs["seed"].tolist() == [0, 1]
+    assert runs["patents@2027-12"].isna().tolist() == [True, False]
+    assert runs["behavior.entry.but_for_share"].dtype == "float64"
+    panel = pd.read_parquet(sweep / "panel.parquet")
+    assert list(panel.columns) == ["job", "month", "firms", "patents"]
+    assert panel["patents"].isna().tolist() == [True] * 3 + [False] * 3
+
+
+def test_output_is_deterministic_whatever_the_creation_order(tmp_path):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    make_sweep(a, seeds=(0, 1, 2, 3))
+    make_sweep(b, seeds=(3, 1, 0, 2))
+    collect(a)
+    collect(b)
+    for table in ("runs.parquet", "panel.parquet"):
+        assert (a / table).read_bytes() == (b / table).read_bytes()
+
+
+def test_streaming_in_small_row_groups_gives_the_same_table(tmp_path, monkeypatch):
+    sweep = make_sweep(tmp_path / "sw", seeds=range(7))
+    collect(sweep)
+    whole = pq.read_table(sweep / "panel.parquet")
+    monkeypatch.setattr(collect_mod, "ROWS_PER_GROUP", 2)
+    collect(sweep)
+    assert pq.ParquetFile(sweep / "panel.parquet").metadata.num_row_groups > 1
+    assert pq.read_table(sweep / "panel.parquet").equals(whole)
+    assert len(pq.read_table(sweep / "runs.parquet")) == 7
+
+
+def test_bad_jobs_are_named_and_good_jobs_still_collected(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0, 1, 2, 3, 4))
+    (sweep / "behavior.entry.but_for_share=0.25,policy=none,seed=1" / "summary.json").write_text(
+        "{oops"
+    )
+    (
+        sweep / "behavior.entry.but_for_share=0.25,policy=none,seed=2" / "monthly.parquet"
+    ).write_bytes(b"not parquet")
+    (sweep / "behavior.entry.but_for_share=0.25,policy=none,seed=3" / "monthly.parquet").unlink()
+    (sweep / "policy=none,seed=9").mkdir()  # Hydra made it, the job never finished
+    half = sweep / "policy=none,seed=8"
+    half.mkdir()
+    (half / "summary.json").write_text("{}")  # written without the atomic writer
+    (sweep / ".policy=none,seed=7.partial-123").mkdir()
+    write_json_atomic(
+        failure_path(sweep, "policy=none,seed=6"),
+        {"job": "policy=none,seed=6", "overrides": ["seed=6"], "error": "ValueError: boom"},
+    )
+    code = main([str(sweep)])
+    err = capsys.readouterr()
+    assert code == 0
+    assert "2 runs from" in err.out
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    assert runs["seed"].tolist() == [0, 4]
+    messages = err.err
+    assert "seed=1: corrupt job, not collected: summary.json cannot be read" in messages
+    assert "seed=2: corrupt job, not collected: monthly.parquet cannot be read" in messages
+    assert "seed=3: corrupt job, not collected: monthly.parquet is missing" in messages
+    assert "seed=9: job did not finish (empty folder)" in messages
+    assert "seed=8: incomplete job: no COMPLETE marker" in messages
+    assert "partial-123: staging folder of an interrupted run" in messages
+    assert "seed=6: failed: ValueError: boom" in messages
+    assert "Traceback" not in messages
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (lambda p: None, "no such folder"),
+        (lambda p: p.write_text("x"), "is a file, not a sweep folder"),
+        (lambda p: p.mkdir(), "not a sweep folder (no multirun.yaml"),
+        (lambda p: (p.mkdir(), (p / "notes.txt").write_text("hi")), "not a sweep folder"),
+    ],
+)
+def test_not_a_sweep_is_a_clear_error_and_exit_1(tmp_path, capsys, setup, expected):
+    target = tmp_path / "target"
+    setup(target)
+    assert main([str(target)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and str(target) in err
+    assert "Traceback" not in err
+
+
+def test_a_single_run_folder_is_not_a_sweep(tmp_path):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0,))
+    run = next(p for p in sweep.iterdir() if p.is_dir())
+    with pytest.raises(NotASweepError, match="single run folder"):
+        collect(run)
+
+
+def test_empty_sweep_collects_nothing_and_exits_1(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=())
+    assert main([str(sweep)]) == 1
+    assert "nothing collected" in capsys.readouterr().err
+    assert not (sweep / "runs.parquet").exists()
+
+
+def test_only_corrupt_jobs_exit_1_and_leave_no_tables(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0,))
+    job = next(p for p in sweep.iterdir() if p.is_dir())
+    (job / "COMPLETE").write_text("not json")
+    assert main([str(sweep)]) == 1
+    assert "COMPLETE cannot be read" in capsys.readouterr().err
+    assert not (sweep / "runs.parquet").exists() and not (sweep / "panel.parquet").exists()
+    assert [p.name for p in sweep.iterdir() if p.name.startswith(".")] == []
+
+
+def test_recollecting_replaces_tables_atomically(tmp_path):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0, 1))
+    collect(sweep)
+    shutil.rmtree(next(p for p in sweep.iterdir() if p.name.endswith("seed=1")))
+    collect(sweep)
+    assert pd.read_parquet(sweep / "runs.parquet")["seed"].tolist() == [0]
+    assert sorted(p.name for p in sweep.iterdir()) == [
+        "behavior.entry.but_for_share=0.25,policy=none,seed=0",
+        "multirun.yaml",
+        "panel.parquet",
+        "runs.parquet",
+    ]
+
+
+def test_summary_with_a_non_number_outcome_is_reported(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0, 1))
+    job = next(p for p in sweep.iterdir() if p.name.endswith("seed=1"))
+    summary = json.loads((job / "summary.json").read_text())
+    summary["outcomes"]["2025-12"]["firms"] = [1, 2]
+    (job / "summary.json").write_text(json.dumps(summary))
+    assert main([str(sweep)]) == 0
+    assert "outcomes.2025-12.firms = [1, 2] is not a number" in capsys.readouterr().err
+
+
+def test_failed_rerun_of_a_complete_job_keeps_its_earlier_run(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0, 1))
+    job = next(p.name for p in sweep.iterdir() if p.name.endswith("seed=1"))
+    write_json_atomic(
+        failure_path(sweep, job),
+        {"job": job, "overrides": [], "error": "StaleRunError: holds a run of another config"},
+    )
+    assert main([str(sweep)]) == 0
+    out = capsys.readouterr()
+    assert "last attempt failed: StaleRunError" in out.err
+    assert "earlier complete run in the folder is collected" in out.err
+    assert "2 runs from" in out.out and "not collected" not in out.out

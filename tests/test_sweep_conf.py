@@ -1,0 +1,146 @@
+"""The sweep configs compose: experiments, launcher presets, the qmc sweeper, the callback."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from clustersim.paths import conf_dir
+from clustersim.sweep.callbacks import SweepCallback, count_jobs, rerun_command
+from clustersim.sweep.designs import plan_jobs
+
+
+def hydra_cfg(*overrides: str):
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        return compose("config", overrides=list(overrides), return_hydra_config=True)
+
+
+def test_compare_plans_is_100_jobs_on_the_cores_in_a_fixed_folder():
+    cfg = hydra_cfg("+experiment=compare_plans")
+    assert count_jobs(cfg) == 100
+    assert cfg.hydra.sweep.dir == "results/sweeps/compare_plans"
+    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert cfg.hydra.sweeper._target_.endswith("GridSweeper")
+    assert cfg.hydra.mode.name == "MULTIRUN"
+    assert cfg.run.progress is False
+
+
+def test_compare_plans_names_only_existing_policies():
+    cfg = hydra_cfg("+experiment=compare_plans")
+    names = str(cfg.hydra.sweeper.params.policy).split(",")
+    missing = [n for n in names if not (conf_dir() / "policy" / f"{n}.yaml").is_file()]
+    assert missing == [], f"conf/policy/ lacks {missing}"
+
+
+def test_sensitivity_is_a_reproducible_64_point_sobol_design():
+    cfg = hydra_cfg("+experiment=sensitivity", "policy=none")
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("QMCSweeper")
+    assert count_jobs(cfg) == 64
+    texts = [f"{k}={v}" for k, v in sweeper.params.items()]
+    settings = {
+        "method": sweeper.method,
+        "samples": sweeper.samples,
+        "seed": sweeper.seed,
+        "digits": sweeper.digits,
+    }
+    jobs, dims = plan_jobs(OverridesParser.create().parse_overrides(texts), **settings)
+    again, _ = plan_jobs(OverridesParser.create().parse_overrides(texts), **settings)
+    assert jobs == again and len({tuple(j) for j in jobs}) == 64
+    assert len(dims) == 5
+    assert max(len(",".join(j).encode()) for j in jobs) < 255  # job folder names fit
+    assert cfg.run.counterfactual == "no_policy"
+
+
+@pytest.mark.parametrize(
+    ("preset", "target"),
+    [
+        ("cores", "JoblibLauncher"),
+        ("slurm", "SlurmLauncher"),
+        ("slurm_local", "LocalLauncher"),
+    ],
+)
+def test_launcher_presets_compose(preset, target):
+    cfg = hydra_cfg(f"hydra/launcher={preset}")
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith(target)
+    if preset.startswith("slurm"):
+        assert launcher.submitit_folder.endswith("/.submitit/%j")  # hidden: not a job folder
+        assert launcher.cpus_per_task == 1
+    if preset == "slurm":
+        assert {"partition", "timeout_min", "mem_gb", "account"} <= set(launcher)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None,
+    reason="hydra-ray-launcher is not installed (pip install -e '.[ray]')",
+)
+def test_ray_preset_composes():
+    cfg = hydra_cfg("hydra/launcher=ray_cluster")
+    assert cfg.hydra.launcher._target_.endswith("RayLauncher")
+    assert cfg.hydra.launcher.ray.remote.num_cpus == 1
+
+
+def test_callback_is_configured_and_picklable():
+    import pickle
+
+    cfg = hydra_cfg()
+    node = cfg.hydra.callbacks.clustersim_sweep
+    assert node._target_ == "clustersim.sweep.callbacks.SweepCallback"
+    cb = SweepCallback(**{k: v for k, v in node.items() if k != "_target_"})
+    cb._watcher = object()  # a running thread must not travel with the callback to the jobs
+    assert pickle.loads(pickle.dumps(cb))._watcher is None
+
+
+def test_job_folders_leave_out_how_a_sweep_is_launched():
+    excluded = set(hydra_cfg().hydra.job.config.override_dirname.exclude_keys)
+    assert {"hydra/launcher", "hydra/sweeper", "+experiment", "hydra.sweep.dir"} <= excluded
+
+
+def test_rerun_command_pins_the_sweep_folder():
+    cmd = rerun_command("results/sweeps/x", ["+experiment=compare_plans", "hydra.sweep.dir=old"])
+    assert cmd == "clustersim-run -m +experiment=compare_plans hydra.sweep.dir=results/sweeps/x"
+    quoted = rerun_command("a b", ["-m", "x=interval(0,1)"])
+    assert quoted == "clustersim-run -m 'x=interval(0,1)' 'hydra.sweep.dir=a b'"
+
+
+def qmc_sweeper(**settings):
+    from types import SimpleNamespace
+
+    from hydra_plugins.clustersim_qmc_sweeper.qmc_sweeper import QMCSweeper
+
+    base = {"method": "lhs", "samples": 4, "seed": 0, "scramble": True, "digits": 6}
+    sweeper = QMCSweeper(max_batch_size=None, **{**base, **settings})
+    sweeper.config = hydra_cfg("world=toy", "policy=none")
+    sweeper.hydra_context = SimpleNamespace(config_loader=None)
+    return sweeper
+
+
+def test_qmc_sweeper_refuses_parameters_that_are_not_numbers():
+    from hydra.errors import HydraException
+
+    with pytest.raises(HydraException, match=r"behavior\.entry\.typo = None: a design parameter"):
+        qmc_sweeper().plan(["behavior.entry.typo=interval(0,1)"])
+    with pytest.raises(HydraException, match=r"world\.name = 'toy': a design parameter"):
+        qmc_sweeper().plan(["world.name=interval(0,1)"])
+    jobs = qmc_sweeper().plan(["behavior.entry.but_for_share=interval(0.1,0.2)", "seed=0,1"])
+    assert len(jobs) == 8
+
+
+def test_qmc_sweeper_refuses_job_names_too_long_for_the_file_system():
+    from hydra.errors import HydraException
+
+    params = [
+        "behavior.entry.but_for_share=interval(0.1,0.2)",
+        "behavior.entry.subsidy_weight=interval(0.5,2)",
+        "behavior.agglomeration.strength=interval(0.1,2)",
+        "behavior.growth.volatility=interval(0.05,0.2)",
+        "behavior.relocation.review_rate=interval(0.001,0.05)",
+        "behavior.agglomeration.cross_kind_weight=interval(0.1,0.9)",
+    ]
+    with pytest.raises(HydraException, match="longer than 255 bytes; use fewer digits"):
+        qmc_sweeper(digits=17).plan(params)
+    assert len(qmc_sweeper(digits=4).plan(params)) == 4
