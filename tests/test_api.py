@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import clustersim.api as cs
+from clustersim.io import RunFolderError
 from tests.conftest import run_cli
 
 
@@ -34,3 +36,7 @@ def test_in_process_sweep_collects_and_resumes(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(again.runs, tables.runs)
     loaded = cs.load_sweep(tmp_path / "sw")
     pd.testing.assert_frame_equal(loaded.panel, tables.panel)
+    with pytest.raises(RunFolderError, match="another config"):
+        cs.sweep(
+            grid, base=["world=toy", "behavior.entry.but_for_share=0.5"], folder=tmp_path / "sw"
+        )

@@ -139,6 +139,7 @@ def test_config_hash_tracks_every_setting() -> None:
     assert a == config_hash(compose_cfg("world=toy"))
     assert a != config_hash(compose_cfg("world=toy", "seed=1"))
     assert a != config_hash(compose_cfg("world=toy", "behavior.entry.but_for_share=0.5"))
+    assert a == config_hash(compose_cfg("world=toy", "run.progress=false"))  # not an output
 
 
 def test_conf_dir_is_the_repository_conf() -> None:

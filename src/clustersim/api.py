@@ -28,7 +28,7 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
 from clustersim.config import config_hash
-from clustersim.io import is_complete, read_marker
+from clustersim.io import RunFolderError, is_complete, read_marker
 from clustersim.paths import conf_dir
 from clustersim.runner import RunResult, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
@@ -120,8 +120,13 @@ def sweep(
         overrides = [*base, *varied]
         cfg = compose(overrides)
         out = folder / job_name(varied)
-        if is_complete(out) and read_marker(out).get("config_hash") == config_hash(cfg):
-            continue
+        if is_complete(out):
+            if read_marker(out).get("config_hash") == config_hash(cfg):
+                continue  # done before, with the same config
+            raise RunFolderError(
+                f"{out} holds a finished run of another config (base overrides changed?); "
+                "use another folder, or remove that one to rerun it"
+            )
         result = simulate(load_scenario(cfg))
         write_run(result, out, overrides)
         if progress:

@@ -170,7 +170,16 @@ def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: Settings that do not change a run's outputs, left out of its fingerprint (so that a
+#: sweep rerun with the progress bar on still finds its finished jobs).
+_NOT_OUTPUTS = (("run", "progress"),)
+
+
 def config_hash(cfg: DictConfig | Mapping[str, Any]) -> str:
     """A short, stable fingerprint of everything that determines a run's outputs."""
-    text = json.dumps(to_plain(cfg), sort_keys=True, separators=(",", ":"), default=str)
+    data = to_plain(cfg)
+    for section, key in _NOT_OUTPUTS:
+        if isinstance(data.get(section), Mapping):
+            data[section] = {k: v for k, v in data[section].items() if k != key}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
