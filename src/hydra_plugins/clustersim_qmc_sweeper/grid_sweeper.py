@@ -15,6 +15,7 @@ Hydra's own.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
@@ -36,7 +37,9 @@ class GridSweeper(BasicSweeper):
     """Hydra's basic sweeper; checks a covering subset of each batch (see the module docstring)."""
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        """Compose the jobs that together use every setting of the batch once."""
+        """Compose and check the jobs that together use every setting of the batch once."""
         from clustersim.sweep.designs import covering_subset
+        from clustersim.sweep.preflight import check_batch
 
-        super().validate_batch_is_legal(covering_subset(batch))
+        assert self.config is not None
+        check_batch(self, covering_subset(batch), Path(str(self.config.hydra.sweep.dir)))

@@ -144,6 +144,7 @@ class QMCSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         """Draw the design and launch its jobs batch by batch."""
         from clustersim.sweep.designs import covering_subset
+        from clustersim.sweep.preflight import check_batch
 
         assert self.config is not None and self.launcher is not None
         jobs = self.plan(arguments)
@@ -157,7 +158,7 @@ class QMCSweeper(Sweeper):
             # one composition per distinct setting, not per job: the sampled numbers were
             # checked above (each names a number in the config), so the first point stands
             # for all of them (see grid_sweeper.py)
-            self.validate_batch_is_legal(covering_subset(batch, ignore_keys=self._design_keys))
+            check_batch(self, covering_subset(batch, ignore_keys=self._design_keys), sweep_dir)
             results = list(self.launcher.launch(batch, initial_job_idx=start))
             for r in results:
                 _ = r.return_value  # re-raises an error that escaped the task function
