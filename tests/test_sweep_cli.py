@@ -137,23 +137,25 @@ def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path):
         "-m",
         "world=toy",
         "policy=none",
-        "behavior.entry.but_for_share=0.5,1.5",
+        # a valid config that fails at run time: 100,000 staff do not fit the toy's parks
+        # (an invalid value would stop the sweep before launch: test_sweep_preflight.py)
+        "world.initial.talent_agents=600,100000",
         f"hydra.sweep.dir={sweep}",
     ]
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # the sweep ran to the end, but a job failed
     err = proc.stderr
-    bad = "behavior.entry.but_for_share=1.5"
-    first_line = "ConfigError: behavior.entry.but_for_share = 1.5: must be >= 0 and <= 1"
+    bad = "world.initial.talent_agents=100000"
+    first_line = "ValueError: world.parks: total capacity is too small for the initial population"
     assert f"FAILED job world=toy policy=none {bad}: {first_line}" in err
     assert "1 failed job(s) (last attempt of each, see .failures/):" in err
     assert "Rerun them with the same command (completed jobs are skipped" in err
-    command = "clustersim-run -m world=toy policy=none behavior.entry.but_for_share=0.5,1.5"
+    command = "clustersim-run -m world=toy policy=none world.initial.talent_agents=600,100000"
     assert f"{command} hydra.sweep.dir={sweep}" in err
     assert "collect: 1 run from" in err
     assert "Traceback" not in err
-    assert list(read_failures(sweep)) == [f"{bad},policy=none,world=toy"]
-    assert pd.read_parquet(sweep / "runs.parquet")["behavior.entry.but_for_share"].tolist() == [0.5]
+    assert list(read_failures(sweep)) == [f"policy=none,{bad},world=toy"]
+    assert pd.read_parquet(sweep / "runs.parquet")["world.initial.talent_agents"].tolist() == [600]
     # rerunning reruns only the failed job (it fails again: the value is still invalid)
     again = run_cli(*args, cwd=tmp_path)
     assert "2 jobs: 0 done, 1 skipped (already complete), 1 failed" in again.stderr
