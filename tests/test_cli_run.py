@@ -66,6 +66,7 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
         ("world.scale=-1", "world.scale"),
         ("+behavior.entry.typo=1", "behavior.entry.typo"),
         ("behavior.entry.but_for_share=nan", "behavior.entry.but_for_share"),
+        ("world.initial.talent_agents=100000", "world.parks.*.capacity"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_nothing_is_written(

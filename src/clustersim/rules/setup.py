@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clustersim.config import ConfigError
 from clustersim.rules.sampling import categorical, round_by_cumulative
 from clustersim.rules.wages import park_wages
 
@@ -129,9 +130,12 @@ def _place_initial_firms(
         if free[p] < people[i]:
             p = int(np.argmax(free))
             if free[p] < people[i]:
-                raise ValueError(
-                    "world.parks: total capacity is too small for the initial population "
-                    f"(a firm of {people[i]:.0f} people does not fit anywhere)"
+                raise ConfigError(
+                    "world.parks.*.capacity",
+                    float(parks.capacity.sum()),
+                    "too small for the initial population: a firm of "
+                    f"{people[i]:.0f} people fits in no park; raise capacities or lower "
+                    "world.initial.talent_agents",
                 )
         park[i] = p
         free[p] -= people[i]
