@@ -79,8 +79,8 @@ class ClusterModel(mesa.Model):
         self.talent_snapshots: list[pd.DataFrame] = []
 
         self.park_agents = [Park(self, p) for p in range(len(self.parks))]
-        self.add_firm_faces(self.firms.live())
-        self.add_talent_faces(np.flatnonzero(self.talent.alive))
+        self.add_faces(Firm, self.firms.live())
+        self.add_faces(Talent, np.flatnonzero(self.talent.alive))
         regimes_by_issuer = getattr(self.incentives, "regimes_by_issuer", dict)()
         self.jurisdictions = {
             j: Jurisdiction(self, j, regimes_by_issuer.get(j, [])) for j in JURISDICTIONS
@@ -132,35 +132,23 @@ class ClusterModel(mesa.Model):
 
     # ----------------------------------------------------------------- faces
 
-    def add_firm_faces(self, slots: np.ndarray) -> None:
-        """Register a Mesa ``Firm`` for each new firm slot."""
-        faces = self.firms.faces
+    def add_faces(self, agent_type: type[Firm] | type[Talent], slots: np.ndarray) -> None:
+        """Register a Mesa agent of ``agent_type`` (``Firm`` or ``Talent``) for each new slot."""
+        faces = self._faces(agent_type)
         for s in slots.tolist():
-            faces[s] = Firm(self, s)
+            faces[s] = agent_type(self, s)
 
-    def remove_firm_faces(self, slots: np.ndarray) -> None:
-        """Deregister the Mesa faces of firms that closed."""
-        faces = self.firms.faces
+    def remove_faces(self, agent_type: type[Firm] | type[Talent], slots: np.ndarray) -> None:
+        """Deregister the Mesa agents of slots that closed (firms) or left (talent)."""
+        faces = self._faces(agent_type)
         for s in slots.tolist():
             face = faces[s]
             if face is not None:
                 face.remove()
                 faces[s] = None
 
-    def add_talent_faces(self, slots: np.ndarray) -> None:
-        """Register a Mesa ``Talent`` for each new talent slot."""
-        faces = self.talent.faces
-        for s in slots.tolist():
-            faces[s] = Talent(self, s)
-
-    def remove_talent_faces(self, slots: np.ndarray) -> None:
-        """Deregister the Mesa faces of talent that left."""
-        faces = self.talent.faces
-        for s in slots.tolist():
-            face = faces[s]
-            if face is not None:
-                face.remove()
-                faces[s] = None
+    def _faces(self, agent_type: type[Firm] | type[Talent]) -> list:
+        return self.firms.faces if agent_type is Firm else self.talent.faces
 
     # ----------------------------------------------------------- aggregates
 

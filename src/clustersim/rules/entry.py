@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clustersim.agents import Firm
 from clustersim.rules.location import agglomeration_return, firm_counts, like_firms, park_utility
 from clustersim.rules.sampling import categorical
 
@@ -64,7 +65,7 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     f.financing[new] = financing[come]
     f.sensitive[new] = sensitive[come]
     f.born[new] = t
-    model.add_firm_faces(new)
+    model.add_faces(Firm, new)
     events.entries = new
     model.tally["entries"] += len(new)
 
