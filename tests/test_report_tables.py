@@ -1,0 +1,143 @@
+"""The report's pure functions on small hand-made tables: each checked against a hand count."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim.report import fmt
+from clustersim.report import tables as tb
+from clustersim.report.figures import POLICY_COLOURS, variant_colours
+from clustersim.report.stats import bootstrap_mean_ci, spearman, spread
+
+
+def test_spread_is_mean_and_5_95_percentiles_and_none_from_one_run():
+    s = spread([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert s.mean == pytest.approx(22.0) and s.n == 5
+    assert (s.low, s.high) == pytest.approx(tuple(np.quantile([1, 2, 3, 4, 100], [0.05, 0.95])))
+    one = spread([7.0])
+    assert one.mean == 7.0 and math.isnan(one.low) and math.isnan(one.high)
+
+
+@pytest.mark.parametrize(
+    ("treated", "control", "verdict"),
+    [
+        ([5.0, 6.0, 7.0, 5.5, 6.5], [0.0] * 5, "higher"),
+        ([-5.0, -6.0, -7.0, -5.5], [0.0] * 4, "lower"),
+        ([1.0, -1.0, 2.0, -2.0, 0.5, -0.5], [0.0] * 6, "indistinguishable"),
+        ([3.0, 3.0, 3.0], [3.0, 3.0, 3.0], "zero"),
+        ([4.0], [1.0], "single"),
+        ([], [], "none"),
+    ],
+)
+def test_bootstrap_verdicts(treated, control, verdict):
+    e = bootstrap_mean_ci(treated, control)
+    assert e.verdict == verdict
+    if e.n >= 2:
+        assert e.low <= e.mean <= e.high
+        assert bootstrap_mean_ci(treated, control) == e  # fixed generator: reproducible
+
+
+def test_bootstrap_pairs_by_position():
+    # large seed-to-seed spread, constant paired difference: the CI is that difference
+    base = np.array([100.0, 300.0, 50.0, 900.0])
+    e = bootstrap_mean_ci(base + 2.0, base)
+    assert (e.mean, e.low, e.high, e.verdict) == (2.0, 2.0, 2.0, "higher")
+
+
+def test_per_caused_is_not_meaningful_for_effects_not_told_from_zero():
+    spent = 1e6
+    assert tb.per_caused(spent, bootstrap_mean_ci([10.0, 12.0, 11.0]))[0] == pytest.approx(
+        spent / 11.0
+    )
+    value, note = tb.per_caused(spent, bootstrap_mean_ci([10.0, -12.0, 11.0, -8.0]))
+    assert math.isnan(value) and "not distinguishable" in note
+    value, note = tb.per_caused(spent, bootstrap_mean_ci([-1.0, -2.0]))
+    assert math.isnan(value) and "≤ 0" in note
+
+
+def _ledger(rows):
+    frame = pd.DataFrame(rows, columns=["job", "month", "amount", "largest"])
+    return frame.assign(regime="r", issuer="huangpu", instrument="grant", grants=1)
+
+
+def test_budget_runs_out_when_the_rest_cannot_pay_the_largest_grant():
+    config = {"policy": {"r": {"budget_scale": 0.5, "grant": {"annual_budget": 20e6}}}}
+    runs = pd.DataFrame({"job": ["a", "b"], "variant": ["v", "v"]})
+    ledger = _ledger(
+        [
+            ("a", "2025-01", 4e6, 4e6),
+            ("a", "2025-02", 4e6, 4e6),  # 8m of 10m spent: 2m left < 4m -> out in February
+            ("b", "2025-03", 3e6, 3e6),  # 3m: 7m left, never out
+            ("a", "2026-01", 1e6, 1e6),
+        ]
+    )
+    out = tb.budget_runout(ledger, runs, {"v": config}, ["v"])
+    y2025 = out[out["year"] == 2025].iloc[0]
+    assert y2025["budget"] == 10e6
+    assert (y2025["ran_out"], y2025["n"], y2025["month"]) == (1, 2, "2025-02")
+    assert y2025["spent_share"] == pytest.approx((0.8 + 0.3) / 2)
+    assert out[out["year"] == 2026].iloc[0]["ran_out"] == 0
+    # an entitlement (no budget line) or a switched-off instrument never runs out
+    assert tb.budgets({"policy": {"r": {"tax": {"annual_budget": None}}}}) == {}
+    assert tb.budgets({"policy": {"r": {"g": {"annual_budget": 1.0, "enabled": False}}}}) == {}
+
+
+def test_sensitivity_ranks_parameters_by_spearman():
+    rng = np.random.default_rng(0)
+    x, z = rng.uniform(size=12), rng.uniform(size=12)
+    runs = pd.DataFrame(
+        {
+            "variant": "v",
+            "behavior.a": x,
+            "behavior.b": z,
+            "firms@2027-12": np.exp(3 * x),  # monotone in a
+            "employment@2027-12": 5.0,  # constant: no correlation
+        }
+    )
+    s = tb.sensitivity(runs, ["v"], ["behavior.a", "behavior.b"], "2027-12")
+    firms = s[s["outcome"] == "firms"].set_index("parameter")["rho"]
+    assert firms["behavior.a"] == pytest.approx(1.0)
+    assert abs(firms["behavior.b"]) < 1
+    assert s[s["outcome"] == "employment"]["rho"].isna().all()
+    assert math.isnan(spearman([1, 2], [3, 4]))
+
+
+def test_instrument_caused_uses_the_matching_runs_ledger():
+    runs = pd.DataFrame({"job": ["v0", "v1"], "variant": "v", "replicate": ["seed=0", "seed=1"]})
+    inst = pd.DataFrame(
+        {
+            "job": ["i0", "i1"],
+            "variant": "v",
+            "replicate": ["seed=0", "seed=1"],
+            "counterfactual": "r.grant",
+            "caused_employment@2027-12": [10.0, 14.0],
+            "caused_firms@2027-12": [1.0, 1.0],
+        }
+    )
+    ledger = _ledger([("v0", "2026-05", 2e6, 2e6), ("v1", "2027-12", 4e6, 4e6)])
+    out = tb.instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {"r": {}}}})
+    row = out.iloc[0]
+    assert row["spending"] == 3e6 and row["caused_jobs"] == 12.0
+    assert row["per_job"] == pytest.approx(3e6 / 12.0)
+    assert row["per_firm"] == pytest.approx(3e6)
+    # a variant without the plan has nothing to remove
+    assert tb.instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {}}}).empty
+
+
+def test_variant_colours_are_fixed_and_distinct():
+    a = variant_colours(["all_three", "none", "x", "y"])
+    b = variant_colours(["none", "pudong_2027", "all_three"])
+    assert a["all_three"] == b["all_three"] == POLICY_COLOURS["all_three"]
+    assert a["none"] == POLICY_COLOURS["none"]
+    assert len(set(a.values())) == 4
+
+
+def test_formatting():
+    assert fmt.interval(1234.4, 1000.0, 1500.0) == "1,234 [1,000 – 1,500]"
+    assert fmt.interval(3.0, math.nan, math.nan) == "3"
+    assert fmt.signed_interval(-2.5, -4.0, -1.0) == "−2.50 [−4, −1]"
+    assert fmt.millions(12.5e6) == "12.5"
