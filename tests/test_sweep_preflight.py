@@ -21,3 +21,15 @@ def test_unknown_key_added_with_plus_stops_a_sweep(tmp_path: Path) -> None:
     proc = run_cli("-m", "world=toy", "seed=0,1", "+behavior.entry.typo=1", cwd=tmp_path)
     assert proc.returncode == 2 and "behavior.entry.typo" in proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_report_written_into_the_sweep_folder_is_not_taken_for_a_job(tmp_path: Path) -> None:
+    from clustersim.sweep.collect import find_jobs
+
+    sweep = tmp_path / "sw"
+    proc = run_cli("-m", "world=toy", "seed=0", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (sweep / "report_figures").mkdir()
+    (sweep / "report_figures" / "figure-01.png").write_bytes(b"png")
+    complete, problems = find_jobs(sweep)
+    assert len(complete) == 1 and problems == []

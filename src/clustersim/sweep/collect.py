@@ -123,6 +123,16 @@ class _Job:
 # --------------------------------------------------------------------------- discovery
 
 
+#: Files that only a run writes: a folder holding files but none of these is not a job.
+_RUN_FILES = ("config.yaml", "overrides.yaml", "summary.json", "monthly.parquet")
+
+
+def _not_a_run(folder: Path) -> bool:
+    """True for a folder with files that no run writes (a report's figures, notes)."""
+    names = {p.name for p in folder.iterdir()}
+    return bool(names) and not names.intersection(_RUN_FILES)
+
+
 def find_jobs(sweep_dir: Path) -> tuple[list[Path], list[Problem]]:
     """Return the complete job folders of a sweep (sorted by name) and the unfinished ones.
 
@@ -148,6 +158,8 @@ def find_jobs(sweep_dir: Path) -> tuple[list[Path], list[Problem]]:
     def unfinished(folder: Path) -> None:
         name = job_name(sweep_dir, folder)
         record = failures.get(name)
+        if record is None and _not_a_run(folder):
+            return  # e.g. the figures of a report written into the sweep folder
         if record is not None:
             seen_failed.add(name)
             msg = f"failed: {record.get('error')} (see {failure_path(sweep_dir, name)})"
