@@ -41,7 +41,7 @@ logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at I
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
     """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``."""
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return hydra_compose("config", overrides=list(overrides))
+        return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
 
 
 def scenario(overrides: Sequence[str] = ()) -> Scenario:

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 T = TypeVar("T")
 
@@ -164,7 +164,13 @@ def _field_names(cls: type) -> str:
 
 def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     """Resolve a config to plain Python containers, without Hydra's own ``hydra`` node."""
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    if isinstance(cfg, DictConfig):
+        cfg = cfg.copy()
+        with open_dict(cfg):
+            cfg.pop("hydra", None)  # Hydra's own node (composed with return_hydra_config)
+        data = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        data = dict(cfg)
     assert isinstance(data, dict)
     data.pop("hydra", None)
     return data

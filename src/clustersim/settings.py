@@ -396,10 +396,13 @@ class Scenario:
     policy: Mapping[str, Any]
     run: RunOptions
     plain: Mapping[str, Any]
+    policy_choice: str | None = None
 
     @property
     def policy_name(self) -> str:
-        """The regimes in force, joined by '+', or 'none'."""
+        """The policy as chosen (``policy=all_three``), else the regimes joined by '+'."""
+        if self.policy_choice:
+            return self.policy_choice
         return "+".join(self.policy) if self.policy else "none"
 
 
@@ -410,6 +413,20 @@ def check_policy(policy: Mapping[str, Any], world: World) -> list[Any]:
     tags = sorted(set(world.tags) | set(PLAN_TAGS))
     districts = sorted(set(world.districts) | set(SHANGHAI_DISTRICTS))
     return parse_regimes(policy, world.park_ids, districts, tags)
+
+
+def _policy_choice(cfg: Any) -> str | None:
+    """The ``policy`` option Hydra chose (``all_three``), when the config or Hydra knows it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return str(cfg["hydra"]["runtime"]["choices"]["policy"])  # composed with its hydra node
+    except (KeyError, TypeError):
+        pass
+    if HydraConfig.initialized():  # inside a clustersim-run job
+        choice = HydraConfig.get().runtime.choices.get("policy")
+        return None if choice is None else str(choice)
+    return None
 
 
 def load_scenario(cfg: Any) -> Scenario:
@@ -437,4 +454,12 @@ def load_scenario(cfg: Any) -> Scenario:
     if not isinstance(policy, Mapping):
         raise ConfigError("policy", policy, "must be a mapping of regime name to instruments")
     check_policy(policy, world)
-    return Scenario(seed=seed, world=world, behavior=behavior, policy=policy, run=run, plain=data)
+    return Scenario(
+        seed=seed,
+        world=world,
+        behavior=behavior,
+        policy=policy,
+        run=run,
+        plain=data,
+        policy_choice=_policy_choice(cfg),
+    )

@@ -295,7 +295,7 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
     row["seed"] = summary.get("seed", marker.get("seed"))
     row["config_hash"] = summary.get("config_hash", marker.get("config_hash"))
     for key in ("policy", "world", "start", "end"):
-        if key in summary:
+        if key in summary and key not in row:  # an override (policy=all_three) names it best
             row[key] = summary[key]
     row.update(_flatten(summary.get("outcomes"), "", "outcomes"))
     row.update(_flatten(summary.get("caused"), "caused_", "caused"))
