@@ -335,6 +335,21 @@ def additionality_section(data: SweepData, colours: dict[str, str]) -> Section:
     return sec
 
 
+def _cost_cells(r: Any) -> dict[str, str]:
+    """Formatted spending, caused jobs and firms with CIs, and RMB per caused unit."""
+    return {
+        "spending (RMB m)": fmt.millions(r["spending"]),
+        "caused jobs [95% CI]": _estimate(
+            r["caused_jobs"], r["caused_jobs_low"], r["caused_jobs_high"]
+        ),
+        "RMB per caused job": _per(r["per_job"], r["per_job_note"]),
+        "caused firms [95% CI]": _estimate(
+            r["caused_firms"], r["caused_firms_low"], r["caused_firms_high"]
+        ),
+        "RMB per caused firm": _per(r["per_firm"], r["per_firm_note"]),
+    }
+
+
 def _per(value: float, note: str) -> str:
     """RMB per caused unit, or why there is none; a caveat follows the number."""
     if not math.isfinite(value):
@@ -355,15 +370,7 @@ def _cost_blocks(data: SweepData) -> list[Any]:
                 "month": r["month"],
                 "paid by": JURISDICTION_NAMES[r["jurisdiction"]],
                 "jobs and firms counted in": r["area"],
-                "spending (RMB m)": fmt.millions(r["spending"]),
-                "caused jobs [95% CI]": _estimate(
-                    r["caused_jobs"], r["caused_jobs_low"], r["caused_jobs_high"]
-                ),
-                "RMB per caused job": _per(r["per_job"], r["per_job_note"]),
-                "caused firms [95% CI]": _estimate(
-                    r["caused_firms"], r["caused_firms_low"], r["caused_firms_high"]
-                ),
-                "RMB per caused firm": _per(r["per_firm"], r["per_firm_note"]),
+                **_cost_cells(r),
             }
         )
     return [
@@ -499,15 +506,7 @@ def _instrument_blocks(data: SweepData, month: str) -> list[Any]:
                     "variant": r["variant"],
                     "instrument removed": r["instrument"],
                     "runs": str(r["n"]),
-                    "spending (RMB m)": fmt.millions(r["spending"]),
-                    "caused jobs [95% CI]": _estimate(
-                        r["caused_jobs"], r["caused_jobs_low"], r["caused_jobs_high"]
-                    ),
-                    "RMB per caused job": _per(r["per_job"], r["per_job_note"]),
-                    "caused firms [95% CI]": _estimate(
-                        r["caused_firms"], r["caused_firms_low"], r["caused_firms_high"]
-                    ),
-                    "RMB per caused firm": _per(r["per_firm"], r["per_firm_note"]),
+                    **_cost_cells(r),
                 }
             )
         blocks.append(

@@ -312,26 +312,35 @@ def spending_per_caused(
                 if jobs_col not in runs or spend_col not in runs:
                     continue
                 spent = float(np.nanmean(_values(runs, v, spend_col)))
-                jobs = bootstrap_mean_ci(_values(runs, v, jobs_col))
-                firms = bootstrap_mean_ci(_values(runs, v, firms_col))
-                per_job, job_note = per_caused(spent, jobs)
-                per_firm, firm_note = per_caused(spent, firms)
                 rows.append(
                     {
                         "variant": v,
                         "month": month,
                         "jurisdiction": j,
                         "area": AREA_NAMES.get(area, "Shanghai"),
-                        "spending": spent,
-                        **_estimate_row(jobs, "caused_jobs"),
-                        "per_job": per_job,
-                        "per_job_note": job_note,
-                        **_estimate_row(firms, "caused_firms"),
-                        "per_firm": per_firm,
-                        "per_firm_note": firm_note,
+                        **_cost_fields(
+                            spent, _values(runs, v, jobs_col), _values(runs, v, firms_col)
+                        ),
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _cost_fields(spent: float, caused_jobs: np.ndarray, caused_firms: np.ndarray) -> dict:
+    """Spending, caused jobs and firms (mean and CI over runs), and RMB per caused unit."""
+    jobs = bootstrap_mean_ci(caused_jobs)
+    firms = bootstrap_mean_ci(caused_firms)
+    per_job, job_note = per_caused(spent, jobs)
+    per_firm, firm_note = per_caused(spent, firms)
+    return {
+        "spending": spent,
+        **_estimate_row(jobs, "caused_jobs"),
+        "per_job": per_job,
+        "per_job_note": job_note,
+        **_estimate_row(firms, "caused_firms"),
+        "per_firm": per_firm,
+        "per_firm_note": firm_note,
+    }
 
 
 def _cumulative_spending(ledger: pd.DataFrame, month: str) -> pd.DataFrame:
@@ -397,22 +406,16 @@ def instrument_caused(
             )
             paid = cum[cum["key"] == key].set_index("job")["amount"]
             spent = float(with_jobs["job"].map(paid).fillna(0.0).mean())
-            jobs = bootstrap_mean_ci(sub[jobs_col].to_numpy(dtype=float))
-            firms = bootstrap_mean_ci(sub[firms_col].to_numpy(dtype=float))
-            per_job, job_note = per_caused(spent, jobs)
-            per_firm, firm_note = per_caused(spent, firms)
             rows.append(
                 {
                     "variant": v,
                     "instrument": key,
                     "n": len(sub),
-                    "spending": spent,
-                    **_estimate_row(jobs, "caused_jobs"),
-                    "per_job": per_job,
-                    "per_job_note": job_note,
-                    **_estimate_row(firms, "caused_firms"),
-                    "per_firm": per_firm,
-                    "per_firm_note": firm_note,
+                    **_cost_fields(
+                        spent,
+                        sub[jobs_col].to_numpy(dtype=float),
+                        sub[firms_col].to_numpy(dtype=float),
+                    ),
                 }
             )
     return pd.DataFrame(rows)
