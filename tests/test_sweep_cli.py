@@ -146,7 +146,9 @@ def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path):
     assert proc.returncode == 1, proc.stderr  # the sweep ran to the end, but a job failed
     err = proc.stderr
     bad = "world.initial.talent_agents=100000"
-    first_line = "ConfigError: world.parks.*.capacity = 2200.0: too small for the initial population"
+    first_line = (
+        "ConfigError: world.parks.*.capacity = 2200.0: too small for the initial population"
+    )
     assert f"FAILED job world=toy policy=none {bad}: {first_line}" in err
     assert "1 failed job(s) (last attempt of each, see .failures/):" in err
     assert "Rerun them with the same command (completed jobs are skipped" in err
