@@ -44,7 +44,14 @@ def test_identities_hold_every_month(world: str) -> None:
 
 
 def test_mesa_faces_mirror_the_tables() -> None:
-    m = ClusterModel(scenario("world=toy", "seed=1")).run()
+    m = ClusterModel(scenario("world=toy", "seed=1"))
+    for _ in range(40):  # faces are made when looked at: mid-run they match the tables too
+        m.step()
+    early = set(m.agents_by_type[Firm])
+    assert {a.slot for a in early} == set(np.flatnonzero(m.firms.alive).tolist())
+    m.run()
+    exited = [a for a in early if not m.firms.alive[a.slot]]
+    assert exited and not any(a in m.agents for a in exited)  # a firm that closed has no face
     firms = list(m.agents_by_type[Firm])
     assert len(firms) == np.count_nonzero(m.firms.alive)
     assert len(m.agents_by_type[Talent]) == np.count_nonzero(m.talent.alive)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.agents import Firm
 from clustersim.rules.location import agglomeration_return, firm_counts, like_firms, park_utility
 from clustersim.rules.sampling import categorical
 
@@ -65,7 +64,6 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     f.financing[new] = financing[come]
     f.sensitive[new] = sensitive[come]
     f.born[new] = t
-    model.add_faces(Firm, new)
     events.entries = new
     model.tally["entries"] += len(new)
 

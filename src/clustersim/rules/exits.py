@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.agents import Firm
-
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
 
@@ -41,6 +39,5 @@ def exit_firms(model: ClusterModel) -> None:
     tal = model.talent
     laid_off = model.staff_of(gone)
     tal.release(laid_off)
-    model.remove_faces(Firm, gone)
     model.tally["exits"] += len(gone)
     model.tally["exit_jobs"] += len(laid_off) * model.talent_weight

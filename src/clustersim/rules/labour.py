@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.agents import Talent
 from clustersim.rules.sampling import (
     categorical,
     logit_probs,
@@ -73,7 +72,6 @@ def leave(model: ClusterModel, levers: Levers, u: np.ndarray) -> None:
         return
     tal.release(gone)
     tal.alive[gone] = False
-    model.remove_faces(Talent, gone)
     model.tally["departures"] += len(gone) * model.talent_weight
 
 
@@ -113,7 +111,6 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     tal.residency[new] = residency[come]
     tal.arrived[new] = t
     tal.unemployed_months[new] = 0
-    model.add_faces(Talent, new)
     events.arrivals = new
     model.tally["arrivals"] += len(new) * model.talent_weight
 
