@@ -17,6 +17,7 @@ from clustersim.policy.grants import (
     capped_amounts,
     grant_amounts,
     grant_for_instrument,
+    grant_trusted,
     ration,
 )
 from clustersim.policy.instruments import Instrument, parse_regimes
@@ -72,6 +73,24 @@ def test_never_above_cap_never_beyond_budget(app: dict[str, Any], budget: float)
         headroom = np.maximum(app["cap"] - app["received"], 0)
         assert np.all(g <= headroom * (1 + REL) + 1e-6)
     assert math.fsum(g) <= budget * (1 + REL) + 1e-6
+
+
+@given(applications(), budgets)
+@settings(max_examples=300, deadline=None)
+def test_the_models_unchecked_path_grants_the_same(app: dict[str, Any], budget: float) -> None:
+    """The engine's fast path (no input checks, draws skipped where they cannot matter)."""
+    p = app["approval_probability"]
+    fast = grant_trusted(
+        app["requested"],
+        cap=math.inf if app["cap"] is None else app["cap"],
+        floor=0.0 if app["floor"] is None else app["floor"],
+        received=app["received"],
+        approval_probability=p,
+        approval_draws=app["approval_draws"] if p < 1.0 else None,
+        remaining_budget=budget,
+        priority_draws=None if math.isinf(budget) else app["priority_draws"],
+    )
+    np.testing.assert_array_equal(fast, _grant(app, budget))
 
 
 @given(applications(), budgets)
@@ -380,6 +399,23 @@ def test_ledger_received_by_cap_period() -> None:
     np.testing.assert_allclose(ledger.received(yearly, [1], 2026), [1e5])
     ledger.record(per_grant, "2026-01", [1], [1e5])
     np.testing.assert_allclose(ledger.received(per_grant, [1], 2026), [0.0])
+
+
+def test_received_without_a_cap_is_read_from_the_rows() -> None:
+    """Only capped instruments keep a running book; the others still answer correctly."""
+    uncapped = _instrument("free", cap=None, cap_per="year")
+    capped = _instrument("capped", cap_per="year")
+    ledger = GrantLedger()
+    for month, ids, amounts in [
+        ("2025-03", [4, 9], [1e5, 2e5]),
+        ("2025-07", [4], [5e4]),
+        ("2026-01", [4, 2000], [7e4, 1e4]),
+    ]:
+        ledger.record(uncapped, month, ids, amounts)
+        ledger.record(capped, month, ids, amounts)
+    for inst in (uncapped, capped):
+        np.testing.assert_allclose(ledger.received(inst, [4, 9, 2000, 5], 2025), [1.5e5, 2e5, 0, 0])
+        np.testing.assert_allclose(ledger.received(inst, [4, 9, 2000, 5], 2026), [7e4, 0, 1e4, 0])
 
 
 def test_empty_ledger_has_the_columns() -> None:

@@ -33,7 +33,7 @@ import pandas as pd
 from clustersim.config import ConfigError
 from clustersim.incentives import Events, Incentives, Levers
 from clustersim.policy.applications import MonthEvents, applicants
-from clustersim.policy.grants import grant_amounts
+from clustersim.policy.grants import grant_trusted
 from clustersim.policy.instruments import (
     Event,
     Instrument,
@@ -327,18 +327,21 @@ class RegimeIncentives(Incentives):
             return np.maximum(requested, 0.0)
         seed, t = model.settings.seed, model.month_index
         year = model.month.year
-        remaining = (
-            budget if math.isinf(budget) else max(budget - self.ledger.spent(inst, year), 0.0)
-        )
-        return grant_amounts(
+        p = inst.approval_probability
+        if math.isinf(budget):
+            remaining, priority = budget, None  # nobody waits: no priority draws needed
+        else:
+            remaining = max(budget - self.ledger.spent(inst, year), 0.0)
+            priority = hashed_uniform(seed, _stream(inst, 1), t, ids)
+        return grant_trusted(
             requested,
-            cap=applicant_cap(inst, base),
-            floor=None if inst.floor is None else applicant_floor(inst, base),
-            received=None if inst.cap is None else self.ledger.received(inst, ids, year),
-            approval_probability=inst.approval_probability,
-            approval_draws=hashed_uniform(seed, _stream(inst, 0), t, ids),
+            cap=math.inf if inst.cap is None else applicant_cap(inst, base),
+            floor=0.0 if inst.floor is None else applicant_floor(inst, base),
+            received=0.0 if inst.cap is None else self.ledger.received(inst, ids, year),
+            approval_probability=p,
+            approval_draws=hashed_uniform(seed, _stream(inst, 0), t, ids) if p < 1.0 else None,
             remaining_budget=remaining,
-            priority_draws=hashed_uniform(seed, _stream(inst, 1), t, ids),
+            priority_draws=priority,
         )
 
     def _apply(

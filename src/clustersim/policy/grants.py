@@ -45,7 +45,14 @@ from clustersim.policy.instruments import (
     requested_amount,
 )
 
-__all__ = ["approve", "capped_amounts", "grant_amounts", "grant_for_instrument", "ration"]
+__all__ = [
+    "approve",
+    "capped_amounts",
+    "grant_amounts",
+    "grant_for_instrument",
+    "grant_trusted",
+    "ration",
+]
 
 
 def _vector(name: str, x: Any, n: int | None = None, *, broadcast: bool = True) -> np.ndarray:
@@ -97,10 +104,17 @@ def capped_amounts(
         raise ValueError("floor must be finite and >= 0")
     if np.any(~np.isfinite(got)) or np.any(got < 0):
         raise ValueError("received must be finite and >= 0")
-    headroom = np.maximum(cap_v - got, 0.0)
-    amount = np.minimum(np.maximum(req, floor_v), headroom)
+    return _capped(req, cap_v, floor_v, got)
+
+
+def _capped(
+    req: np.ndarray, cap: np.ndarray | float, floor: np.ndarray | float, got: np.ndarray | float
+) -> np.ndarray:
+    """``capped_amounts`` on inputs already checked (the model's own, each month)."""
+    headroom = np.maximum(cap - got, 0.0)
+    amount = np.minimum(np.maximum(req, floor), headroom)
     # A floor award that cannot be paid in full is not paid; nothing asked, nothing paid.
-    ok = (req > 0) & (amount >= floor_v) & (amount > 0)
+    ok = (req > 0) & (amount >= floor) & (amount > 0)
     return np.where(ok, amount, 0.0)
 
 
@@ -135,9 +149,15 @@ def ration(amounts: Any, remaining_budget: float, priority_draws: Any) -> np.nda
         raise ValueError(f"remaining_budget must be >= 0 (inf for none), got {remaining_budget}")
     if np.any(~np.isfinite(a)) or np.any(a < 0):
         raise ValueError("amounts must be finite and >= 0")
-    paid = np.zeros_like(a)
+    return _ration(a, budget, pr)
+
+
+def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> np.ndarray:
+    """``ration`` on inputs already checked; ``pr`` may be None when the budget is inf."""
     if math.isinf(budget):
         return a.copy()
+    assert pr is not None, "a finite budget needs priority draws"
+    paid = np.zeros_like(a)
     order = np.argsort(pr, kind="stable")
     order = order[a[order] > 0]
     if order.size == 0 or budget <= 0:
@@ -172,6 +192,31 @@ def grant_amounts(
     amounts = capped_amounts(requested, cap=cap, floor=floor, received=received)
     approved = approve(amounts, approval_probability, approval_draws)
     return ration(np.where(approved, amounts, 0.0), remaining_budget, priority_draws)
+
+
+def grant_trusted(
+    requested: np.ndarray,
+    *,
+    cap: np.ndarray | float,
+    floor: np.ndarray | float,
+    received: np.ndarray | float,
+    approval_probability: float,
+    approval_draws: np.ndarray | None,
+    remaining_budget: float,
+    priority_draws: np.ndarray | None,
+) -> np.ndarray:
+    """``grant_amounts`` without the input checks, for the model's own monthly calls.
+
+    The model's inputs come from a checked config and its own arrays, and for the small
+    batches of one instrument in one month the checks cost more than the grant. Draws that
+    cannot matter may be None: approval draws when the probability is 1, priority draws
+    when the budget is unlimited. Gives exactly what ``grant_amounts`` gives.
+    """
+    amounts = _capped(requested, cap, floor, received)
+    if approval_probability < 1.0:
+        assert approval_draws is not None, "an approval probability below 1 needs draws"
+        amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
+    return _ration(amounts, remaining_budget, priority_draws)
 
 
 def grant_for_instrument(

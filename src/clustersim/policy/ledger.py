@@ -61,6 +61,8 @@ class GrantLedger:
         self._by_year: dict[tuple[str, str, int], float] = defaultdict(float)
         #: RMB per recipient id, per (regime, instrument, year or None = whole window),
         #: as a dense array indexed by recipient id (ids are agent slots: small integers).
+        #: Kept only where a cap makes the model ask (``_cap_key``); other instruments
+        #: answer ``received`` from the rows.
         self._by_recipient: dict[tuple[str, str, int | None], np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -104,11 +106,12 @@ class GrantLedger:
         self._n += ids.size
         total = float(amt.sum())
         self._by_year[(instrument.regime, instrument.id, m.year)] += total
-        for period_key in (m.year, None):
-            key = (instrument.regime, instrument.id, period_key)
+        key = _cap_key(instrument, m.year)
+        if key is not None:
             book = self._by_recipient.get(key, np.zeros(0))
-            if book.shape[0] <= ids.max():
-                book = np.concatenate([book, np.zeros(int(ids.max()) + 1 - book.shape[0] + 1024)])
+            top = int(ids.max())
+            if book.shape[0] <= top:
+                book = np.concatenate([book, np.zeros(max(top + 1, 2 * book.shape[0]) - len(book))])
             np.add.at(book, ids, amt)
             self._by_recipient[key] = book
         return total
@@ -131,13 +134,31 @@ class GrantLedger:
         ids = np.atleast_1d(np.asarray(recipient_ids, dtype=np.int64))
         if instrument.cap_per is CapPeriod.GRANT:
             return np.zeros(ids.shape[0])
-        key = year if instrument.cap_per is CapPeriod.YEAR else None
-        book = self._by_recipient.get((instrument.regime, instrument.id, key))
+        key = _cap_key(instrument, year)
+        book = (
+            self._by_recipient.get(key)
+            if key is not None
+            else self._book_from_rows(instrument, year)
+        )
         out = np.zeros(ids.shape[0])
         if book is not None:
             known = ids < book.shape[0]
             out[known] = book[ids[known]]
         return out
+
+    def _book_from_rows(self, instrument: Instrument, year: int) -> np.ndarray | None:
+        """RMB per recipient id from the rows (for instruments without a running book)."""
+        chunks = [
+            (ids, amt)
+            for ids, amt, meta in zip(self._ids, self._amounts, self._meta, strict=True)
+            if meta[1] == instrument.id
+            and meta[2] == instrument.regime
+            and (instrument.cap_per is CapPeriod.WINDOW or meta[6] == year)
+        ]
+        if not chunks:
+            return None
+        ids = np.concatenate([c[0] for c in chunks])
+        return np.bincount(ids, weights=np.concatenate([c[1] for c in chunks]))
 
     def to_frame(self) -> pd.DataFrame:
         """All grants as a DataFrame with the columns in ``COLUMNS``."""
@@ -194,3 +215,11 @@ class GrantLedger:
         p = Path(path)
         self.to_frame().to_parquet(p, index=False)
         return p
+
+
+def _cap_key(instrument: Instrument, year: int) -> tuple[str, str, int | None] | None:
+    """The running book an instrument's cap reads (None: no cap, or a cap per grant)."""
+    if instrument.cap is None or instrument.cap_per is CapPeriod.GRANT:
+        return None
+    period = year if instrument.cap_per is CapPeriod.YEAR else None
+    return (instrument.regime, instrument.id, period)

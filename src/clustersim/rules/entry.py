@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.location import agglomeration_return, firm_counts, like_firms, park_utility
-from clustersim.rules.sampling import categorical
+from clustersim.rules.sampling import categorical_fixed
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
@@ -36,7 +36,7 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     e = model.behavior.entry
     rng = model.streams.at("entry", t)
     shares = np.asarray(model.world.firm_entrants.shares, dtype=np.float64)
-    kind = categorical(np.tile(shares, (n, 1)), rng.random(n))
+    kind = categorical_fixed(shares, rng.random(n))
     size = e.initial_size_mean.array()[kind] * rng.lognormal(
         -0.5 * ENTRY_SIZE_SIGMA**2, ENTRY_SIZE_SIGMA, n
     )

@@ -18,9 +18,11 @@ import numpy as np
 
 from clustersim.rules.sampling import (
     categorical,
+    categorical_fixed,
     logit_probs,
     rank_within_groups,
     round_by_cumulative,
+    row_sums,
 )
 from clustersim.rules.wages import park_wages
 
@@ -85,7 +87,7 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     tb = model.behavior.talent
     rng = model.streams.at("arrival", t)
     shares = np.asarray(model.world.talent_arrivals.shares, dtype=np.float64)
-    tier = categorical(np.tile(shares, (n, 1)), rng.random(n))
+    tier = categorical_fixed(shares, rng.random(n))
     residency = rng.random(n) < ARRIVAL_RESIDENCY
     u_come = rng.random(n)
 
@@ -142,10 +144,11 @@ def lay_off(
     Returns the talent slots to lay off, still employed, so that the caller can recount.
     """
     tol = model.behavior.hiring.layoff_tolerance
-    over_firm = staff.sum(axis=1) > np.ceil(want.sum(axis=1) * (1.0 + tol))
+    over_firm = row_sums(staff) > np.ceil(row_sums(want) * (1.0 + tol))
     if not over_firm.any():
         return np.empty(0, dtype=np.int64)
-    excess = np.where(over_firm[:, None], np.maximum(staff - want, 0), 0)
+    excess = np.zeros_like(staff)
+    excess[over_firm] = np.maximum(staff[over_firm] - want[over_firm], 0)
     tal = model.talent
     emp = np.flatnonzero(tal.employed())
     emp = emp[over_firm[tal.employer[emp]]]
@@ -162,7 +165,7 @@ def post_vacancies(
     """(firm slots x tiers) vacancies, trimmed so that no park goes over its capacity."""
     f = model.firms
     vac = np.maximum(want - staff, 0)
-    total = vac.sum(axis=1)
+    total = row_sums(vac)
     firms_hiring = np.flatnonzero(total > 0)
     if len(firms_hiring) == 0:
         return vac
@@ -203,7 +206,7 @@ def match(
     unemployed = alive & (tal.employer[:n_alloc] < 0)
     on_the_job = alive & (tal.employer[:n_alloc] >= 0) & (u_search < tb.on_the_job_search)
     seekers = np.flatnonzero(unemployed | on_the_job)
-    hiring = np.flatnonzero(vacancies.sum(axis=1) > 0)
+    hiring = np.flatnonzero(row_sums(vacancies) > 0)
     if len(seekers) == 0 or len(hiring) == 0:
         tal.unemployed_months[np.flatnonzero(unemployed)] += 1
         return

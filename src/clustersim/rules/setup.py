@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.config import ConfigError
-from clustersim.rules.sampling import categorical, round_by_cumulative
+from clustersim.rules.sampling import categorical, categorical_fixed, round_by_cumulative
 from clustersim.rules.wages import park_wages
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def populate(model: ClusterModel) -> None:
         _add_unemployed(model, rng, np.arange(n_talent))
         return
 
-    kind = categorical(np.tile(init.kind_shares.array(), (n_firms, 1)), rng.random(n_firms))
+    kind = categorical_fixed(init.kind_shares.array(), rng.random(n_firms))
     raw = (1.0 - rng.random(n_firms)) ** (-1.0 / init.size_tail) * KIND_SIZE_FACTOR[kind]
     raw = np.minimum(raw, raw.sum() * MAX_INITIAL_SHARE)
     employed_agents = round(n_talent * (1.0 - init.unemployment_rate))
@@ -149,7 +149,7 @@ def _add_unemployed(model: ClusterModel, rng: np.random.Generator, slots: np.nda
     shares = np.asarray(model.world.talent_arrivals.shares, dtype=np.float64)
     talent.alive[slots] = True
     talent.entered[slots] = True
-    talent.tier[slots] = categorical(np.tile(shares, (n, 1)), rng.random(n))
+    talent.tier[slots] = categorical_fixed(shares, rng.random(n))
     talent.residency[slots] = rng.random(n) < model.world.initial.residency_share
     talent.arrived[slots] = -rng.integers(1, 120, n)
     talent.unemployed_months[slots] = rng.integers(0, 6, n)
