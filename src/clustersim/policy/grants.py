@@ -45,6 +45,8 @@ from clustersim.policy.instruments import (
     requested_amount,
 )
 
+_EPS = float(np.finfo(np.float64).eps)
+
 __all__ = [
     "approve",
     "capped_amounts",
@@ -158,14 +160,23 @@ def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> np.ndarray:
         return a.copy()
     assert pr is not None, "a finite budget needs priority draws"
     paid = np.zeros_like(a)
-    order = np.argsort(pr, kind="stable")
-    order = order[a[order] > 0]
-    if order.size == 0 or budget <= 0:
+    positive = np.flatnonzero(a > 0)
+    if positive.size == 0 or budget <= 0:
         return paid
+    everything = float(a[positive].sum())
+    if budget - everything > 4.0 * positive.size * _EPS * everything:
+        paid[positive] = a[positive]  # everyone fits, whatever the order
+        return paid
+    order = positive[np.argsort(pr[positive], kind="stable")]  # ties: by position
     running = np.cumsum(a[order])
     n_fit = int(np.searchsorted(running, budget, side="right"))
     # Guard against rounding in the running sum: the paid total must not exceed budget.
-    while n_fit > 0 and math.fsum(a[order[:n_fit]]) > budget:
+    # The running sum is within n * eps * sum of the exact one, so the exact sum (fsum)
+    # is needed only when the slack left is smaller than that.
+    while n_fit > 0:
+        total = running[n_fit - 1]
+        if budget - total > 4.0 * n_fit * _EPS * total or math.fsum(a[order[:n_fit]]) <= budget:
+            break
         n_fit -= 1
     paid[order[:n_fit]] = a[order[:n_fit]]
     return paid

@@ -22,6 +22,7 @@ amount             RMB (yuan)
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,6 +65,9 @@ class GrantLedger:
         #: Kept only where a cap makes the model ask (``_cap_key``); other instruments
         #: answer ``received`` from the rows.
         self._by_recipient: dict[tuple[str, str, int | None], np.ndarray] = {}
+        self._instrument_labels: dict[str, tuple[str, str, str, str, str]] = {}
+        self._last_month: Month | None = None
+        self._last_label = ""
 
     def __len__(self) -> int:
         return self._n
@@ -84,27 +88,19 @@ class GrantLedger:
         amt = np.atleast_1d(np.asarray(amounts, dtype=float))
         if ids.shape != amt.shape:
             raise ValueError(f"{ids.shape[0]} recipients but {amt.shape[0]} amounts")
-        if np.any(~np.isfinite(amt)) or np.any(amt < 0):
+        if not (amt >= 0).all():  # also catches NaN
             raise ValueError("grant amounts must be finite and >= 0")
         keep = amt > 0
         ids, amt = ids[keep], amt[keep]
         if ids.size == 0:
             return 0.0
+        total = float(amt.sum())
+        if not math.isfinite(total):
+            raise ValueError("grant amounts must be finite and >= 0")
         self._ids.append(ids)
         self._amounts.append(amt)
-        self._meta.append(
-            (
-                instrument.recipient.value,
-                instrument.id,
-                instrument.regime,
-                instrument.issuer,
-                instrument.payout.rule.value,
-                str(m),
-                m.year,
-            )
-        )
+        self._meta.append((*self._labels(instrument), self._month_label(m), m.year))
         self._n += ids.size
-        total = float(amt.sum())
         self._by_year[(instrument.regime, instrument.id, m.year)] += total
         key = _cap_key(instrument, m.year)
         if key is not None:
@@ -115,6 +111,25 @@ class GrantLedger:
             np.add.at(book, ids, amt)
             self._by_recipient[key] = book
         return total
+
+    def _labels(self, instrument: Instrument) -> tuple[str, str, str, str, str]:
+        """Recipient type, instrument, regime, issuer and rule of an instrument's rows."""
+        labels = self._instrument_labels.get(instrument.key)
+        if labels is None:
+            labels = (
+                instrument.recipient.value,
+                instrument.id,
+                instrument.regime,
+                instrument.issuer,
+                instrument.payout.rule.value,
+            )
+            self._instrument_labels[instrument.key] = labels
+        return labels
+
+    def _month_label(self, month: Month) -> str:
+        if month != self._last_month:
+            self._last_month, self._last_label = month, str(month)
+        return self._last_label
 
     def spent(self, instrument: Instrument, year: int) -> float:
         """RMB granted by ``instrument`` in calendar ``year``."""
