@@ -66,6 +66,7 @@ class MonthEvents:
         self.milestones = milestones
         self._firms: dict[Event, np.ndarray] = {}
         self._talent: dict[Event, np.ndarray] = {}
+        self._talent_views: dict[Event, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._employed: np.ndarray | None = None
 
     @property
@@ -128,6 +129,23 @@ class MonthEvents:
             self._talent[event] = self._talent_event(event)
         return self._talent[event]
 
+    def talent_view(self, event: Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``talent(event)`` with each one's tier and workplace (park, or last park; -1).
+
+        Computed once a month per event: several instruments filter the same people
+        (every employed person, for the income-tax subsidies) by tier and place.
+        """
+        if event not in self._talent_views:
+            ids = self.talent(event)
+            tal = self.model.talent
+            park = tal.park[ids]
+            self._talent_views[event] = (
+                ids,
+                tal.tier[ids],
+                np.where(park >= 0, park, tal.last_park[ids]),
+            )
+        return self._talent_views[event]
+
     def _talent_event(self, event: Event) -> np.ndarray:
         m, e = self.model, self.events
         r = m.behavior.policy_response
@@ -187,20 +205,21 @@ def applicants(
         return Applications(ids, np.ones(len(ids)))
 
     if inst.recipient is Recipient.TALENT:
-        ids = month_events.talent(el.event)
+        ids, tier, park = month_events.talent_view(el.event)
         tal = model.talent
+        ok = np.ones(len(ids), dtype=bool)
         if el.tiers:
-            ids = ids[_member(tal.tier[ids], [TALENT_TIERS.index(t) for t in el.tiers], 4)]
+            ok &= _member(tier, [TALENT_TIERS.index(t) for t in el.tiers], 4)
+        if not el.anywhere:
+            ok &= _location_ok(park_mask, park)
+        ids = ids[ok]
         if el.kinds:
             employer = tal.employer[ids]
-            ok = employer >= 0
-            ok[ok] = _member(
-                model.firms.kind[employer[ok]], [FIRM_KINDS.index(k) for k in el.kinds], 4
+            works = employer >= 0
+            works[works] = _member(
+                model.firms.kind[employer[works]], [FIRM_KINDS.index(k) for k in el.kinds], 4
             )
-            ids = ids[ok]
-        if not el.anywhere:
-            park = np.where(tal.park[ids] >= 0, tal.park[ids], tal.last_park[ids])
-            ids = ids[_location_ok(park_mask, park)]
+            ids = ids[works]
         if el.new_only:
             ids = ids[tal.arrived[ids] >= window_start]
         base = np.full(len(ids), w)

@@ -262,7 +262,7 @@ def settle(model: ClusterModel) -> None:
     f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
     f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
     f.wage_bill *= model.talent_weight
-    model.labour_market_state = MarketState.of(model)
+    model.labour_market_state = MarketState.of(model, emp)
 
 
 @dataclass(frozen=True)
@@ -274,13 +274,14 @@ class MarketState:
     wage_sum_by_tier: np.ndarray
 
     @classmethod
-    def of(cls, model: ClusterModel) -> MarketState:
-        """The totals as they stand now."""
+    def of(cls, model: ClusterModel, employed: np.ndarray | None = None) -> MarketState:
+        """The totals as they stand now (``employed``: the employed slots, if known)."""
         tal = model.talent
-        alive = np.flatnonzero(tal.alive)
-        tier, employed = tal.tier[alive], tal.employer[alive] >= 0
+        if employed is None:
+            employed = np.flatnonzero(tal.employed())
+        tier = tal.tier[employed]  # only the employed earn a wage
         return cls(
-            alive_by_tier=np.bincount(tier, minlength=N_TIERS),
-            employed_by_tier=np.bincount(tier[employed], minlength=N_TIERS),
-            wage_sum_by_tier=np.bincount(tier, weights=tal.wage[alive], minlength=N_TIERS),
+            alive_by_tier=np.bincount(tal.tier[tal.alive], minlength=N_TIERS),
+            employed_by_tier=np.bincount(tier, minlength=N_TIERS),
+            wage_sum_by_tier=np.bincount(tier, weights=tal.wage[employed], minlength=N_TIERS),
         )
