@@ -23,6 +23,7 @@ run and its counterfactual differ only by the policy.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from typing import TYPE_CHECKING
@@ -410,18 +411,25 @@ class RegimeIncentives(Incentives):
         return self.ledger.spending(("issuer", "regime", "instrument", "year"))
 
 
+@functools.cache
+def _admits(names: tuple[str, ...], allowed: tuple[str, ...]) -> np.ndarray:
+    """1.0 for each of ``names`` that ``allowed`` admits (all when ``allowed`` is empty).
+
+    Cached (the levers ask every month); read-only, since the cache shares it.
+    """
+    out = np.array([not allowed or n in allowed for n in names], dtype=float)
+    out.flags.writeable = False
+    return out
+
+
 def _kinds(inst: Instrument) -> np.ndarray:
     """1 for the firm kinds the instrument admits, 0 for the others."""
-    if not inst.eligible.kinds:
-        return np.ones(len(FIRM_KINDS))
-    return np.array([k in inst.eligible.kinds for k in FIRM_KINDS], dtype=float)
+    return _admits(FIRM_KINDS, tuple(inst.eligible.kinds))
 
 
 def _tiers(inst: Instrument) -> np.ndarray:
     """1 for the talent tiers the instrument admits, 0 for the others."""
-    if not inst.eligible.tiers:
-        return np.ones(len(TALENT_TIERS))
-    return np.array([t in inst.eligible.tiers for t in TALENT_TIERS], dtype=float)
+    return _admits(TALENT_TIERS, tuple(inst.eligible.tiers))
 
 
 def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray]:
