@@ -89,7 +89,7 @@ def test_the_models_unchecked_path_grants_the_same(app: dict[str, Any], budget: 
         approval_draws=app["approval_draws"] if p < 1.0 else None,
         remaining_budget=budget,
         priority_draws=None if math.isinf(budget) else app["priority_draws"],
-    )
+    )[0]
     np.testing.assert_array_equal(fast, _grant(app, budget))
 
 

@@ -86,6 +86,57 @@ def test_budget_runs_out_when_the_rest_cannot_pay_the_largest_grant():
     assert tb.budgets({"policy": {"r": {"g": {"annual_budget": 1.0, "enabled": False}}}}) == {}
 
 
+def _rationing(rows):
+    frame = pd.DataFrame(rows, columns=["job", "month", "applications", "amount"])
+    return frame.assign(
+        regime="r", issuer="huangpu", instrument="grant", year=frame["month"].str[:4].astype(int)
+    )
+
+
+def test_budget_runs_out_in_the_first_month_a_run_recorded_a_turn_away():
+    config = {"policy": {"r": {"budget_scale": 0.5, "grant": {"annual_budget": 20e6}}}}
+    runs = pd.DataFrame({"job": ["a", "b", "c"], "variant": ["v", "v", "v"]})
+    ledger = _ledger(
+        [
+            ("a", "2025-01", 4e6, 4e6),
+            ("a", "2025-02", 4e6, 4e6),  # the estimate would say February ...
+            ("b", "2025-03", 3e6, 3e6),
+            ("c", "2025-01", 4e6, 4e6),
+            ("c", "2025-02", 4e6, 4e6),  # c recorded nothing: its estimate stands
+        ]
+    )
+    rationing = _rationing(
+        [
+            ("a", "2025-05", 1, 3e6),  # ... but a 2m application still fitted until May
+            ("a", "2025-07", 2, 6e6),
+            ("b", "2026-01", 1, 12e6),  # one application above the whole budget: no grant
+        ]
+    )
+    out = tb.budget_runout(ledger, runs, {"v": config}, ["v"], rationing, {"a", "b"})
+    assert list(out.columns) == list(tb.RUNOUT_COLUMNS)
+    y2025 = out[out["year"] == 2025].iloc[0]
+    # a ran out in May (recorded), c in February (estimated): the median (lower) is February
+    assert (y2025["ran_out"], y2025["n"], y2025["estimated"]) == (2, 3, 1)
+    assert y2025["month"] == "2025-02"
+    assert y2025["turned_away"] == pytest.approx((3 + 0) / 2)  # mean over a and b
+    assert y2025["turned_away_amount"] == pytest.approx(9e6 / 2)
+    # a year with a turn-away and no grant at all is listed, and ran out
+    y2026 = out[out["year"] == 2026].iloc[0]
+    assert (y2026["ran_out"], y2026["month"], y2026["spent_share"]) == (1, "2026-01", 0.0)
+    # with every run recorded, the ledger plays no part in the month
+    only = tb.budget_runout(
+        ledger, runs[runs["job"] != "c"], {"v": config}, ["v"], rationing, {"a", "b"}
+    )
+    y2025 = only[only["year"] == 2025].iloc[0]
+    assert (y2025["ran_out"], y2025["month"], y2025["estimated"]) == (1, "2025-05", 0)
+    # no record at all: the estimate, as before (and NaN turn-aways)
+    legacy = tb.budget_runout(ledger, runs, {"v": config}, ["v"])
+    y2025 = legacy[legacy["year"] == 2025].iloc[0]
+    assert (y2025["ran_out"], y2025["month"], y2025["estimated"]) == (2, "2025-02", 3)
+    assert np.isnan(y2025["turned_away"])
+    assert 2026 not in set(legacy["year"])
+
+
 def test_sensitivity_ranks_parameters_by_spearman():
     rng = np.random.default_rng(0)
     x, z = rng.uniform(size=12), rng.uniform(size=12)

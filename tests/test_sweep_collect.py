@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from clustersim.io import atomic_run_folder
+from clustersim.policy.engine import RATIONING_COLUMNS
 from clustersim.sweep import collect as collect_mod
 from clustersim.sweep.collect import NotASweepError, collect, main
 from clustersim.sweep.layout import failure_path, write_json_atomic
@@ -27,8 +28,13 @@ def make_run(
     extra_metric: str | None = None,
     caused: bool = False,
     share: float | int = 0.25,
+    rationing: pd.DataFrame | None = None,
 ) -> Path:
-    """Write a complete run folder as clustersim-run would (contract of docs/sweeps.md)."""
+    """Write a complete run folder as clustersim-run would (contract of docs/sweeps.md).
+
+    ``rationing``: the run's turned-away applications; None writes no rationing.parquet,
+    as runs without a plan and runs written before it was recorded.
+    """
     name = f"behavior.entry.but_for_share={share},policy={policy},seed={seed}"
     overrides = [f"policy={policy}", f"seed={seed}", f"behavior.entry.but_for_share={share}"]
     config = {
@@ -58,6 +64,8 @@ def make_run(
         w.text("overrides.yaml", yaml.safe_dump(overrides))
         w.json("summary.json", summary)
         w.table("monthly.parquet", monthly)
+        if rationing is not None:
+            w.table("rationing.parquet", rationing)
     return folder
 
 
@@ -247,3 +255,83 @@ def test_failed_rerun_of_a_complete_job_keeps_its_earlier_run(tmp_path, capsys):
     assert "last attempt failed: StaleRunError" in out.err
     assert "earlier complete run in the folder is collected" in out.err
     assert "2 runs from" in out.out and "not collected" not in out.out
+
+
+# --------------------------------------------------------------------------- rationing
+
+
+def _away(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
+    """A run's rationing.parquet: (instrument, month, applications, RMB) per row."""
+    frame = pd.DataFrame(
+        [
+            ("huangpu_2024", inst, "huangpu", month, int(month[:4]), n, rmb, rmb / n)
+            for inst, month, n, rmb in rows
+        ],
+        columns=list(RATIONING_COLUMNS),
+    )
+    return frame.astype(RATIONING_COLUMNS)
+
+
+def test_turn_aways_are_gathered_and_runs_without_the_file_still_collect(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0, 1))  # older runs: no rationing.parquet
+    rows = [("rd_subsidy", "2025-09", 2, 3e6), ("talent_services", "2026-04", 1, 1e5)]
+    recorded = make_run(sweep, 2, rationing=_away(rows)).name
+    quiet = make_run(sweep, 3, rationing=_away([])).name  # recorded, nobody turned away
+    assert main([str(sweep)]) == 0
+    out = capsys.readouterr()
+    assert "4 runs from" in out.out and "rationing.parquet (2 rows" in out.out
+    assert "2 of the 4 runs have no rationing.parquet" in out.out
+    assert out.err == ""
+    result = collect(sweep)
+    assert result.problems == [] and len(result.jobs) == 4
+    assert result.rationing_jobs == [recorded, quiet] and result.rationing_rows == 2
+    table = pd.read_parquet(sweep / "rationing.parquet")
+    assert list(table.columns) == ["job", *RATIONING_COLUMNS]
+    assert table["job"].tolist() == [recorded, recorded]
+    assert table["instrument"].tolist() == ["rd_subsidy", "talent_services"]
+    assert table["applications"].tolist() == [2, 1] and table["amount"].tolist() == [3e6, 1e5]
+    assert len(pd.read_parquet(sweep / "runs.parquet")) == 4
+
+
+def test_rationing_table_is_deterministic_and_empty_when_nobody_was_turned_away(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for sweep, seeds in ((a, (0, 1, 2)), (b, (2, 0, 1))):
+        sweep.mkdir()
+        (sweep / "multirun.yaml").write_text("hydra: {}\n")
+        for s in seeds:
+            make_run(sweep, s, rationing=_away([("rd_subsidy", f"2025-0{s + 1}", s + 1, 1e6)]))
+        collect(sweep)
+    assert (a / "rationing.parquet").read_bytes() == (b / "rationing.parquet").read_bytes()
+    assert pd.read_parquet(a / "rationing.parquet")["applications"].tolist() == [1, 2, 3]
+    empty = tmp_path / "e"
+    empty.mkdir()
+    (empty / "multirun.yaml").write_text("hydra: {}\n")
+    make_run(empty, 0, rationing=_away([]))
+    collect(empty)
+    table = pd.read_parquet(empty / "rationing.parquet")
+    assert table.empty and list(table.columns) == ["job", *RATIONING_COLUMNS]
+
+
+def test_a_corrupt_rationing_file_leaves_its_run_out_of_every_table(tmp_path, capsys):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0,))
+    make_run(sweep, 1, rationing=_away([("rd_subsidy", "2025-09", 2, 3e6)]))
+    bad = make_run(sweep, 2, rationing=_away([("rd_subsidy", "2025-10", 1, 1e6)]))
+    (bad / "rationing.parquet").write_bytes(b"not parquet")
+    assert main([str(sweep)]) == 0
+    err = capsys.readouterr().err
+    assert "seed=2: corrupt job, not collected: rationing.parquet cannot be read" in err
+    assert pd.read_parquet(sweep / "runs.parquet")["seed"].tolist() == [0, 1]
+    assert set(pd.read_parquet(sweep / "panel.parquet")["job"]) == set(
+        pd.read_parquet(sweep / "runs.parquet")["job"]
+    )
+    assert pd.read_parquet(sweep / "rationing.parquet")["month"].tolist() == ["2025-09"]
+
+
+def test_recollecting_without_recorded_runs_removes_the_rationing_table(tmp_path):
+    sweep = make_sweep(tmp_path / "sw", seeds=(0,))
+    job = make_run(sweep, 1, rationing=_away([("rd_subsidy", "2025-09", 2, 3e6)]))
+    collect(sweep)
+    assert (sweep / "rationing.parquet").is_file()
+    shutil.rmtree(job)
+    result = collect(sweep)
+    assert result.rationing_path is None and not (sweep / "rationing.parquet").exists()

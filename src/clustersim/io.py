@@ -7,14 +7,17 @@ staging folder to its final name. A rename within one file system is atomic, so 
 An interrupted run leaves at most a hidden staging folder, which ``clear_stale_partials``
 removes.
 
-The contract every run folder meets (see ``docs/architecture.md``):
+The contract every run folder meets (listed for users in ``README.md`` and
+``results/README.md``):
 
 - ``COMPLETE``: the marker, a small JSON file (config hash, seed, version); no clock time,
   so that the same config and seed give the same bytes;
 - ``config.yaml``: the fully resolved config, seed included;
 - ``overrides.yaml``: the command-line overrides that made the run;
 - ``summary.json``: headline outcomes at the report months;
-- ``monthly.parquet``, ``firms_yearly.parquet`` and the other tables of the run.
+- ``monthly.parquet``, ``firms_yearly.parquet`` and the other tables of the run (with a
+  plan: ``ledger.parquet``, ``spending.parquet`` and ``rationing.parquet``, the approved
+  applications turned away for lack of budget; see ``results/README.md``).
 """
 
 from __future__ import annotations

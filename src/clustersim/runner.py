@@ -50,6 +50,9 @@ class RunResult:
     ledger: pd.DataFrame | None
     spending: pd.DataFrame | None
     outcomes: dict[str, dict[str, float]]
+    #: Approved applications turned away for lack of budget, per instrument-month
+    #: (``RegimeIncentives.rationing_frame``); None without a plan, like the ledger.
+    rationing: pd.DataFrame | None = None
     counterfactual: RunResult | None = None
     caused: dict[str, dict[str, float]] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -101,9 +104,16 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
         relocations=relocations,
         ledger=incentives.ledger_frame(),
         spending=incentives.spending_frame(),
+        rationing=_rationing_frame(incentives),
         outcomes=outcomes,
         seconds={"setup": t1 - t0, "run": t2 - t1},
     )
+
+
+def _rationing_frame(incentives: Incentives) -> pd.DataFrame | None:
+    """The turn-aways of a plan's grant engine; None for incentives that keep no ledger."""
+    frame = getattr(incentives, "rationing_frame", None)
+    return frame() if callable(frame) else None
 
 
 def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:
@@ -114,6 +124,8 @@ def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:
         writer.table(f"{prefix}ledger.parquet", result.ledger)
     if result.spending is not None:
         writer.table(f"{prefix}spending.parquet", result.spending)
+    if result.rationing is not None:
+        writer.table(f"{prefix}rationing.parquet", result.rationing)
     if result.scenario.run.write_talent_snapshots:
         snaps = [s for s in result.model.talent_snapshots if len(s)]
         if snaps:

@@ -15,7 +15,9 @@ month it
    goes into the ledger (``policy.ledger``) and takes effect: cash relaxes a firm's
    financing constraint and, while recent, raises its wanted growth; talent awards are
    recorded; residency and housing services change the talent's state; carrier support
-   adds workstations to parks.
+   adds workstations to parks. Whenever an approved application is turned away because
+   the year's budget cannot pay it in full, the instrument-month is recorded
+   (``rationing_frame``): the month each yearly budget ran out, as the engine saw it.
 
 All draws (approval, priority, events outside the core model) are hashed per agent, so a
 run and its counterfactual differ only by the policy.
@@ -77,6 +79,17 @@ _RECURRING = frozenset(
 _SMOOTHING = 1.0 / 12.0
 #: Service instruments whose id names one of these grant residency; others grant housing.
 _RESIDENCY_WORDS = ("residen", "settle", "hukou")
+#: Columns of ``rationing_frame``, in order, and their types.
+RATIONING_COLUMNS: dict[str, str] = {
+    "regime": "string",
+    "instrument": "string",
+    "issuer": "string",
+    "month": "string",
+    "year": "int64",
+    "applications": "int64",
+    "amount": "float64",
+    "largest": "float64",
+}
 
 
 def _stream(inst: Instrument, purpose: int) -> int:
@@ -93,6 +106,9 @@ class RegimeIncentives(Incentives):
             i for r in regimes for i in r.instruments if i.enabled and i.key not in disabled
         ]
         self.ledger = GrantLedger()
+        #: One row per instrument-month with approved applications turned away for lack
+        #: of budget (see ``rationing_frame``); appended only when a budget binds.
+        self._rationing: list[tuple[str, str, str, str, int, int, float, float]] = []
         self._spent_month: dict[str, float] = {}
         self._spent_total: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
         self._masks: dict[str, np.ndarray] = {}
@@ -334,7 +350,7 @@ class RegimeIncentives(Incentives):
         else:
             remaining = max(budget - self.ledger.spent(inst, year), 0.0)
             priority = hashed_uniform(seed, _stream(inst, 1), t, ids)
-        return grant_trusted(
+        paid, (n_away, rmb_away, largest) = grant_trusted(
             requested,
             cap=math.inf if inst.cap is None else applicant_cap(inst, base),
             floor=0.0 if inst.floor is None else applicant_floor(inst, base),
@@ -344,6 +360,20 @@ class RegimeIncentives(Incentives):
             remaining_budget=remaining,
             priority_draws=priority,
         )
+        if n_away:  # the budget bound: approved applications got nothing this month
+            self._rationing.append(
+                (
+                    inst.regime,
+                    inst.id,
+                    inst.issuer,
+                    str(model.month),
+                    year,
+                    n_away,
+                    rmb_away,
+                    largest,
+                )
+            )
+        return paid
 
     def _apply(
         self, model: ClusterModel, inst: Instrument, ids: np.ndarray, paid: np.ndarray
@@ -409,6 +439,23 @@ class RegimeIncentives(Incentives):
     def spending_frame(self) -> pd.DataFrame:
         """RMB granted (cash and in kind) by jurisdiction x regime x instrument x year."""
         return self.ledger.spending(("issuer", "regime", "instrument", "year"))
+
+    def rationing_frame(self) -> pd.DataFrame:
+        """Approved applications turned away for lack of budget, per instrument and month.
+
+        One row per instrument-month in which at least one approved application with a
+        positive (capped) amount was not paid because what was left of the instrument's
+        yearly budget could not pay it in full (grants are all or nothing, served in
+        priority order, and the queue stops at the first that does not fit). Columns
+        (``RATIONING_COLUMNS``): ``regime``, ``instrument``, ``issuer``, ``month``
+        (``YYYY-MM``), ``year``, ``applications`` (how many were turned away), ``amount``
+        (their RMB) and ``largest`` (the largest of them, RMB); rows in the order the
+        engine met them (month, then instrument). Empty, with these columns, when no
+        budget ever bound. A yearly budget ran out in the first month of that year with a
+        row.
+        """
+        frame = pd.DataFrame(self._rationing, columns=list(RATIONING_COLUMNS))
+        return frame.astype(RATIONING_COLUMNS)
 
 
 @functools.cache

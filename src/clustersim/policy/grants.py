@@ -29,6 +29,11 @@ anyone), which makes budget sweeps and counterfactuals easy to read; skipping to
 applications would let a larger budget admit one big award that crowds out several
 small ones served before. The price is that up to one award's worth of budget may stay
 unspent in a month; it stays available to later months of the same year.
+
+An approved application that the queue stops at, or any after it, is *turned away for
+lack of budget*. ``grant_trusted`` says how many were turned away and their RMB,
+so the model can record the month each yearly budget ran out as a fact; it does the extra
+counting only when the budget binds (when the queue has to be sorted, or nothing is left).
 """
 
 from __future__ import annotations
@@ -156,17 +161,36 @@ def ration(amounts: Any, remaining_budget: float, priority_draws: Any) -> np.nda
 
 def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> np.ndarray:
     """``ration`` on inputs already checked; ``pr`` may be None when the budget is inf."""
+    return _ration_counted(a, budget, pr)[0]
+
+
+#: What ``_ration_counted`` says when no application was turned away.
+_NONE_AWAY = (0, 0.0, 0.0)
+
+
+def _ration_counted(
+    a: np.ndarray, budget: float, pr: np.ndarray | None
+) -> tuple[np.ndarray, tuple[int, float, float]]:
+    """``_ration``, and the approved applications it turned away for lack of budget.
+
+    Returns the RMB paid per application and ``(number, RMB, largest RMB)`` of the
+    applications with a positive amount that got nothing. They are counted only where the
+    budget binds (nothing left, or the queue sorted); elsewhere nobody is turned away.
+    """
     if math.isinf(budget):
-        return a.copy()
+        return a.copy(), _NONE_AWAY
     assert pr is not None, "a finite budget needs priority draws"
     paid = np.zeros_like(a)
     positive = np.flatnonzero(a > 0)
-    if positive.size == 0 or budget <= 0:
-        return paid
+    if positive.size == 0:
+        return paid, _NONE_AWAY
+    if budget <= 0:  # the year's budget is spent: every approved application is turned away
+        away = a[positive]
+        return paid, (int(positive.size), float(away.sum()), float(away.max()))
     everything = float(a[positive].sum())
     if budget - everything > 4.0 * positive.size * _EPS * everything:
         paid[positive] = a[positive]  # everyone fits, whatever the order
-        return paid
+        return paid, _NONE_AWAY
     order = positive[np.argsort(pr[positive], kind="stable")]  # ties: by position
     running = np.cumsum(a[order])
     n_fit = int(np.searchsorted(running, budget, side="right"))
@@ -179,7 +203,10 @@ def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> np.ndarray:
             break
         n_fit -= 1
     paid[order[:n_fit]] = a[order[:n_fit]]
-    return paid
+    if n_fit == order.size:
+        return paid, _NONE_AWAY
+    away = a[order[n_fit:]]
+    return paid, (int(away.size), float(away.sum()), float(away.max()))
 
 
 def grant_amounts(
@@ -215,19 +242,25 @@ def grant_trusted(
     approval_draws: np.ndarray | None,
     remaining_budget: float,
     priority_draws: np.ndarray | None,
-) -> np.ndarray:
-    """``grant_amounts`` without the input checks, for the model's own monthly calls.
+) -> tuple[np.ndarray, tuple[int, float, float]]:
+    """``grant_amounts`` without the input checks, and what it turned away for lack of budget.
 
-    The model's inputs come from a checked config and its own arrays, and for the small
-    batches of one instrument in one month the checks cost more than the grant. Draws that
-    cannot matter may be None: approval draws when the probability is 1, priority draws
-    when the budget is unlimited. Gives exactly what ``grant_amounts`` gives.
+    For the model's own monthly calls: its inputs come from a checked config and its own
+    arrays, and for the small batches of one instrument in one month the checks cost more
+    than the grant. Draws that cannot matter may be None: approval draws when the
+    probability is 1, priority draws when the budget is unlimited.
+
+    Returns the granted RMB per applicant (exactly what ``grant_amounts`` gives) and
+    ``(number, RMB, largest RMB)`` of the approved applications with a positive amount
+    that were not paid because the remaining budget could not pay them in full (the first
+    one the queue stopped at and every later one); ``(0, 0.0, 0.0)`` when none was.
+    Applications refused by the cap, the floor or the approval draw are not counted.
     """
     amounts = _capped(requested, cap, floor, received)
     if approval_probability < 1.0:
         assert approval_draws is not None, "an approval probability below 1 needs draws"
         amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
-    return _ration(amounts, remaining_budget, priority_draws)
+    return _ration_counted(amounts, remaining_budget, priority_draws)
 
 
 def grant_for_instrument(

@@ -573,48 +573,112 @@ def spending_section(data: SweepData, colours: dict[str, str], months: list[str]
             "stretches before a January are budgets that ran out.",
         )
     )
-    out = tb.budget_runout(data.ledger, data.runs, data.configs, data.variants)
+    out = tb.budget_runout(
+        data.ledger,
+        data.runs,
+        data.configs,
+        data.variants,
+        data.rationing,
+        data.rationing_jobs,
+    )
     ran = out[out["ran_out"] > 0]
+    budgeted = [v for v in data.variants if tb.budgets(data.configs.get(v) or {})]
+    jobs = data.runs.loc[data.runs["variant"].isin(budgeted), "job"]
+    unrecorded = int((~jobs.isin(data.rationing_jobs)).sum())
+    none_recorded = len(jobs) > 0 and unrecorded == len(jobs)
+    recorded_text = (
+        "Each run records those months (its rationing.parquet, collected into the sweep's "
+        "rationing.parquet), so the month is the one the run saw, not an estimate. "
+    )
     sec.add(
         Paragraph(
-            "A yearly budget counts as run out in the first month when the money left for "
-            "the year fell below the largest single grant the instrument paid that year: "
-            "grants are paid in full or not at all, so an application of that size could no "
-            "longer be paid. Budgets are the config's annual_budget times the plan's "
-            "budget_scale; entitlements without a budget line (e.g. tax preferences) cannot "
-            "run out."
+            "A yearly budget ran out in the first month of that year in which the grant "
+            "engine turned an approved application away because what was left of the "
+            "budget could not pay it in full: grants are paid in full or not at all, in "
+            "priority order, and the queue stops at the first application that does not "
+            "fit. "
+            + ("" if unrecorded else recorded_text)
+            + "Budgets are the config's annual_budget times the plan's budget_scale; "
+            "entitlements without a budget line (e.g. tax preferences) cannot run out."
         )
     )
+    estimate_text = (
+        "the first month when the money left for the year fell below the largest single "
+        "grant the instrument paid that year. Rerun the sweep into a new folder for exact "
+        "months."
+    )
+    if none_recorded:
+        sec.add(
+            Paragraph(
+                "These runs have no record of turned-away applications (their folders have "
+                "no rationing.parquet: they were written before runs recorded them), so the "
+                "months below are estimates from the ledger: " + estimate_text,
+                "note",
+            )
+        )
+    elif unrecorded:
+        sec.add(
+            Paragraph(
+                f"{unrecorded} of the {len(jobs)} runs with budget lines have no record of "
+                "turned-away applications (their folders have no rationing.parquet: they "
+                "were written before runs recorded them). For those runs the month is an "
+                "estimate from the ledger: " + estimate_text,
+                "note",
+            )
+        )
     if ran.empty:
         sec.add(
             Paragraph(
                 f"No yearly budget ran out in any run ({len(out)} instrument-years with grants "
                 "checked)."
+                if not unrecorded
+                else f"No yearly budget ran out in any run ({len(out)} instrument-years with "
+                "grants checked; for runs without a record, by the estimate above)."
             )
         )
         return sec
     rows = []
+    month_column = "ran out: median month (runs)"
+    if none_recorded:
+        month_column = "ran out (estimated): median month (runs)"
     for (v, inst), grp in ran.groupby(["variant", "instrument"], sort=False):
-        rows.append(
-            {
-                "variant": v,
-                "instrument": inst,
-                "yearly budget (RMB m)": fmt.millions(grp["budget"].iloc[0]),
-                "share of the budget granted, years it ran out (mean)": fmt.share(
-                    grp["spent_share"].mean()
-                ),
-                "ran out: median month (runs)": ", ".join(
-                    f"{r.month} ({r.ran_out}/{r.n})" for r in grp.itertuples()
-                ),
-            }
+        row = {
+            "variant": v,
+            "instrument": inst,
+            "yearly budget (RMB m)": fmt.millions(grp["budget"].iloc[0]),
+            "share of the budget granted, years it ran out (mean)": fmt.share(
+                grp["spent_share"].mean()
+            ),
+            month_column: ", ".join(
+                f"{r.month} ({r.ran_out}/{r.n}"
+                + (f", {r.estimated} estimated" if r.estimated and not none_recorded else "")
+                + ")"
+                for r in grp.itertuples()
+            ),
+        }
+        if data.rationing_jobs:
+            row["turned away that year: applications (RMB m), mean per run"] = ", ".join(
+                f"{r.year}: {fmt.num(r.turned_away)} ({fmt.millions(r.turned_away_amount)})"
+                for r in grp.itertuples()
+            )
+        rows.append(row)
+    caption = (
+        "Instruments listed here turned approved applications away for lack of budget"
+        if not none_recorded
+        else "Instruments listed here could, by the estimate, no longer pay an application "
+        "as large as the largest they paid that year"
+    )
+    caption += "; an earlier month means a tighter budget, and (k/n) says in how many runs it "
+    caption += "happened"
+    if unrecorded and not none_recorded:
+        caption += " ('m estimated': for m of the n runs the month is the estimate above)"
+    if data.rationing_jobs:
+        caption += (
+            "; the last column gives how many applications were turned away in each of "
+            "those years and their RMB, mean over the runs that recorded them"
         )
     sec.add(
-        Table(
-            "Yearly budgets that ran out",
-            _variant_frame(rows),
-            "Instruments listed here turned applicants away late in the year; an earlier "
-            "month means a tighter budget, and (k/n) says in how many runs it happened.",
-        ),
+        Table("Yearly budgets that ran out", _variant_frame(rows), caption + "."),
         Paragraph(f"{len(out) - len(ran)} other instrument-years with grants never ran out."),
     )
     return sec

@@ -28,7 +28,13 @@ import pyarrow.parquet as pq
 import yaml
 
 from clustersim.metrics import region_of
-from clustersim.sweep.collect import NotASweepError, collect, find_jobs
+from clustersim.sweep.collect import (
+    RATIONING_TABLE,
+    RUN_RATIONING,
+    NotASweepError,
+    collect,
+    find_jobs,
+)
 from clustersim.sweep.layout import PANEL_TABLE, RUNS_TABLE
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python one
@@ -66,6 +72,14 @@ class SweepData:
         behaviour_varied: behavioural parameters (override columns) the sweep varied.
         ledger: grants per run, month, regime, issuer and instrument: ``amount`` (RMB),
             ``grants`` and ``largest`` (the largest single grant); empty without grants.
+        rationing: the rows of the sweep's collected ``rationing.parquet`` for the runs in
+            ``runs``: per run and instrument-month, the approved applications the grant
+            engine turned away for lack of budget (``job``, ``regime``, ``issuer``,
+            ``instrument``, ``month``, ``year``, ``applications``, ``amount``,
+            ``largest``); empty when none was turned away or none was recorded.
+        rationing_jobs: the runs in ``runs`` that recorded turn-aways (their folder holds a
+            ``rationing.parquet``); the others (no plan, or written before runs recorded
+            them) have no record, and a report estimates from their ledger instead.
         relocations: moves between areas per run, scenario (``with`` or ``without`` the
             policy), month, ``from_area`` and ``to_area``: ``jobs`` and ``firms``.
         supported: per run and report month, firms that had received a grant and still
@@ -87,6 +101,8 @@ class SweepData:
     ledger: pd.DataFrame
     relocations: pd.DataFrame
     supported: pd.DataFrame
+    rationing: pd.DataFrame = field(default_factory=lambda: _empty(_RATIONING_COLUMNS))
+    rationing_jobs: frozenset[str] = frozenset()
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -156,12 +172,18 @@ def _ensure_collected(sweep_dir: Path, notes: list[str]) -> tuple[list[Path], li
     if not stale:
         collected = set(pq.read_table(runs_path, columns=["job"]).column("job").to_pylist())
         stale = collected != {f.relative_to(sweep_dir).as_posix() for f in folders}
+    if not stale:  # runs that recorded turn-aways, but no collected table of them (or back)
+        recorded = any((f / RUN_RATIONING).is_file() for f in folders)
+        stale = recorded != (sweep_dir / RATIONING_TABLE).is_file()
     if stale:
         result = collect(sweep_dir)
         if not result.jobs:
             raise ReportInputError(f"{sweep_dir}: no finished run could be read")
+        tables = f"{RUNS_TABLE} and {PANEL_TABLE}"
+        if result.rationing_path is not None:
+            tables = f"{RUNS_TABLE}, {PANEL_TABLE} and {RATIONING_TABLE}"
         notes.append(
-            f"collected {len(result.jobs)} runs into {RUNS_TABLE} and {PANEL_TABLE} "
+            f"collected {len(result.jobs)} runs into {tables} "
             "(the tables were missing or out of date)"
         )
     return folders, lines
@@ -226,16 +248,49 @@ def _supported(path: Path, job: str, months: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c in _NUMERIC else str) for c in columns})
+
+
 def _concat(frames: list[pd.DataFrame | None], columns: list[str]) -> pd.DataFrame:
     kept = [f for f in frames if f is not None]
     if not kept:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in _NUMERIC else str) for c in columns})
+        return _empty(columns)
     return pd.concat(kept, ignore_index=True)
 
 
-_NUMERIC = ("amount", "grants", "largest", "jobs", "firms")
+def _read_rationing(sweep_dir: Path, jobs: list[str]) -> tuple[pd.DataFrame, frozenset[str]]:
+    """The collected turn-aways of ``jobs``, and which of them recorded any (see ``SweepData``)."""
+    recorded = frozenset(j for j in jobs if (sweep_dir / j / RUN_RATIONING).is_file())
+    path = sweep_dir / RATIONING_TABLE
+    if not recorded or not path.is_file():
+        return _empty(_RATIONING_COLUMNS), frozenset()
+    table = pd.read_parquet(path, filters=[("job", "in", sorted(recorded))])
+    table = table.reindex(columns=_RATIONING_COLUMNS)
+    for c in ("job", "regime", "issuer", "instrument", "month"):
+        table[c] = table[c].astype(str)
+    for c in ("year", "applications"):
+        table[c] = table[c].astype("int64")
+    for c in ("amount", "largest"):
+        table[c] = table[c].astype(float)
+    table = table.sort_values(["job", "month", "regime", "instrument"]).reset_index(drop=True)
+    return table, recorded
+
+
+_NUMERIC = ("amount", "grants", "largest", "jobs", "firms", "year", "applications")
 _LEDGER_COLUMNS = ["job", "regime", "issuer", "instrument", "month", "amount", "grants", "largest"]
 _RELOCATION_COLUMNS = ["job", "scenario", "month", "from_area", "to_area", "jobs", "firms"]
+_RATIONING_COLUMNS = [
+    "job",
+    "regime",
+    "issuer",
+    "instrument",
+    "month",
+    "year",
+    "applications",
+    "amount",
+    "largest",
+]
 
 
 def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
@@ -333,6 +388,7 @@ def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
     supported_frame = pd.DataFrame(
         supported, columns=["job", "month", "supported_firms", "supported_jobs"]
     )
+    rationing, rationing_jobs = _read_rationing(sweep_dir, jobs)
     return SweepData(
         sweep_dir=sweep_dir,
         runs=chosen,
@@ -346,6 +402,8 @@ def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
         ledger=_concat(ledgers, _LEDGER_COLUMNS),
         relocations=_concat(moves, _RELOCATION_COLUMNS),
         supported=supported_frame,
+        rationing=rationing,
+        rationing_jobs=rationing_jobs,
         problems=problems,
         notes=notes,
     )

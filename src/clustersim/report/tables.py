@@ -2,9 +2,9 @@
 
 Inputs are the frames of ``clustersim.report.load.SweepData`` (``runs``: one row per
 replicate with ``variant`` and ``replicate`` columns; ``panel``; the aggregated ``ledger``
-and ``relocations``; ``supported``); outputs are long tables with plain numbers. Nothing
-here reads files, draws or formats text, so each function can be checked against a
-direct computation on the same frames.
+and ``relocations``; ``supported``; the collected ``rationing``); outputs are long tables
+with plain numbers. Nothing here reads files, draws or formats text, so each function can
+be checked against a direct computation on the same frames.
 
 Vocabulary:
 
@@ -661,57 +661,113 @@ def budgets(config: dict[str, Any]) -> dict[str, float]:
     return dict(sorted(out.items()))
 
 
+#: Columns of ``budget_runout``, in order.
+RUNOUT_COLUMNS = (
+    "variant",
+    "instrument",
+    "year",
+    "budget",
+    "spent_share",
+    "ran_out",
+    "n",
+    "month",
+    "estimated",
+    "turned_away",
+    "turned_away_amount",
+)
+
+
+def _estimated_runout(grants: pd.DataFrame, budget: float) -> Month | None:
+    """The month a run's yearly budget ran out, estimated from its ledger alone (or None).
+
+    For runs without a record of turned-away applications (older run folders): the first
+    month when the money left for the year fell below the largest single grant the
+    instrument paid that year (grants are paid in full or not at all, so an application of
+    that size could no longer have been paid).
+    """
+    if grants.empty:
+        return None
+    g = grants.sort_values("month")
+    spent = g["amount"].cumsum().to_numpy()
+    largest = float(g["largest"].max())
+    hit = np.flatnonzero(budget - spent < largest - 1e-9 * budget)
+    return Month.parse(g["month"].iloc[hit[0]]) if hit.size else None
+
+
 def budget_runout(
     ledger: pd.DataFrame,
     runs: pd.DataFrame,
     configs: dict[str, dict[str, Any]],
     variants: Sequence[str],
+    rationing: pd.DataFrame | None = None,
+    recorded: Iterable[str] = (),
 ) -> pd.DataFrame:
     """When each yearly budget ran out, per variant, instrument and year.
 
-    A budget counts as run out in the first month when the money left for the year fell
-    below the largest single grant the instrument paid that year (grants are paid in full
-    or not at all, so an application of that size could no longer be paid). Columns
-    ``variant``, ``instrument``, ``year``, ``budget`` (RMB), ``spent_share`` (mean over
-    runs of the share of the budget granted), ``ran_out`` (runs in which it ran out),
-    ``n`` (runs), ``month`` (the median month it ran out among those runs, ``""`` if never).
-    Only instrument-years with any grant in some run are listed.
+    A yearly budget ran out in the first month of that year in which the grant engine
+    turned an approved application away because what was left of the budget could not
+    pay it in full (``rationing``: the collected ``rationing.parquet`` rows, one per run
+    and instrument-month with turned-away applications). That is a fact recorded by each
+    run in ``recorded`` (the runs whose folder holds a ``rationing.parquet``). For any
+    other run (written before runs recorded turn-aways) it is estimated from the ledger:
+    the first month when the money left for the year fell below the largest single grant
+    the instrument paid that year.
+
+    Columns (``RUNOUT_COLUMNS``): ``variant``, ``instrument`` (``regime.instrument``),
+    ``year``, ``budget`` (RMB), ``spent_share`` (mean over runs of the share of the
+    budget granted), ``ran_out`` (runs in which it ran out), ``n`` (runs), ``month`` (the
+    median month it ran out among those runs, ``""`` if never), ``estimated`` (runs whose
+    month, or its absence, is the ledger estimate because they recorded no turn-aways),
+    ``turned_away`` and ``turned_away_amount`` (mean over the recording runs of the
+    applications turned away that year and their RMB; NaN when no run recorded). Listed:
+    instrument-years with budget lines and any grant or any turned-away application in
+    some run.
     """
-    rows = []
-    if ledger.empty:
-        return pd.DataFrame(
-            columns=[
-                "variant",
-                "instrument",
-                "year",
-                "budget",
-                "spent_share",
-                "ran_out",
-                "n",
-                "month",
-            ]
-        )
+    if ledger.empty and (rationing is None or rationing.empty):
+        return pd.DataFrame(columns=list(RUNOUT_COLUMNS))
+    recorded = frozenset(recorded) if rationing is not None else frozenset()
     led = ledger.assign(
         key=ledger["regime"] + "." + ledger["instrument"], year=ledger["month"].str[:4].astype(int)
     )
+    if rationing is None:
+        rationing = pd.DataFrame(
+            columns=["job", "regime", "instrument", "month", "applications", "amount"]
+        )
+    away = rationing[rationing["job"].isin(recorded)]
+    away = away.assign(
+        key=away["regime"] + "." + away["instrument"], year=away["month"].str[:4].astype(int)
+    )
+    rows = []
     for v in variants:
         jobs = runs.loc[runs["variant"] == v, "job"].tolist()
         lines = budgets(configs.get(v) or {})
         sub = led[led["job"].isin(jobs) & led["key"].isin(lines)]
-        for (key, year), grp in sub.groupby(["key", "year"], sort=True):
+        out_sub = away[away["job"].isin(jobs) & away["key"].isin(lines)]
+        years = sorted(
+            set(zip(sub["key"], sub["year"], strict=True))
+            | set(zip(out_sub["key"], out_sub["year"], strict=True))
+        )
+        granted = dict(tuple(sub.groupby(["key", "year"], sort=False)))
+        turned = dict(tuple(out_sub.groupby(["key", "year"], sort=False)))
+        mine = [j for j in jobs if j in recorded]
+        for key, year in years:
             budget = lines[key]
+            grp = granted.get((key, year), sub.iloc[:0])
+            gone = turned.get((key, year), out_sub.iloc[:0])
             shares, out_months = [], []
             for job in jobs:
-                g = grp[grp["job"] == job].sort_values("month")
-                spent = g["amount"].cumsum().to_numpy()
-                shares.append(float(spent[-1]) / budget if len(g) else 0.0)
-                if len(g):
-                    largest = float(g["largest"].max())
-                    left = budget - spent
-                    hit = np.flatnonzero(left < largest - 1e-9 * budget)
-                    if hit.size:
-                        out_months.append(Month.parse(g["month"].iloc[hit[0]]))
+                g = grp[grp["job"] == job]
+                shares.append(float(g["amount"].sum()) / budget if len(g) else 0.0)
+                if job in recorded:
+                    months = gone.loc[gone["job"] == job, "month"]
+                    month = Month.parse(months.min()) if len(months) else None
+                else:
+                    month = _estimated_runout(g, budget)
+                if month is not None:
+                    out_months.append(month)
             out_months.sort()
+            per_run = gone.groupby("job")[["applications", "amount"]].sum()
+            per_run = per_run.reindex(mine, fill_value=0)
             rows.append(
                 {
                     "variant": v,
@@ -722,9 +778,12 @@ def budget_runout(
                     "ran_out": len(out_months),
                     "n": len(jobs),
                     "month": str(out_months[(len(out_months) - 1) // 2]) if out_months else "",
+                    "estimated": len(jobs) - len(mine),
+                    "turned_away": float(per_run["applications"].mean()) if mine else math.nan,
+                    "turned_away_amount": float(per_run["amount"].mean()) if mine else math.nan,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(RUNOUT_COLUMNS))
 
 
 # --------------------------------------------------------------------------- 7. assumptions
@@ -825,6 +884,7 @@ def sensitivity(
 __all__ = [
     "AREA_NAMES",
     "OUTCOMES",
+    "RUNOUT_COLUMNS",
     "SPENDING",
     "TRAJECTORY_METRICS",
     "behaviour_parameters",

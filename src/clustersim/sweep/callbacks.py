@@ -9,7 +9,8 @@ runs in the process that launched the sweep (never in the jobs):
   prepares the environment of the local Ray (``RAY_AUTH_MODE=disabled``, temp dir in the
   sweep folder);
 - at the end: prints the final counts, lists the failed jobs with the command that reruns
-  them, and collects the results into ``runs.parquet`` and ``panel.parquet``.
+  them, and collects the results into ``runs.parquet`` and ``panel.parquet`` (and
+  ``rationing.parquet`` when the runs recorded it).
 
 Hydra calls ``on_multirun_end`` only if no job raised; ``clustersim.sweep.jobs.sweep_job``
 keeps job errors from escaping, so the end is reached whenever the sweep is not killed.
@@ -116,7 +117,7 @@ class SweepCallback(Callback):
     """Clears, watches, reports and collects a sweep (see the module docstring).
 
     Attributes:
-        collect: gather runs.parquet and panel.parquet when the multirun ends.
+        collect: gather the sweep's tables (``sweep.collect``) when the multirun ends.
         progress: print progress lines while the jobs run.
         progress_interval: seconds between progress lines (at most one per interval).
         ray_env: prepare the environment of a local Ray when the Ray launcher is used.

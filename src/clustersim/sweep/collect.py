@@ -1,4 +1,4 @@
-"""Gather the finished jobs of a sweep into two tidy Parquet tables at its top level.
+"""Gather the finished jobs of a sweep into tidy Parquet tables at its top level.
 
 ``runs.parquet``
     One row per complete run: ``job`` (the job folder's name), ``seed``, ``config_hash``,
@@ -8,6 +8,15 @@
     ``caused_<metric>@<YYYY-MM>``.
 ``panel.parquet``
     One row per run and month: ``job``, ``month`` and the monthly metrics of the run.
+``rationing.parquet``
+    One row per run and instrument-month in which approved applications were turned away
+    for lack of budget: ``job`` and the columns of the run's own ``rationing.parquet``
+    (``regime``, ``instrument``, ``issuer``, ``month``, ``year``, ``applications``,
+    ``amount``, ``largest``). Written when at least one collected run has that file (an
+    empty table, with its columns, when none turned anyone away); runs without it (no
+    plan, or written before the grant engine recorded turn-aways) add no rows, and whether
+    a run recorded is told by its folder holding the file. Without any such run the table
+    is not written (and an earlier one is removed, so the tables always match).
 
 Memory stays flat as the number of runs grows: a first pass reads each job's small files
 and the schema of its monthly table (a Parquet footer), a second pass streams the runs one
@@ -57,6 +66,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 META_COLUMNS = ("job", "seed", "config_hash", "policy", "world", "start", "end")
 #: Rows buffered before a row group is written (bounds memory, keeps row groups large).
 ROWS_PER_GROUP = 50_000
+#: A run's record of approved applications turned away for lack of budget (written by
+#: runs since the grant engine records them; older run folders and no-plan runs lack it),
+#: and the sweep-level table gathering them.
+RUN_RATIONING = "rationing.parquet"
+RATIONING_TABLE = "rationing.parquet"
 
 
 class NotASweepError(Exception):
@@ -99,6 +113,10 @@ class Collected:
         problems: the jobs that could not be collected and why.
         runs_path, panel_path: the tables written (None when nothing was collected).
         panel_rows: rows in the panel.
+        rationing_path: the rationing table written (None when no collected run had a
+            ``rationing.parquet``).
+        rationing_jobs: the collected runs whose folder held a ``rationing.parquet``.
+        rationing_rows: rows in the rationing table.
 
     """
 
@@ -108,16 +126,23 @@ class Collected:
     runs_path: Path | None = None
     panel_path: Path | None = None
     panel_rows: int = 0
+    rationing_path: Path | None = None
+    rationing_jobs: list[str] = field(default_factory=list)
+    rationing_rows: int = 0
 
 
 @dataclass
 class _Job:
-    """One complete job read in the first pass: its row of runs.parquet and panel schema."""
+    """One complete job read in the first pass: its row of runs.parquet and table schemas.
+
+    ``rationing_schema`` is None when the run folder holds no ``rationing.parquet``.
+    """
 
     name: str
     folder: Path
     row: dict[str, Any]
     panel_schema: pa.Schema
+    rationing_schema: pa.Schema | None = None
 
 
 # --------------------------------------------------------------------------- discovery
@@ -308,7 +333,14 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
         raise BadJobError(f"monthly.parquet cannot be read: {err}") from err
     if "month" not in schema.names:
         raise BadJobError(f"monthly.parquet has no 'month' column (columns: {schema.names})")
-    return _Job(name, folder, row, schema)
+    rationing = folder / RUN_RATIONING
+    rationing_schema = None
+    if rationing.is_file():  # older run folders lack it: they are collected without it
+        try:
+            rationing_schema = pq.read_schema(rationing)
+        except (OSError, pa.ArrowException) as err:
+            raise BadJobError(f"{RUN_RATIONING} cannot be read: {err}") from err
+    return _Job(name, folder, row, schema, rationing_schema)
 
 
 # --------------------------------------------------------------------------- schemas
@@ -396,6 +428,23 @@ def panel_schema(schemas: Iterable[pa.Schema]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def rationing_schema(schemas: Iterable[pa.Schema]) -> pa.Schema:
+    """Return the unified rationing schema: ``job``, then the runs' columns in first-seen order."""
+    order: list[str] = []
+    types: dict[str, list[pa.DataType]] = {}
+    for schema in schemas:
+        for f in schema:
+            if f.name == "job":
+                continue
+            if f.name not in types:
+                order.append(f.name)
+                types[f.name] = []
+            types[f.name].append(f.type)
+    fields = [pa.field("job", pa.string())]
+    fields += [pa.field(name, _unify_type(types[name])) for name in order]
+    return pa.schema(fields)
+
+
 def _cell(value: Any, typ: pa.DataType) -> Any:
     if value is None:
         return None
@@ -466,22 +515,40 @@ def _first_pass(sweep_dir: Path, folders: list[Path], problems: list[Problem]) -
 
 
 def _stream_panel(
-    jobs: list[_Job], schema: pa.Schema, out: _AtomicParquet, problems: list[Problem]
+    jobs: list[_Job],
+    schema: pa.Schema,
+    out: _AtomicParquet,
+    problems: list[Problem],
+    rationing: _AtomicParquet | None = None,
 ) -> Iterator[_Job]:
-    """Write each job's monthly rows; yield the jobs whose table could be read."""
+    """Write each job's monthly (and rationing) rows; yield the jobs whose tables could be read.
+
+    A job whose ``monthly.parquet`` or ``rationing.parquet`` cannot be read is not
+    collected at all, so the tables always hold the same runs.
+    """
     for job in jobs:
+        name = "monthly.parquet"
         try:
-            table = pq.read_table(job.folder / "monthly.parquet")
+            table = pq.read_table(job.folder / name)
             conformed = _conform(table, schema, job.name)
+            away = None
+            if rationing is not None and job.rationing_schema is not None:
+                name = RUN_RATIONING
+                away = _conform(pq.read_table(job.folder / name), rationing.schema, job.name)
         except (OSError, pa.ArrowException) as err:
-            problems.append(Problem(job.folder, f"corrupt monthly.parquet, not collected: {err}"))
+            problems.append(Problem(job.folder, f"corrupt {name}, not collected: {err}"))
             continue
         out.write(conformed)
+        if away is not None and rationing is not None:
+            rationing.write(away)
         yield job
 
 
 def collect(sweep_dir: Path) -> Collected:
     """Collect every complete job of ``sweep_dir`` into runs.parquet and panel.parquet.
+
+    Also into rationing.parquet when any of them recorded turned-away applications (see
+    the module docstring).
 
     Raises ``NotASweepError`` if ``sweep_dir`` is not a sweep folder. When no job can be
     collected, nothing is written and ``Collected.jobs`` is empty.
@@ -493,8 +560,14 @@ def collect(sweep_dir: Path) -> Collected:
     if jobs:
         pschema = panel_schema(j.panel_schema for j in jobs)
         panel = _AtomicParquet(sweep_dir / PANEL_TABLE, pschema)
+        recorded = [j.rationing_schema for j in jobs if j.rationing_schema is not None]
+        rationing = (
+            _AtomicParquet(sweep_dir / RATIONING_TABLE, rationing_schema(recorded))
+            if recorded
+            else None
+        )
         try:
-            good = list(_stream_panel(jobs, pschema, panel, problems))
+            good = list(_stream_panel(jobs, pschema, panel, problems, rationing))
             if good:
                 rschema = runs_schema(j.row for j in good)
                 runs = _AtomicParquet(sweep_dir / RUNS_TABLE, rschema)
@@ -514,13 +587,34 @@ def collect(sweep_dir: Path) -> Collected:
                 result.runs_path = sweep_dir / RUNS_TABLE
                 result.panel_path = sweep_dir / PANEL_TABLE
                 result.panel_rows = pq.ParquetFile(result.panel_path).metadata.num_rows
+                _finish_rationing(sweep_dir, rationing, good, result)
             else:
                 panel.abort()
+                if rationing is not None:
+                    rationing.abort()
         except BaseException:
             panel.abort()
+            if rationing is not None:
+                rationing.abort()
             raise
     result.problems.sort(key=lambda pr: str(pr.folder))
     return result
+
+
+def _finish_rationing(
+    sweep_dir: Path, rationing: _AtomicParquet | None, good: list[_Job], result: Collected
+) -> None:
+    """Publish the rationing table if any collected run had one; else remove a stale one."""
+    kept = [j.name for j in good if j.rationing_schema is not None]
+    if rationing is None or not kept:
+        if rationing is not None:
+            rationing.abort()
+        (sweep_dir / RATIONING_TABLE).unlink(missing_ok=True)
+        return
+    rationing.commit()
+    result.rationing_path = sweep_dir / RATIONING_TABLE
+    result.rationing_jobs = kept
+    result.rationing_rows = pq.ParquetFile(result.rationing_path).metadata.num_rows
 
 
 def report(result: Collected) -> str:
@@ -532,6 +626,10 @@ def report(result: Collected) -> str:
         f"collect: {n} run{'s' * (n != 1)} from {result.sweep_dir} -> {RUNS_TABLE} "
         f"({n} rows), {PANEL_TABLE} ({result.panel_rows} rows)"
     )
+    if result.rationing_path is not None:
+        k = len(result.rationing_jobs)
+        line += f", {RATIONING_TABLE} ({result.rationing_rows} rows"
+        line += ")" if k == n else f"; {n - k} of the {n} runs have no {RUN_RATIONING})"
     missed = sum(not p.collected for p in result.problems)
     if missed:
         line += f"; {missed} job folder(s) not collected (listed above)"
@@ -543,8 +641,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="clustersim-collect",
         description=(
-            "Gather the finished jobs of a sweep folder into runs.parquet (one row per run) "
-            "and panel.parquet (one row per run and month) at its top level."
+            "Gather the finished jobs of a sweep folder into runs.parquet (one row per run), "
+            "panel.parquet (one row per run and month) and, when the runs recorded them, "
+            "rationing.parquet (applications turned away for lack of budget, one row per "
+            "run and instrument-month) at its top level."
         ),
     )
     parser.add_argument("sweep_dir", type=Path, help="the sweep folder (hydra.sweep.dir)")
@@ -571,6 +671,7 @@ __all__ = [
     "find_jobs",
     "main",
     "panel_schema",
+    "rationing_schema",
     "read_job",
     "runs_schema",
 ]

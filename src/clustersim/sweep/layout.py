@@ -8,7 +8,8 @@ A sweep folder (``hydra.sweep.dir``) holds::
     .<job name>.partial-<pid>/   staging folder of a run being written (or interrupted)
     .failures/<job>.json     one record per job whose last attempt failed
     .sweep/status/<job>.<status>  one empty file per job finished in the current session
-    runs.parquet, panel.parquet   the collected tables
+    runs.parquet, panel.parquet   the collected tables (and rationing.parquet, when the
+                             runs recorded budget turn-aways)
 
 Hidden entries (names starting with ``.``) are bookkeeping, never results.
 """
