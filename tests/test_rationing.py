@@ -67,32 +67,28 @@ def test_counted_grants_are_the_same_grants_and_count_every_unpaid_approval(app,
         assert n == 0
 
 
-def test_a_spent_budget_turns_every_approved_application_away():
-    paid, away = grant_trusted(
-        np.array([5.0, 0.0, 3.0]),
+def _queue(amounts: list[float], budget: float, priority: list[float]):
+    """Grant uncapped, all-approved applications from ``budget`` in ``priority`` order."""
+    return grant_trusted(
+        np.array(amounts),
         cap=math.inf,
         floor=0.0,
         received=0.0,
         approval_probability=1.0,
         approval_draws=None,
-        remaining_budget=0.0,
-        priority_draws=np.array([0.1, 0.2, 0.3]),
+        remaining_budget=budget,
+        priority_draws=np.array(priority),
     )
+
+
+def test_a_spent_budget_turns_every_approved_application_away():
+    paid, away = _queue([5.0, 0.0, 3.0], 0.0, [0.1, 0.2, 0.3])
     assert paid.tolist() == [0.0, 0.0, 0.0] and away == (2, 8.0, 5.0)
 
 
 def test_the_queue_stops_at_the_first_misfit_and_counts_it_and_all_after():
     # served in priority order 2, 0, 1: 3 fits in 4, then 2 does not: 2 and 1 turned away
-    paid, away = grant_trusted(
-        np.array([2.0, 1.0, 3.0]),
-        cap=math.inf,
-        floor=0.0,
-        received=0.0,
-        approval_probability=1.0,
-        approval_draws=None,
-        remaining_budget=4.0,
-        priority_draws=np.array([0.5, 0.9, 0.1]),
-    )
+    paid, away = _queue([2.0, 1.0, 3.0], 4.0, [0.5, 0.9, 0.1])
     assert paid.tolist() == [0.0, 0.0, 3.0] and away == (2, 3.0, 2.0)
 
 
