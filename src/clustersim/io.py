@@ -31,10 +31,24 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
+
+try:  # the C loader is ~10x faster; fall back to the pure-Python one
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 #: Name of the marker file that makes a run folder complete. Written last.
 MARKER = "COMPLETE"
 PARTIAL_INFIX = ".partial-"
+
+
+def read_yaml(path: Path) -> Any:
+    """A run folder's YAML file (``config.yaml``, ``overrides.yaml``) as plain data.
+
+    Raises ``OSError`` or ``yaml.YAMLError``; callers turn them into their own messages.
+    """
+    return yaml.load(path.read_text(), Loader=_YamlLoader)
 
 
 class RunFolderError(Exception):

@@ -156,26 +156,22 @@ def ration(amounts: Any, remaining_budget: float, priority_draws: Any) -> np.nda
         raise ValueError(f"remaining_budget must be >= 0 (inf for none), got {remaining_budget}")
     if np.any(~np.isfinite(a)) or np.any(a < 0):
         raise ValueError("amounts must be finite and >= 0")
-    return _ration(a, budget, pr)
+    return _ration(a, budget, pr)[0]
 
 
-def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> np.ndarray:
-    """``ration`` on inputs already checked; ``pr`` may be None when the budget is inf."""
-    return _ration_counted(a, budget, pr)[0]
-
-
-#: What ``_ration_counted`` says when no application was turned away.
+#: What ``_ration`` says when no application was turned away.
 _NONE_AWAY = (0, 0.0, 0.0)
 
 
-def _ration_counted(
+def _ration(
     a: np.ndarray, budget: float, pr: np.ndarray | None
 ) -> tuple[np.ndarray, tuple[int, float, float]]:
-    """``_ration``, and the approved applications it turned away for lack of budget.
+    """``ration`` on inputs already checked, and what it turned away for lack of budget.
 
-    Returns the RMB paid per application and ``(number, RMB, largest RMB)`` of the
-    applications with a positive amount that got nothing. They are counted only where the
-    budget binds (nothing left, or the queue sorted); elsewhere nobody is turned away.
+    ``pr`` may be None when the budget is inf. Returns the RMB paid per application and
+    ``(number, RMB, largest RMB)`` of the applications with a positive amount that got
+    nothing. They are counted only where the budget binds (nothing left, or the queue
+    sorted); elsewhere nobody is turned away.
     """
     if math.isinf(budget):
         return a.copy(), _NONE_AWAY
@@ -185,28 +181,39 @@ def _ration_counted(
     if positive.size == 0:
         return paid, _NONE_AWAY
     if budget <= 0:  # the year's budget is spent: every approved application is turned away
-        away = a[positive]
-        return paid, (int(positive.size), float(away.sum()), float(away.max()))
-    everything = float(a[positive].sum())
-    if budget - everything > 4.0 * positive.size * _EPS * everything:
+        return paid, _turned_away(a[positive])
+    if _surely_fits(float(a[positive].sum()), positive.size, budget):
         paid[positive] = a[positive]  # everyone fits, whatever the order
         return paid, _NONE_AWAY
     order = positive[np.argsort(pr[positive], kind="stable")]  # ties: by position
     running = np.cumsum(a[order])
     n_fit = int(np.searchsorted(running, budget, side="right"))
-    # Guard against rounding in the running sum: the paid total must not exceed budget.
-    # The running sum is within n * eps * sum of the exact one, so the exact sum (fsum)
-    # is needed only when the slack left is smaller than that.
+    # Guard against rounding in the running sum: the paid total must not exceed budget;
+    # the exact sum (fsum) is needed only when the slack is within the rounding error.
     while n_fit > 0:
-        total = running[n_fit - 1]
-        if budget - total > 4.0 * n_fit * _EPS * total or math.fsum(a[order[:n_fit]]) <= budget:
+        if _surely_fits(running[n_fit - 1], n_fit, budget):
+            break
+        if math.fsum(a[order[:n_fit]]) <= budget:
             break
         n_fit -= 1
     paid[order[:n_fit]] = a[order[:n_fit]]
     if n_fit == order.size:
         return paid, _NONE_AWAY
-    away = a[order[n_fit:]]
-    return paid, (int(away.size), float(away.sum()), float(away.max()))
+    return paid, _turned_away(a[order[n_fit:]])
+
+
+def _surely_fits(total: float, n: int, budget: float) -> bool:
+    """A floating sum ``total`` of ``n`` amounts is within ``budget`` whatever its rounding.
+
+    A running or pairwise sum of n non-negative numbers is within n * eps * total of the
+    exact sum; 4x that is a safe margin.
+    """
+    return budget - total > 4.0 * n * _EPS * total
+
+
+def _turned_away(amounts: np.ndarray) -> tuple[int, float, float]:
+    """(number, RMB, largest RMB) of applications the budget could not pay."""
+    return int(amounts.size), float(amounts.sum()), float(amounts.max())
 
 
 def grant_amounts(
@@ -260,7 +267,7 @@ def grant_trusted(
     if approval_probability < 1.0:
         assert approval_draws is not None, "an approval probability below 1 needs draws"
         amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
-    return _ration_counted(amounts, remaining_budget, priority_draws)
+    return _ration(amounts, remaining_budget, priority_draws)
 
 
 def grant_for_instrument(

@@ -65,9 +65,6 @@ class GrantLedger:
         #: Kept only where a cap makes the model ask (``_cap_key``); other instruments
         #: answer ``received`` from the rows.
         self._by_recipient: dict[tuple[str, str, int | None], np.ndarray] = {}
-        self._instrument_labels: dict[str, tuple[str, str, str, str, str]] = {}
-        self._last_month: Month | None = None
-        self._last_label = ""
 
     def __len__(self) -> int:
         return self._n
@@ -89,17 +86,29 @@ class GrantLedger:
         if ids.shape != amt.shape:
             raise ValueError(f"{ids.shape[0]} recipients but {amt.shape[0]} amounts")
         if not (amt >= 0).all():  # also catches NaN
-            raise ValueError("grant amounts must be finite and >= 0")
+            bad = amt[~(amt >= 0)][:3].tolist()
+            raise ValueError(f"{instrument.key}: grant amounts must be finite and >= 0, got {bad}")
         keep = amt > 0
         ids, amt = ids[keep], amt[keep]
         if ids.size == 0:
             return 0.0
         total = float(amt.sum())
         if not math.isfinite(total):
-            raise ValueError("grant amounts must be finite and >= 0")
+            bad = amt[~np.isfinite(amt)][:3].tolist()
+            raise ValueError(f"{instrument.key}: grant amounts must be finite and >= 0, got {bad}")
         self._ids.append(ids)
         self._amounts.append(amt)
-        self._meta.append((*self._labels(instrument), self._month_label(m), m.year))
+        self._meta.append(
+            (
+                instrument.recipient.value,
+                instrument.id,
+                instrument.regime,
+                instrument.issuer,
+                instrument.payout.rule.value,
+                str(m),
+                m.year,
+            )
+        )
         self._n += ids.size
         self._by_year[(instrument.regime, instrument.id, m.year)] += total
         key = _cap_key(instrument, m.year)
@@ -111,25 +120,6 @@ class GrantLedger:
             np.add.at(book, ids, amt)
             self._by_recipient[key] = book
         return total
-
-    def _labels(self, instrument: Instrument) -> tuple[str, str, str, str, str]:
-        """Recipient type, instrument, regime, issuer and rule of an instrument's rows."""
-        labels = self._instrument_labels.get(instrument.key)
-        if labels is None:
-            labels = (
-                instrument.recipient.value,
-                instrument.id,
-                instrument.regime,
-                instrument.issuer,
-                instrument.payout.rule.value,
-            )
-            self._instrument_labels[instrument.key] = labels
-        return labels
-
-    def _month_label(self, month: Month) -> str:
-        if month != self._last_month:
-            self._last_month, self._last_label = month, str(month)
-        return self._last_label
 
     def spent(self, instrument: Instrument, year: int) -> float:
         """RMB granted by ``instrument`` in calendar ``year``."""

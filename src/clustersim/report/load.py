@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
+from clustersim.io import read_yaml
 from clustersim.metrics import region_of
 from clustersim.sweep.collect import (
     RATIONING_TABLE,
@@ -36,11 +37,6 @@ from clustersim.sweep.collect import (
     find_jobs,
 )
 from clustersim.sweep.layout import PANEL_TABLE, RUNS_TABLE
-
-try:  # the C loader is ~10x faster; fall back to the pure-Python one
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 #: Override keys that never define a variant: the seed, the counterfactual, run options.
 NOT_VARIANT = ("seed", "run.counterfactual", "run.progress", "run.write_talent_snapshots")
@@ -125,7 +121,7 @@ POLICY_ORDER = ("none", "shanghai_2020", "pudong_2027", "huangpu_2024", "all_thr
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(), Loader=_YamlLoader)
+        return read_yaml(path)
     except (OSError, yaml.YAMLError) as err:
         raise ReportInputError(f"{path}: cannot be read ({err})") from err
 

@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from clustersim.io import MARKER
+from clustersim.io import MARKER, read_yaml
 from clustersim.sweep.layout import (
     MULTIRUN_RECORD,
     PANEL_TABLE,
@@ -56,11 +56,6 @@ from clustersim.sweep.layout import (
     job_name,
     read_failures,
 )
-
-try:  # the C loader is ~10x faster; fall back to the pure-Python one
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 #: Columns taken from each run's summary.json, first in runs.parquet, in this order.
 META_COLUMNS = ("job", "seed", "config_hash", "policy", "world", "start", "end")
@@ -245,7 +240,7 @@ def _read_json(path: Path) -> Any:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(), Loader=_YamlLoader)
+        return read_yaml(path)
     except FileNotFoundError as err:
         raise BadJobError(f"{path.name} is missing") from err
     except (OSError, yaml.YAMLError) as err:
