@@ -12,16 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clustersim.policy.grants import (
-    approve,
-    capped_amounts,
-    grant_amounts,
-    grant_for_instrument,
-    grant_trusted,
-    ration,
+from clustersim.policy.grants import approve, capped_amounts, decide, grant, ration
+from clustersim.policy.instruments import (
+    Instrument,
+    applicant_cap,
+    applicant_floor,
+    requested_amount,
 )
-from clustersim.policy.instruments import Instrument, parse_regimes
 from clustersim.policy.ledger import COLUMNS, GrantLedger
+from clustersim.policy.parsing import parse_regimes
 
 REL = 1e-9
 
@@ -57,7 +56,7 @@ def applications(draw: Any) -> dict[str, Any]:
 
 
 def _grant(app: dict[str, Any], budget: float) -> np.ndarray:
-    return grant_amounts(**app, remaining_budget=budget)
+    return decide(**app, remaining_budget=budget).paid
 
 
 # ------------------------------------------------------------------------ property tests
@@ -77,20 +76,15 @@ def test_never_above_cap_never_beyond_budget(app: dict[str, Any], budget: float)
 
 @given(applications(), budgets)
 @settings(max_examples=300, deadline=None)
-def test_the_models_unchecked_path_grants_the_same(app: dict[str, Any], budget: float) -> None:
-    """The engine's fast path (no input checks, draws skipped where they cannot matter)."""
+def test_draws_that_cannot_matter_may_be_left_out(app: dict[str, Any], budget: float) -> None:
+    """As the engine does: no approval draws when p = 1, no queue when the budget is unlimited."""
     p = app["approval_probability"]
-    fast = grant_trusted(
-        app["requested"],
-        cap=math.inf if app["cap"] is None else app["cap"],
-        floor=0.0 if app["floor"] is None else app["floor"],
-        received=app["received"],
-        approval_probability=p,
+    lean = dict(
+        app,
         approval_draws=app["approval_draws"] if p < 1.0 else None,
-        remaining_budget=budget,
         priority_draws=None if math.isinf(budget) else app["priority_draws"],
-    )[0]
-    np.testing.assert_array_equal(fast, _grant(app, budget))
+    )
+    np.testing.assert_array_equal(decide(**lean, remaining_budget=budget).paid, _grant(app, budget))
 
 
 @given(applications(), budgets)
@@ -198,11 +192,18 @@ def test_bad_arguments_raise(kwargs: dict[str, Any]) -> None:
     args: dict[str, Any] = {"approval_draws": [0.1], "priority_draws": [0.1]}
     args.update(kwargs)
     with pytest.raises(ValueError):
-        grant_amounts(**args)
+        decide(**args)
+
+
+def test_a_draw_that_matters_is_required() -> None:
+    with pytest.raises(ValueError, match="approval_draws"):
+        decide([1.0], approval_probability=0.5, priority_draws=[0.1])
+    with pytest.raises(ValueError, match="priority_draws"):
+        decide([1.0], remaining_budget=10.0)
 
 
 def test_empty_applications() -> None:
-    g = grant_amounts([], approval_draws=[], priority_draws=[], remaining_budget=10.0)
+    g = decide([], approval_draws=[], priority_draws=[], remaining_budget=10.0).paid
     assert g.shape == (0,)
 
 
@@ -229,13 +230,37 @@ def _instrument(iid: str = "i", **overrides: Any) -> Instrument:
     return reg.instruments[0]
 
 
-def test_grant_for_instrument_per_person_cohorts() -> None:
+def test_grant_per_person_cohorts() -> None:
     inst = _instrument(payout={"rule": "per_person", "amount": 1_500_000, "rate": None})
-    g = grant_for_instrument(
+    g = grant(
         inst, [1, 2], approval_draws=[0.5, 0.5], priority_draws=[0.1, 0.2], remaining_budget=None
-    )
+    ).paid
     # cap 1m per person: a cohort of 2 may get 2m; the 5m budget covers both
     np.testing.assert_allclose(g, [1e6, 2e6])
+
+
+def test_a_lump_sum_per_patent_pays_each_patent() -> None:
+    inst = _instrument(
+        recipient="firm",
+        eligible={"event": "patent"},
+        payout={"rule": "lump_sum", "amount": 1000, "rate": None},
+        cap=None,
+        annual_budget=None,
+    )
+    g = grant(inst, np.array([1.0, 3.0])).paid  # patents granted this month
+    np.testing.assert_allclose(g, [1000.0, 3000.0])
+
+
+def test_an_entitlement_pays_every_request_without_draws() -> None:
+    tax = _instrument(
+        "tax",
+        recipient="firm",
+        eligible={"event": "continuous"},
+        payout={"rule": "tax_rate_change", "amount": None, "rate": 0.1},
+        cap=None,
+        annual_budget=None,
+    )
+    np.testing.assert_allclose(grant(tax, [0.0, 5e5]).paid, [0.0, 5e4])
 
 
 def test_budget_scale_scales_the_yearly_budget() -> None:
@@ -260,7 +285,7 @@ def test_budget_scale_scales_the_yearly_budget() -> None:
     (reg,) = parse_regimes(cfg)
     inst = reg.instruments[0]
     assert inst.yearly_budget == 0.0
-    g = grant_for_instrument(inst, np.ones(3), approval_draws=[0, 0, 0], priority_draws=[0, 0, 0])
+    g = grant(inst, np.ones(3), approval_draws=[0, 0, 0], priority_draws=[0, 0, 0]).paid
     assert not g.any()
 
 
@@ -314,15 +339,31 @@ def test_two_years_of_grants_respect_caps_and_yearly_budgets(
     for k, m in enumerate(months):
         month = f"{2025 + k // 12}-{k % 12 + 1:02d}"
         year = 2025 + k // 12
-        g = grant_for_instrument(
+        received = ledger.received(inst, m["ids"], year)
+        budget = ledger.remaining_budget(inst, year)
+        d = grant(
             inst,
             m["base"],
             approval_draws=m["approval"],
             priority_draws=m["priority"],
-            remaining_budget=ledger.remaining_budget(inst, year),
-            received=ledger.received(inst, m["ids"], year),
+            remaining_budget=budget,
+            received=received,
         )
-        ledger.record(inst, month, m["ids"], g)
+        # the instrument's one grant function is the mechanics on its payout rule's numbers
+        np.testing.assert_array_equal(
+            d.paid,
+            decide(
+                requested_amount(inst, m["base"]),
+                cap=applicant_cap(inst, m["base"]),
+                floor=applicant_floor(inst, m["base"]),
+                received=received,
+                approval_probability=inst.approval_probability,
+                approval_draws=m["approval"],
+                remaining_budget=budget,
+                priority_draws=m["priority"],
+            ).paid,
+        )
+        ledger.record(inst, month, m["ids"], d.paid)
     frame = ledger.to_frame()
     if frame.empty:
         return

@@ -23,17 +23,18 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from clustersim.policy import show
-from clustersim.policy.instruments import (
+from clustersim.policy import (
     Event,
     Instrument,
     PayoutRule,
     PolicyConfigError,
     Recipient,
     Regime,
+    ServiceGrant,
     expected_value,
     parse_regimes,
     requested_amount,
+    show,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -481,6 +482,18 @@ BAD = [
     ("r.i.payout", {"rule": "lump_sum", "amount": None, "rate": None}, "policy.r.i.payout.amount"),
     ("r.i", "not a mapping", "policy.r.i"),
     ("r.i.clause", "", "policy.r.i.clause"),
+    # a service to talent says what it gives; nothing else gives a status
+    ("r.i.payout", {"rule": "service", "amount": 1, "rate": None}, "policy.r.i.payout.gives"),
+    (
+        "r.i.payout",
+        {"rule": "service", "amount": 1, "rate": None, "gives": "a_car"},
+        "policy.r.i.payout.gives",
+    ),
+    (
+        "r.i.payout",
+        {"rule": "per_person", "amount": 1, "rate": None, "gives": "housing"},
+        "policy.r.i.payout.gives",
+    ),
 ]
 
 
@@ -544,6 +557,19 @@ def test_unknown_kind_is_rejected() -> None:
     cfg["r"]["i"]["payout"] = {"rule": "lump_sum", "amount": 1, "rate": None}
     with pytest.raises(PolicyConfigError, match=r"^policy\.r\.i\.eligible\.kinds\[0\] = 'bank'"):
         parse_regimes(cfg)
+
+
+def test_what_a_service_gives_is_a_typed_field(base: dict[str, Regime]) -> None:
+    payout = {"rule": "service", "amount": 5e4, "rate": None, "gives": "residency"}
+    inst = _one(_minimal(payout=payout))
+    assert inst.payout.gives is ServiceGrant.RESIDENCY
+    # every service to talent in the plans says what it gives
+    for regime in base.values():
+        for inst in regime.instruments:
+            is_talent_service = (
+                inst.payout.rule is PayoutRule.SERVICE and inst.recipient is Recipient.TALENT
+            )
+            assert (inst.payout.gives is not None) == is_talent_service, inst.key
 
 
 def test_no_policy_is_no_regimes() -> None:

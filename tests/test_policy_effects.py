@@ -10,9 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clustersim.policy.instruments import CapPeriod
+from clustersim.policy.vocabulary import CapPeriod
 from clustersim.runner import build_incentives, simulate
-from clustersim.settings import check_policy
 from tests.conftest import run_cli, scenario
 
 ZERO_BUDGETS = (
@@ -43,7 +42,7 @@ def test_a_regime_with_zero_budgets_is_no_policy_to_the_bit() -> None:
 
 
 def _check_ledger(result) -> None:
-    regimes = check_policy(result.scenario.policy, result.scenario.world)
+    regimes = result.scenario.regimes
     ledger = result.ledger
     by_key = {(i.regime, i.id): i for r in regimes for i in r.instruments}
     for (regime, inst_id, year), rows in ledger.groupby(
@@ -147,12 +146,16 @@ def test_counterfactual_without_one_instrument() -> None:
 
 
 def test_unknown_instrument_in_counterfactual_is_a_config_error() -> None:
-
     from clustersim.config import ConfigError
 
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigError) as err:  # checked with the scenario, before any run
+        scenario("world=toy", "policy=huangpu_2024", "run.counterfactual=huangpu_2024.nope")
+    assert err.value.field == "run.counterfactual" and "rd_subsidy" in str(err.value)
+    with pytest.raises(ConfigError) as err:  # and by the engine, for callers of the API
         build_incentives(scenario("world=toy", "policy=huangpu_2024"), without="huangpu_2024.nope")
     assert err.value.field == "run.counterfactual" and "rd_subsidy" in str(err.value)
+    with pytest.raises(ConfigError, match="no policy"):
+        scenario("world=toy", "policy=none", "run.counterfactual=huangpu_2024.rd_subsidy")
 
 
 def test_run_folder_has_ledger_spending_and_targets(tmp_path: Path) -> None:

@@ -14,14 +14,9 @@ from hypothesis import given, settings
 
 from clustersim.policy import engine as engine_mod
 from clustersim.policy.engine import RATIONING_COLUMNS
-from clustersim.policy.grants import (
-    approve,
-    capped_amounts,
-    grant_amounts,
-    grant_trusted,
-)
+from clustersim.policy.grants import TurnedAway, approve, capped_amounts, decide, grant, ration
+from clustersim.policy.instruments import applicant_cap, applicant_floor, requested_amount
 from clustersim.runner import simulate, write_run
-from clustersim.settings import check_policy
 from tests.conftest import scenario
 from tests.test_grants import applications, budgets
 
@@ -46,17 +41,15 @@ def _turned_away(app: dict[str, Any], budget: float, paid: np.ndarray) -> np.nda
 @given(applications(), budgets)
 @settings(max_examples=300, deadline=None)
 def test_counted_grants_are_the_same_grants_and_count_every_unpaid_approval(app, budget):
-    paid, (n, rmb, largest) = grant_trusted(
-        app["requested"],
-        cap=math.inf if app["cap"] is None else app["cap"],
-        floor=0.0 if app["floor"] is None else app["floor"],
-        received=app["received"],
-        approval_probability=app["approval_probability"],
-        approval_draws=app["approval_draws"],
-        remaining_budget=budget,
-        priority_draws=app["priority_draws"],
+    decision = decide(**app, remaining_budget=budget)
+    paid, (n, rmb, largest) = decision.paid, _counts(decision.turned_away)
+    # the same grants as the three steps taken one by one
+    amounts = capped_amounts(
+        app["requested"], cap=app["cap"], floor=app["floor"], received=app["received"]
     )
-    np.testing.assert_array_equal(paid, grant_amounts(**app, remaining_budget=budget))
+    approved = approve(amounts, app["approval_probability"], app["approval_draws"])
+    steps = ration(np.where(approved, amounts, 0.0), budget, app["priority_draws"])
+    np.testing.assert_array_equal(paid, steps)
     away = _turned_away(app, budget, paid)
     assert n == int((away > 0).sum())
     assert rmb == pytest.approx(float(away.sum()), rel=1e-12)
@@ -67,18 +60,14 @@ def test_counted_grants_are_the_same_grants_and_count_every_unpaid_approval(app,
         assert n == 0
 
 
+def _counts(away: TurnedAway) -> tuple[int, float, float]:
+    return away.applications, away.amount, away.largest
+
+
 def _queue(amounts: list[float], budget: float, priority: list[float]):
     """Grant uncapped, all-approved applications from ``budget`` in ``priority`` order."""
-    return grant_trusted(
-        np.array(amounts),
-        cap=math.inf,
-        floor=0.0,
-        received=0.0,
-        approval_probability=1.0,
-        approval_draws=None,
-        remaining_budget=budget,
-        priority_draws=np.array(priority),
-    )
+    d = decide(np.array(amounts), remaining_budget=budget, priority_draws=np.array(priority))
+    return d.paid, _counts(d.turned_away)
 
 
 def test_a_spent_budget_turns_every_approved_application_away():
@@ -96,7 +85,7 @@ def test_the_queue_stops_at_the_first_misfit_and_counts_it_and_all_after():
 
 
 def _budgets(result) -> dict[tuple[str, str], float]:
-    regimes = check_policy(result.scenario.policy, result.scenario.world)
+    regimes = result.scenario.regimes
     return {(i.regime, i.id): i.yearly_budget for r in regimes for i in r.instruments}
 
 
@@ -130,19 +119,23 @@ def test_a_binding_budget_records_turn_aways_within_one_application_of_the_budge
 def test_the_engine_records_every_instrument_month_that_turned_an_approval_away(monkeypatch):
     calls: list[tuple[int, float]] = []
 
-    def spy(requested, **kw):
-        paid, counted = grant_trusted(requested, **kw)
-        received = np.broadcast_to(kw["received"], np.shape(requested))
-        amounts = capped_amounts(requested, cap=kw["cap"], floor=kw["floor"], received=received)
-        p = kw["approval_probability"]
+    def spy(inst, base, **kw):
+        decision = grant(inst, base, **kw)
+        amounts = capped_amounts(
+            requested_amount(inst, base),
+            cap=applicant_cap(inst, base),
+            floor=applicant_floor(inst, base),
+            received=kw["received"],
+        )
+        p = inst.approval_probability
         approved = amounts > 0
         if p < 1.0:
             approved &= kw["approval_draws"] < p
-        unpaid = approved & (paid == 0)
+        unpaid = approved & (decision.paid == 0)
         calls.append((int(unpaid.sum()), float(amounts[unpaid].sum())))
-        return paid, counted
+        return decision
 
-    monkeypatch.setattr(engine_mod, "grant_trusted", spy)
+    monkeypatch.setattr(engine_mod, "grant", spy)
     away = simulate(scenario(*TIGHT, "seed=1")).rationing
     expected = [c for c in calls if c[0] > 0]
     assert len(away) == len(expected) > 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clustersim.calendar import Month
+from clustersim.months import Month
 from clustersim.report import figures as figs
 from clustersim.report import tables as tb
 from clustersim.report.build import spending_section

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from clustersim.rules.sampling import (
     categorical,
     categorical_fixed,
-    hashed_uniform,
     row_cumsum,
     row_sums,
 )
@@ -43,14 +42,3 @@ def test_categorical_follows_the_probabilities() -> None:
     probs = np.array([0.1, 0.6, 0.3])
     counts = np.bincount(categorical_fixed(probs, rng.random(200_000)), minlength=3) / 200_000
     np.testing.assert_allclose(counts, probs, atol=0.005)
-
-
-def test_hashed_uniforms_are_uniform_and_keyed() -> None:
-    ids = np.arange(100_000)
-    u = hashed_uniform(7, 3, 12, ids)
-    assert u.min() >= 0.0 and u.max() < 1.0
-    assert abs(u.mean() - 0.5) < 0.005 and abs(u.var() - 1 / 12) < 0.002
-    # an agent's draw depends on its id and key, not on who else is drawn
-    np.testing.assert_array_equal(hashed_uniform(7, 3, 12, ids[::7]), u[::7])
-    for other in [(8, 3, 12), (7, 4, 12), (7, 3, 13)]:
-        assert np.mean(hashed_uniform(*other, ids) == u) < 0.001

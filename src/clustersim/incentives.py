@@ -1,18 +1,23 @@
-"""What the model asks of a policy, and what it tells it: levers in, events out.
+"""What the model asks of a policy, and what it tells it: levers in, events out, grants back.
 
 Each month the model asks its ``Incentives`` for ``Levers``: the expected subsidy a new
 firm of each kind would get at each park, the expected award a talent of each tier would
-get at each park, and the multipliers that grants put on growth, R&D, certification,
-pilots and leaving. Agents decide with those levers. At the end of the month the model
-hands over the ``Events`` of the month (entries, patents, certifications, hires, ...) and
-the incentives grant to eligible agents, within caps and budgets.
+get at each park, and the multipliers that expected grants put on growth, R&D,
+certification and pilots. Agents decide with those levers. At the end of the month the
+model hands over the ``Events`` of the month (entries, patents, certifications, hires,
+...); the incentives grant to eligible agents, within caps and budgets, and return the
+month's ``Grant``s, whose effects on their recipients (financing, residency, housing,
+park capacity) a rule of the model applies (``rules.support.apply_grants``).
 
-The base class is the world without plans: every lever neutral, nothing granted.
-The plans' regimes (``clustersim.policy.engine``) subclass it.
+``Incentives`` is the interface: every incentives object offers exactly these methods,
+so the model and the runner never ask whether one has them. ``NoIncentives`` is the
+world without plans: every lever neutral, nothing granted. The plans' regimes are
+``clustersim.policy.engine.RegimeIncentives``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +26,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
+    from clustersim.policy.instruments import Instrument
 
 
 @dataclass
@@ -35,8 +41,6 @@ class Levers:
         high_tech_multiplier: multiplies the chance of seeking high-tech certification.
         specialised_multiplier: same for the 专精特新 label.
         pilot_multiplier: multiplies the rate of pilot projects.
-        financing_relief: reduces the financing constraint (per firm slot or scalar).
-        leave_multiplier: multiplies talent's hazard of leaving (per talent slot or scalar).
 
     """
 
@@ -47,8 +51,6 @@ class Levers:
     high_tech_multiplier: np.ndarray | float = 1.0
     specialised_multiplier: np.ndarray | float = 1.0
     pilot_multiplier: np.ndarray | float = 1.0
-    financing_relief: np.ndarray | float = 0.0
-    leave_multiplier: np.ndarray | float = 1.0
 
 
 @dataclass
@@ -66,32 +68,92 @@ class Events:
     arrivals: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
-class Incentives:
-    """No policy: neutral levers, no grants. Subclasses encode regimes."""
+@dataclass(frozen=True)
+class Grant:
+    """The grants of one instrument in one month: who got how much.
+
+    Attributes:
+        instrument: the instrument that granted.
+        ids: recipient slots (firm or talent slots, or park indices).
+        paid: RMB granted to each (all positive).
+
+    """
+
+    instrument: Instrument
+    ids: np.ndarray
+    paid: np.ndarray
+
+
+class Incentives(ABC):
+    """What every incentives object offers the model, the runner and the faces."""
+
+    @abstractmethod
+    def levers(self, model: ClusterModel) -> Levers:
+        """This month's levers (asked once, at the start of the month)."""
+
+    @abstractmethod
+    def grant(self, model: ClusterModel, events: Events) -> list[Grant]:
+        """Grant to this month's eligible applicants; return the month's grants."""
+
+    @abstractmethod
+    def regimes_by_issuer(self) -> dict[str, list[str]]:
+        """Names of the regimes each jurisdiction runs (a jurisdiction without is absent)."""
+
+    @abstractmethod
+    def spent_by(self, jurisdiction: str) -> float:
+        """RMB granted so far by a jurisdiction."""
+
+    @abstractmethod
+    def spent_this_month(self) -> dict[str, float]:
+        """RMB granted this month, by jurisdiction."""
+
+    @abstractmethod
+    def ledger_frame(self) -> pd.DataFrame | None:
+        """Every grant made so far (None: no plan, no ledger)."""
+
+    @abstractmethod
+    def spending_frame(self) -> pd.DataFrame | None:
+        """RMB granted by jurisdiction x regime x instrument x year (None: no plan)."""
+
+    @abstractmethod
+    def rationing_frame(self) -> pd.DataFrame | None:
+        """Approved applications a budget turned away, per instrument-month (None: no plan)."""
+
+
+class NoIncentives(Incentives):
+    """No plan: neutral levers, no grants, no ledger."""
 
     def levers(self, model: ClusterModel) -> Levers:
-        """This month's levers (called once at the start of the month)."""
+        """Neutral levers: no offer anywhere, every multiplier 1."""
         return Levers(
             firm_offer=np.zeros((model.n_kinds, len(model.parks))),
             talent_offer=np.zeros((model.n_tiers, len(model.parks))),
         )
 
-    def grant(self, model: ClusterModel, events: Events) -> float:
-        """Grant to this month's eligible agents; return the RMB granted (none here)."""
-        return 0.0
+    def grant(self, model: ClusterModel, events: Events) -> list[Grant]:
+        """Nothing to grant."""
+        return []
+
+    def regimes_by_issuer(self) -> dict[str, list[str]]:
+        """No jurisdiction runs a regime."""
+        return {}
 
     def spent_by(self, jurisdiction: str) -> float:
-        """RMB granted so far by a jurisdiction."""
+        """Nothing spent."""
         return 0.0
 
     def spent_this_month(self) -> dict[str, float]:
-        """RMB granted this month, by jurisdiction."""
+        """Nothing spent."""
         return {}
 
-    def ledger_frame(self) -> pd.DataFrame | None:
-        """Every grant made (None: no plan, no ledger)."""
+    def ledger_frame(self) -> None:
+        """No ledger."""
         return None
 
-    def spending_frame(self) -> pd.DataFrame | None:
-        """RMB granted by jurisdiction x instrument x year (None: no plan)."""
+    def spending_frame(self) -> None:
+        """No spending table."""
+        return None
+
+    def rationing_frame(self) -> None:
+        """No budgets, so nothing turned away."""
         return None

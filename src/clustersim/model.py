@@ -21,17 +21,17 @@ import numpy as np
 import pandas as pd
 
 from clustersim.agents import Firm, FirmTable, Jurisdiction, Park, ParkTable, Talent, TalentTable
-from clustersim.calendar import Month, month_range
-from clustersim.incentives import Events, Incentives
+from clustersim.incentives import Events, Incentives, NoIncentives
 from clustersim.metrics import MonthlyRecorder, new_tally
+from clustersim.months import Month, month_range
 from clustersim.rules.entry import enter_firms
 from clustersim.rules.exits import exit_firms
 from clustersim.rules.growth import grow_firms
+from clustersim.rules.initial import populate
 from clustersim.rules.innovation import innovate
 from clustersim.rules.labour import MarketState, run_labour_market
 from clustersim.rules.relocation import relocate_firms
 from clustersim.rules.rents import update_parks
-from clustersim.rules.setup import populate
 from clustersim.settings import Scenario
 from clustersim.streams import Streams
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
@@ -41,21 +41,25 @@ class ClusterModel(mesa.Model):
     """Shanghai's FinTech cluster, month by month, under a set of incentives.
 
     Attributes:
-        settings: the checked scenario (world, behaviour, policy, seed).
+        cluster_scenario: the checked ``clustersim.settings.Scenario`` (world, behaviour,
+            policy, seed). Not ``model.scenario``: Mesa 3.5 reserves that name for its
+            own (experimental) ``mesa.experimental.scenarios.Scenario``.
         calendar: the simulated months, start to end.
         month_index: the month being simulated next (0 = the start month).
         parks, firms, talent: the agent tables (state in columns).
-        incentives: the policy in force (``Incentives()`` is no policy).
-        streams: the named random streams, all derived from the seed.
+        incentives: the policy in force (``NoIncentives()``: no plan).
+        streams: the named random streams, all derived from the seed; every draw of the
+            model comes from them. Mesa's ``rng``/``random`` are seeded with the same seed
+            (``Model(rng=seed)``) but no rule draws from them (``clustersim.streams``).
 
     """
 
     def __init__(self, scenario: Scenario, incentives: Incentives | None = None) -> None:
         super().__init__(rng=scenario.seed)
-        self.settings = scenario
+        self.cluster_scenario = scenario
         self.world = scenario.world
         self.behavior = scenario.behavior
-        self.incentives = incentives if incentives is not None else Incentives()
+        self.incentives = incentives if incentives is not None else NoIncentives()
         self.calendar: list[Month] = month_range(self.world.start_month, self.world.end_month)
         self.n_months = len(self.calendar)
         self.month_index = 0
@@ -79,7 +83,7 @@ class ClusterModel(mesa.Model):
         self.talent_snapshots: list[pd.DataFrame] = []
 
         self.park_agents = [Park(self, p) for p in range(len(self.parks))]
-        regimes_by_issuer = getattr(self.incentives, "regimes_by_issuer", dict)()
+        regimes_by_issuer = self.incentives.regimes_by_issuer()
         self.jurisdictions = {
             j: Jurisdiction(self, j, regimes_by_issuer.get(j, [])) for j in JURISDICTIONS
         }

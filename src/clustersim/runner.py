@@ -18,7 +18,7 @@ import yaml
 
 from clustersim import __version__
 from clustersim.config import config_hash
-from clustersim.incentives import Incentives
+from clustersim.incentives import Incentives, NoIncentives
 from clustersim.io import atomic_run_folder
 from clustersim.model import ClusterModel
 from clustersim.outputs import caused, headline, targets
@@ -31,8 +31,8 @@ def build_incentives(scenario: Scenario, without: str | None = None) -> Incentiv
     ``without`` names what a counterfactual drops: ``"no_policy"`` drops every regime,
     ``"<regime>.<instrument>"`` drops one instrument.
     """
-    if not scenario.policy or without == "no_policy":
-        return Incentives()
+    if not scenario.regimes or without == "no_policy":
+        return NoIncentives()
     from clustersim.policy.engine import RegimeIncentives
 
     return RegimeIncentives.from_scenario(scenario, without=without)
@@ -104,16 +104,10 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
         relocations=relocations,
         ledger=incentives.ledger_frame(),
         spending=incentives.spending_frame(),
-        rationing=_rationing_frame(incentives),
+        rationing=incentives.rationing_frame(),
         outcomes=outcomes,
         seconds={"setup": t1 - t0, "run": t2 - t1},
     )
-
-
-def _rationing_frame(incentives: Incentives) -> pd.DataFrame | None:
-    """The turn-aways of a plan's grant engine; None for incentives that keep no ledger."""
-    frame = getattr(incentives, "rationing_frame", None)
-    return frame() if callable(frame) else None
 
 
 def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:

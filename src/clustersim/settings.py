@@ -3,7 +3,9 @@
 Each dataclass mirrors one part of ``conf/``; its fields are the model's parameters, with
 the constraints the model needs (sizes and rates positive, shares within [0, 1], ...).
 The values themselves, and where each comes from, live in the YAML files.
-``load_scenario`` turns a composed config into a ``Scenario`` or raises ``ConfigError``.
+``load_scenario`` turns a composed config into a ``Scenario`` or raises ``ConfigError``;
+it parses the policy once (``policy.parsing.parse_regimes``, against the world's parks,
+districts and tags) and the scenario keeps the typed regimes (``Scenario.regimes``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from clustersim.calendar import Month, MonthError
 from clustersim.config import ConfigError, bound, build, to_plain
+from clustersim.months import Month, MonthError
+from clustersim.policy.instruments import Regime
+from clustersim.policy.parsing import parse_regimes
 from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, SHANGHAI_DISTRICTS, TALENT_TIERS
 
 
@@ -289,7 +293,7 @@ class Exit:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Talent:
+class TalentBehavior:
     """How talent arrives, searches, is paid and leaves."""
 
     base_wage: ByTier
@@ -353,7 +357,7 @@ class Behavior:
     innovation: Innovation
     relocation: Relocation
     exit: Exit
-    talent: Talent
+    talent: TalentBehavior
     rents: Rents
     policy_response: PolicyResponse
 
@@ -388,7 +392,17 @@ class RunOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class Scenario:
-    """One fully checked scenario: the seed, the world, the behaviour, the policy, the run."""
+    """One fully checked scenario: the seed, the world, the behaviour, the policy, the run.
+
+    Attributes:
+        seed: the run's seed; every random stream derives from it.
+        world, behavior, run: the typed, checked parts of the config.
+        regimes: the policy's regimes, parsed and checked once against the world.
+        policy: the policy as configured (plain mappings; what ``config.yaml`` records).
+        plain: the whole config as plain containers.
+        policy_choice: the ``policy`` option Hydra chose, when known.
+
+    """
 
     seed: int
     world: World
@@ -396,7 +410,13 @@ class Scenario:
     policy: Mapping[str, Any]
     run: RunOptions
     plain: Mapping[str, Any]
+    regimes: tuple[Regime, ...] = ()
     policy_choice: str | None = None
+
+    @property
+    def instrument_keys(self) -> tuple[str, ...]:
+        """``regime.instrument`` of every instrument of the scenario's regimes."""
+        return tuple(i.key for r in self.regimes for i in r.instruments)
 
     @property
     def policy_name(self) -> str:
@@ -406,13 +426,15 @@ class Scenario:
         return "+".join(self.policy) if self.policy else "none"
 
 
-def check_policy(policy: Mapping[str, Any], world: World) -> list[Any]:
-    """Parse the regimes against the world's parks, districts and tags (``PolicyConfigError``)."""
-    from clustersim.policy.instruments import parse_regimes
+def parse_policy(policy: Mapping[str, Any], world: World) -> tuple[Regime, ...]:
+    """Parse the regimes against the world's parks, districts and tags (``PolicyConfigError``).
 
+    Eligibility may name any park of the world, and any district or tag the world or the
+    plans know (an instrument for a place the world lacks simply pays no one).
+    """
     tags = sorted(set(world.tags) | set(PLAN_TAGS))
     districts = sorted(set(world.districts) | set(SHANGHAI_DISTRICTS))
-    return parse_regimes(policy, world.park_ids, districts, tags)
+    return tuple(parse_regimes(policy, world.park_ids, districts, tags))
 
 
 def _policy_choice(cfg: Any) -> str | None:
@@ -453,7 +475,17 @@ def load_scenario(cfg: Any) -> Scenario:
     policy = data.get("policy") or {}
     if not isinstance(policy, Mapping):
         raise ConfigError("policy", policy, "must be a mapping of regime name to instruments")
-    check_policy(policy, world)
+    regimes = parse_policy(policy, world)
+    cf = run.counterfactual
+    if cf not in ("off", "no_policy"):
+        keys = [i.key for r in regimes for i in r.instruments]
+        if cf not in keys:
+            raise ConfigError(
+                "run.counterfactual",
+                cf,
+                "must name an instrument of the scenario as <regime>.<instrument>; "
+                f"available: {', '.join(sorted(keys)) or 'none (the scenario has no policy)'}",
+            )
     return Scenario(
         seed=seed,
         world=world,
@@ -461,5 +493,6 @@ def load_scenario(cfg: Any) -> Scenario:
         policy=policy,
         run=run,
         plain=data,
+        regimes=regimes,
         policy_choice=_policy_choice(cfg),
     )

@@ -1,43 +1,182 @@
-"""Named random streams, one per process and month, all derived from the run's seed.
+"""All of the model's randomness: one registry of named streams, derived from the run's seed.
 
-Every rule draws from its own stream, seeded by (seed, stream, month), and draws arrays
-indexed by agent slots whose number does not depend on the policy. So a run and its
-counterfactual (the same seed without a regime) see the same shocks for the same agents:
-common random numbers, the policy being the only difference between the two.
+Every random number a run uses comes from a stream named in ``STREAMS``. A stream is one
+of two kinds:
+
+- a **generator** stream gives a ``numpy.random.Generator`` per month, seeded by
+  (seed, stream id, month); a rule draws whole arrays over agent *slots* from it, whose
+  size does not depend on the policy (``Streams.at``);
+- a **hashed** stream gives one uniform per (seed, stream id, month, agent id) by a
+  counter-based hash, for draws over agents a policy picks out (the applicants of one
+  instrument): each agent's draw is the same whoever else is drawn (``Streams.uniform``).
+  A hashed stream may be a *family*, one member per key (the grant draws: one member per
+  instrument).
+
+Either way a run and its counterfactual (the same seed without a regime or an
+instrument) see the same draws for the same agents: common random numbers, the policy
+being the only difference between the two.
+
+Mesa's own generators (``model.rng``, ``model.random``) are seeded with the same seed by
+``ClusterModel(rng=seed)`` as Mesa expects, but **no rule draws from them**: all of the
+model's draws come from here, so drawing from ``model.rng`` in a notebook or an app does
+not change the model's outputs (``tests/test_streams.py`` checks both).
 """
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 
-#: Stream names and their fixed ids. Append new streams at the end; never renumber.
-STREAM_IDS: dict[str, int] = {
-    name: i
-    for i, name in enumerate(
-        (
-            "setup",
-            "firm_inflow",
-            "entry",
-            "growth",
-            "innovation",
-            "relocation",
-            "exit",
-            "talent_inflow",
-            "arrival",
-            "leaving",
-            "search",
-            "grants",
-        )
-    )
-}
+__all__ = ["STREAMS", "Stream", "Streams", "hashed_uniform"]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One named source of random numbers.
+
+    Attributes:
+        name: the name the code asks for (``"entry"``).
+        id: the number mixed into the seed; fixed for good (never renumber a stream:
+            that would change every run's outputs).
+        kind: ``generator`` (arrays over slots, per month) or ``hashed`` (per agent id).
+        user: the rule or step that draws from it, and what for.
+        family: for hashed streams with one member per key (an instrument), True.
+
+    """
+
+    name: str
+    id: int
+    kind: Literal["generator", "hashed"]
+    user: str
+    family: bool = False
+
+
+def _registry(*streams: Stream) -> dict[str, Stream]:
+    by_name = {s.name: s for s in streams}
+    ids = [s.id for s in streams]
+    assert len(by_name) == len(streams) and len(set(ids)) == len(ids), "duplicate stream"
+    return by_name
+
+
+#: Every stream of the model. Add new streams with a new id; never renumber.
+STREAMS: dict[str, Stream] = _registry(
+    Stream("setup", 0, "generator", "rules.initial.populate: the initial firms and talent"),
+    Stream("firm_inflow", 1, "generator", "ClusterModel: candidate firms per month"),
+    Stream("entry", 2, "generator", "rules.entry.enter_firms: candidates' traits and shocks"),
+    Stream("growth", 3, "generator", "rules.growth.grow_firms: growth shocks"),
+    Stream("innovation", 4, "generator", "rules.innovation.innovate: patents, labels, pilots"),
+    Stream("relocation", 5, "generator", "rules.relocation.relocate_firms: review and choice"),
+    Stream("exit", 6, "generator", "rules.exits.exit_firms: closure draws"),
+    Stream("talent_inflow", 7, "generator", "ClusterModel: candidate talent cohorts per month"),
+    Stream("arrival", 8, "generator", "rules.labour.arrive: candidates' tier, residency, choice"),
+    Stream(
+        "search",
+        10,
+        "generator",
+        "rules.labour: leaving draws, on-the-job search, park choice, hiring and layoff order",
+    ),
+    Stream("loan", 101, "hashed", "policy.applications: a constrained firm takes a loan"),
+    Stream("event_hosting", 102, "hashed", "policy.applications: a firm hosts an event"),
+    Stream("standard", 103, "hashed", "policy.applications: a firm sets a standard"),
+    Stream("quality_award", 104, "hashed", "policy.applications: a firm wins a quality award"),
+    Stream("project_selection", 105, "hashed", "policy.applications: a firm's project is selected"),
+    Stream(
+        "talent_programme", 106, "hashed", "policy.applications: selection, municipal programme"
+    ),
+    Stream(
+        "district_talent_programme",
+        107,
+        "hashed",
+        "policy.applications: selection, district programme",
+    ),
+    Stream("exam_certification", 108, "hashed", "policy.applications: a talent passes an exam"),
+    Stream(
+        "grant_approval",
+        1000,
+        "hashed",
+        "policy.engine: approval of an application (one member per instrument)",
+        family=True,
+    ),
+    Stream(
+        "grant_priority",
+        1001,
+        "hashed",
+        "policy.engine: place in a budget's queue (one member per instrument)",
+        family=True,
+    ),
+)
+
+
+def _stream_number(stream: Stream, key: str | None) -> int:
+    """The number a hashed stream (or a family member, by ``key``) mixes into the hash."""
+    if not stream.family:
+        if key is not None:
+            raise ValueError(f"stream {stream.name!r} has no members; do not pass a key")
+        return stream.id
+    if key is None:
+        raise ValueError(f"stream {stream.name!r} is a family: pass the member's key")
+    # 1000 + 4 * (crc32 of the key mod 100,000) + purpose (0 approval, 1 priority):
+    # the numbering the grant draws have always had (changing it changes every run).
+    return 1000 + (zlib.crc32(key.encode()) % 100_000) * 4 + (stream.id - 1000)
 
 
 class Streams:
-    """Hands out the generator of a named stream for a given month."""
+    """The run's streams: a generator per (stream, month), or hashed uniforms per agent."""
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
 
     def at(self, name: str, month_index: int) -> np.random.Generator:
         """The generator of stream ``name`` at model month ``month_index`` (0 = start)."""
-        return np.random.default_rng([self.seed, STREAM_IDS[name], int(month_index) + 1])
+        stream = _get(name, "generator")
+        return np.random.default_rng([self.seed, stream.id, int(month_index) + 1])
+
+    def uniform(
+        self, name: str, month_index: int, ids: np.ndarray, key: str | None = None
+    ) -> np.ndarray:
+        """One uniform in [0, 1) per agent of ``ids`` from hashed stream ``name``.
+
+        ``key`` names the member of a family stream (an instrument's ``regime.id``).
+        """
+        number = _stream_number(_get(name, "hashed"), key)
+        return hashed_uniform(self.seed, number, int(month_index), ids)
+
+
+def _get(name: str, kind: str) -> Stream:
+    stream = STREAMS.get(name)
+    if stream is None:
+        raise KeyError(f"no random stream {name!r}; streams: {', '.join(STREAMS)}")
+    if stream.kind != kind:
+        raise ValueError(f"stream {name!r} is a {stream.kind} stream, not a {kind} one")
+    return stream
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
+
+
+def hashed_uniform(seed: int, stream: int, month: int, ids: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) that depend only on (seed, stream number, month, id): splitmix64.
+
+    The primitive under ``Streams.uniform``: each agent's draw is the same in a run and
+    its counterfactual, whoever else is drawn, and no array over every slot is needed.
+    """
+    key = np.uint64((seed * 1_000_003 + stream * 10_007 + month) & 0xFFFFFFFFFFFFFFFF)
+    z = np.asarray(ids).astype(np.uint64)  # a copy: updated in place below
+    with np.errstate(over="ignore"):
+        z *= _GOLDEN
+        z += key
+        z ^= z >> _S30
+        z *= _MIX1
+        z ^= z >> _S27
+        z *= _MIX2
+        z ^= z >> _S31
+    z >>= _S11
+    out = z.astype(np.float64)
+    out *= 1.0 / 9007199254740992.0  # 2**-53
+    return out

@@ -53,5 +53,9 @@ SHANGHAI_DISTRICTS: Final[tuple[str, ...]] = (
 #: Name of the outside option in location choices: the firm or person does not come.
 OUTSIDE: Final[str] = "outside"
 
+#: Number of firm kinds and of talent tiers: the widths of every per-kind / per-tier array.
+N_KINDS: Final[int] = len(FIRM_KINDS)
+N_TIERS: Final[int] = len(TALENT_TIERS)
+
 KIND_INDEX: Final[dict[str, int]] = {k: i for i, k in enumerate(FIRM_KINDS)}
 TIER_INDEX: Final[dict[str, int]] = {t: i for i, t in enumerate(TALENT_TIERS)}

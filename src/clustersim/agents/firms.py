@@ -43,6 +43,8 @@ class FirmTable:
         pilots: pilot/innovation projects so far.
         born: model month of entry (negative for firms older than the run).
         subsidies: grants received so far, RMB.
+        recent_grants: cash grants of recent months, RMB, fading by 1/12 a month
+            (``rules.support``); they raise the growth a firm wants.
 
     """
 
@@ -66,6 +68,7 @@ class FirmTable:
         self.pilots = np.zeros(n_slots, dtype=np.int64)
         self.born = np.zeros(n_slots, dtype=np.int64)
         self.subsidies = np.zeros(n_slots)
+        self.recent_grants = np.zeros(n_slots)
         #: the Mesa face of each slot (None for slots that never entered or exited)
         self.faces: list[Firm | None] = [None] * n_slots
 

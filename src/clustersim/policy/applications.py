@@ -15,25 +15,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.policy.instruments import Event, Instrument, Recipient
-from clustersim.rules.sampling import hashed_uniform
-from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
+from clustersim.policy.instruments import Instrument
+from clustersim.policy.vocabulary import Event, Recipient
+from clustersim.vocabulary import FIRM_KINDS, N_KINDS, N_TIERS, TALENT_TIERS
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events
     from clustersim.model import ClusterModel
 
-#: Stream numbers of the per-agent draws for events the core model does not have.
-_EVENT_STREAMS = {
-    Event.LOAN: 101,
-    Event.EVENT_HOSTING: 102,
-    Event.STANDARD: 103,
-    Event.QUALITY_AWARD: 104,
-    Event.PROJECT_SELECTION: 105,
-    Event.TALENT_PROGRAMME: 106,
-    Event.DISTRICT_TALENT_PROGRAMME: 107,
-    Event.EXAM_CERTIFICATION: 108,
-}
 #: Tiers that talent programmes select from, and tiers that sit certification exams.
 _PROGRAMME_TIERS = (0, 1)
 _EXAM_TIERS = (2, 3)
@@ -50,10 +39,14 @@ class Applications:
 
 
 def _drawn(model: ClusterModel, event: Event, ids: np.ndarray, rate: float) -> np.ndarray:
-    """The ``ids`` for whom the event happens this month (per-agent, policy-free draws)."""
+    """The ``ids`` for whom the event happens this month (per-agent, policy-free draws).
+
+    Each such event has a hashed stream of its own, named like the event
+    (``clustersim.streams.STREAMS``).
+    """
     if len(ids) == 0 or rate <= 0:
         return ids[:0]
-    u = hashed_uniform(model.settings.seed, _EVENT_STREAMS[event], model.month_index, ids)
+    u = model.streams.uniform(event.value, model.month_index, ids)
     return ids[u < rate]
 
 
@@ -161,13 +154,13 @@ class MonthEvents:
             case Event.CONTINUOUS:
                 return employed
             case Event.TALENT_PROGRAMME:
-                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, 4)]
+                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, N_TIERS)]
                 return _drawn(m, event, pool, r.municipal_programme_rate)
             case Event.DISTRICT_TALENT_PROGRAMME:
-                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, 4)]
+                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, N_TIERS)]
                 return _drawn(m, event, pool, r.district_programme_rate)
             case Event.EXAM_CERTIFICATION:
-                pool = employed[_member(tal.tier[employed], _EXAM_TIERS, 4)]
+                pool = employed[_member(tal.tier[employed], _EXAM_TIERS, N_TIERS)]
                 return _drawn(m, event, pool, r.exam_rate)
         return employed[:0]
 
@@ -209,7 +202,7 @@ def applicants(
         tal = model.talent
         ok = np.ones(len(ids), dtype=bool)
         if el.tiers:
-            ok &= _member(tier, [TALENT_TIERS.index(t) for t in el.tiers], 4)
+            ok &= _member(tier, [TALENT_TIERS.index(t) for t in el.tiers], N_TIERS)
         if not el.anywhere:
             ok &= _location_ok(park_mask, park)
         ids = ids[ok]
@@ -217,7 +210,7 @@ def applicants(
             employer = tal.employer[ids]
             works = employer >= 0
             works[works] = _member(
-                model.firms.kind[employer[works]], [FIRM_KINDS.index(k) for k in el.kinds], 4
+                model.firms.kind[employer[works]], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS
             )
             ids = ids[works]
         if el.new_only:
@@ -231,7 +224,7 @@ def applicants(
     ids = month_events.firms(el.event)
     ids = ids[f.alive[ids]]
     if el.kinds:
-        ids = ids[_member(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds], 4)]
+        ids = ids[_member(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS)]
     for cert in el.certified:
         ids = ids[getattr(f, cert)[ids]]
     if not el.anywhere:

@@ -11,46 +11,36 @@ month it
    chance of seeking them;
 2. **grants**: for every instrument in force, the eligible applicants of the month's
    events ask for the amount the payout rule gives, are approved with the instrument's
-   probability, and are served within the year's budget (``policy.grants``); every grant
-   goes into the ledger (``policy.ledger``) and takes effect: cash relaxes a firm's
-   financing constraint and, while recent, raises its wanted growth; talent awards are
-   recorded; residency and housing services change the talent's state; carrier support
-   adds workstations to parks. Whenever an approved application is turned away because
-   the year's budget cannot pay it in full, the instrument-month is recorded
-   (``rationing_frame``): the month each yearly budget ran out, as the engine saw it.
+   probability, and are served within the year's budget (``policy.grants.grant``); every
+   grant goes into the ledger (``policy.ledger``) and is returned to the model as a
+   ``Grant``, whose effects on the recipients (financing, residency, housing, park
+   capacity) the rule ``rules.support.apply_grants`` applies. Whenever an approved
+   application is turned away because the year's budget cannot pay it in full, the
+   instrument-month is recorded (``rationing_frame``): the month each yearly budget ran
+   out, as the engine saw it.
 
-All draws (approval, priority, events outside the core model) are hashed per agent, so a
-run and its counterfactual differ only by the policy.
+All draws (approval, priority, events outside the core model) come from hashed streams
+(``clustersim.streams``), per agent, so a run and its counterfactual differ only by the
+policy.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from clustersim.config import ConfigError
-from clustersim.incentives import Events, Incentives, Levers
+from clustersim.incentives import Events, Grant, Incentives, Levers
 from clustersim.policy.applications import MonthEvents, applicants
-from clustersim.policy.grants import grant_trusted
-from clustersim.policy.instruments import (
-    Event,
-    Instrument,
-    PayoutRule,
-    Recipient,
-    Regime,
-    applicant_cap,
-    applicant_floor,
-    expected_value,
-    requested_amount,
-)
+from clustersim.policy.grants import grant
+from clustersim.policy.instruments import Instrument, Regime, applicant_cap, expected_value
 from clustersim.policy.ledger import GrantLedger
-from clustersim.rules.sampling import hashed_uniform
-from clustersim.settings import check_policy
+from clustersim.policy.vocabulary import Event, PayoutRule, Recipient
+from clustersim.rules.support import apply_grant, fade_recent_grants
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
 
 if TYPE_CHECKING:
@@ -75,10 +65,8 @@ _RECURRING = frozenset(
         Event.HIRE,
     }
 )
-#: Smoothing of measured event rates and of recent grants (monthly weight of the new value).
+#: Smoothing of measured event rates (monthly weight of the new value).
 _SMOOTHING = 1.0 / 12.0
-#: Service instruments whose id names one of these grant residency; others grant housing.
-_RESIDENCY_WORDS = ("residen", "settle", "hukou")
 #: Columns of ``rationing_frame``, in order, and their types.
 RATIONING_COLUMNS: dict[str, str] = {
     "regime": "string",
@@ -90,11 +78,6 @@ RATIONING_COLUMNS: dict[str, str] = {
     "amount": "float64",
     "largest": "float64",
 }
-
-
-def _stream(inst: Instrument, purpose: int) -> int:
-    """A stable stream number for an instrument's draws (the same in every run)."""
-    return 1000 + (zlib.crc32(inst.key.encode()) % 100_000) * 4 + purpose
 
 
 class RegimeIncentives(Incentives):
@@ -113,7 +96,6 @@ class RegimeIncentives(Incentives):
         self._spent_total: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
         self._masks: dict[str, np.ndarray] = {}
         self._event_rate: dict[Event, np.ndarray] = {}
-        self._recent: np.ndarray | None = None
         self._previous_people: np.ndarray | None = None
         self._in_force_month = -1
         self._ev_cache: dict[tuple[str, float], float] = {}
@@ -121,8 +103,8 @@ class RegimeIncentives(Incentives):
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
-        """Parse the scenario's regimes against its world; drop ``without`` if named."""
-        regimes = check_policy(scenario.policy, scenario.world)
+        """The scenario's regimes (parsed once, by ``load_scenario``); drop ``without`` if named."""
+        regimes = list(scenario.regimes)
         disabled: frozenset[str] = frozenset()
         if without not in (None, "off", "no_policy"):
             keys = {i.key for r in regimes for i in r.instruments}
@@ -236,9 +218,9 @@ class RegimeIncentives(Incentives):
             return 1.0 + strength * np.log1p(per_firm(value) / r.response_scale)
 
         growth = 0.0
-        if self._recent is not None:
+        if self._previous_people is not None:  # recent grants exist once grants have begun
             wages = np.maximum(f.wage_bill * 12.0, 1.0)
-            growth = r.growth_per_grant * np.minimum(self._recent * 12.0 / wages, 1.0)
+            growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
         return Levers(
             firm_offer=firm_offer,
             talent_offer=talent_offer,
@@ -302,20 +284,19 @@ class RegimeIncentives(Incentives):
 
     # ------------------------------------------------------------------ grants
 
-    def grant(self, model: ClusterModel, events: Events) -> float:
-        """Grant to this month's eligible applicants; return the RMB granted."""
+    def grant(self, model: ClusterModel, events: Events) -> list[Grant]:
+        """Grant to this month's eligible applicants; return the month's grants."""
         f = model.firms
-        if self._recent is None:
-            self._recent = np.zeros(f.n_slots)
+        if self._previous_people is None:
             self._previous_people = f.staff * model.talent_weight
-        self._recent *= 1.0 - _SMOOTHING
+        fade_recent_grants(model)
         people = f.staff * model.talent_weight
         milestones = self._milestones(model, people)
         self._previous_people = people
         month_events = MonthEvents(model, events, milestones)
         self._measure_event_rates(model, month_events)
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
-        total = 0.0
+        grants: list[Grant] = []
         for inst in self._in_force(model):
             apps = applicants(model, inst, month_events, self._mask(model, inst))
             if len(apps.ids) == 0:
@@ -326,41 +307,40 @@ class RegimeIncentives(Incentives):
                 continue
             ids, paid = apps.ids[granted], paid[granted]
             amount = self.ledger.record(inst, model.month, ids, paid)
-            self._apply(model, inst, ids, paid)
+            grants.append(Grant(inst, ids, paid))
+            apply_grant(model, grants[-1])
             self._spent_month[inst.issuer] += amount
             self._spent_total[inst.issuer] += amount
-            total += amount
-        return total
+        return grants
 
     def _decide(
         self, model: ClusterModel, inst: Instrument, ids: np.ndarray, base: np.ndarray
     ) -> np.ndarray:
-        requested = requested_amount(inst, base)
-        if inst.eligible.event is Event.PATENT and inst.payout.rule is PayoutRule.LUMP_SUM:
-            requested = requested * base  # one award per patent granted this month
+        """RMB granted to each applicant (``policy.grants.grant``); record any turn-away."""
         budget = self._budget(inst)
-        entitlement = inst.approval_probability == 1.0 and inst.cap is None and inst.floor is None
-        if entitlement and math.isinf(budget):  # e.g. a tax rate: every eligible agent gets it
-            return np.maximum(requested, 0.0)
-        seed, t = model.settings.seed, model.month_index
-        year = model.month.year
-        p = inst.approval_probability
-        if math.isinf(budget):
-            remaining, priority = budget, None  # nobody waits: no priority draws needed
-        else:
-            remaining = max(budget - self.ledger.spent(inst, year), 0.0)
-            priority = hashed_uniform(seed, _stream(inst, 1), t, ids)
-        paid, (n_away, rmb_away, largest) = grant_trusted(
-            requested,
-            cap=math.inf if inst.cap is None else applicant_cap(inst, base),
-            floor=0.0 if inst.floor is None else applicant_floor(inst, base),
-            received=0.0 if inst.cap is None else self.ledger.received(inst, ids, year),
-            approval_probability=p,
-            approval_draws=hashed_uniform(seed, _stream(inst, 0), t, ids) if p < 1.0 else None,
-            remaining_budget=remaining,
-            priority_draws=priority,
+        t, year = model.month_index, model.month.year
+        needs_priority = not math.isinf(budget)  # an unlimited budget has no queue
+        needs_approval = inst.approval_probability < 1.0
+        decision = grant(
+            inst,
+            base,
+            received=None if inst.cap is None else self.ledger.received(inst, ids, year),
+            remaining_budget=(
+                max(budget - self.ledger.spent(inst, year), 0.0) if needs_priority else budget
+            ),
+            approval_draws=(
+                model.streams.uniform("grant_approval", t, ids, key=inst.key)
+                if needs_approval
+                else None
+            ),
+            priority_draws=(
+                model.streams.uniform("grant_priority", t, ids, key=inst.key)
+                if needs_priority
+                else None
+            ),
         )
-        if n_away:  # the budget bound: approved applications got nothing this month
+        away = decision.turned_away
+        if away:  # the budget bound: approved applications got nothing this month
             self._rationing.append(
                 (
                     inst.regime,
@@ -368,35 +348,12 @@ class RegimeIncentives(Incentives):
                     inst.issuer,
                     str(model.month),
                     year,
-                    n_away,
-                    rmb_away,
-                    largest,
+                    away.applications,
+                    away.amount,
+                    away.largest,
                 )
             )
-        return paid
-
-    def _apply(
-        self, model: ClusterModel, inst: Instrument, ids: np.ndarray, paid: np.ndarray
-    ) -> None:
-        """Let granted money and privileges act on their recipients."""
-        r = model.behavior.policy_response
-        if inst.recipient is Recipient.FIRM:
-            f = model.firms
-            np.add.at(f.subsidies, ids, paid)
-            if inst.payout.rule is not PayoutRule.SERVICE:
-                wages = np.maximum(f.wage_bill[ids] * 12.0, 1.0)
-                f.financing[ids] *= np.exp(-r.financing_relief * paid / wages)
-                np.add.at(self._recent, ids, paid * _SMOOTHING)
-        elif inst.recipient is Recipient.TALENT:
-            tal = model.talent
-            np.add.at(tal.awards, ids, paid)
-            if inst.payout.rule is PayoutRule.SERVICE:
-                if any(word in inst.id for word in _RESIDENCY_WORDS):
-                    tal.residency[ids] = True
-                else:
-                    tal.housing[ids] = True
-        elif inst.payout.rule is PayoutRule.CAPACITY:
-            np.add.at(model.parks.capacity, ids, paid / r.workstation_cost)
+        return decision.paid
 
     def _milestones(self, model: ClusterModel, people: np.ndarray) -> np.ndarray:
         """High-growth firms whose employees crossed a milestone this month."""

@@ -31,14 +31,19 @@ small ones served before. The price is that up to one award's worth of budget ma
 unspent in a month; it stays available to later months of the same year.
 
 An approved application that the queue stops at, or any after it, is *turned away for
-lack of budget*. ``grant_trusted`` says how many were turned away and their RMB,
-so the model can record the month each yearly budget ran out as a fact; it does the extra
-counting only when the budget binds (when the queue has to be sorted, or nothing is left).
+lack of budget*. ``decide`` says how many were turned away and their RMB, so the model
+can record the month each yearly budget ran out as a fact; it does the extra counting
+only when the budget binds (when the queue has to be sorted, or nothing is left).
+
+``grant`` is the one function the model (``policy.engine``) and the tests call to grant
+one month's applications to one instrument: it asks the payout rule what each applicant
+requests (``policy.instruments``) and hands that to ``decide``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,11 +58,12 @@ from clustersim.policy.instruments import (
 _EPS = float(np.finfo(np.float64).eps)
 
 __all__ = [
+    "Decision",
+    "TurnedAway",
     "approve",
     "capped_amounts",
-    "grant_amounts",
-    "grant_for_instrument",
-    "grant_trusted",
+    "decide",
+    "grant",
     "ration",
 ]
 
@@ -159,19 +165,36 @@ def ration(amounts: Any, remaining_budget: float, priority_draws: Any) -> np.nda
     return _ration(a, budget, pr)[0]
 
 
+@dataclass(frozen=True)
+class TurnedAway:
+    """Approved applications a budget could not pay in full this time.
+
+    Attributes:
+        applications: how many.
+        amount: their RMB in all.
+        largest: the largest of them, RMB.
+
+    """
+
+    applications: int = 0
+    amount: float = 0.0
+    largest: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.applications > 0
+
+
 #: What ``_ration`` says when no application was turned away.
-_NONE_AWAY = (0, 0.0, 0.0)
+_NONE_AWAY = TurnedAway()
 
 
-def _ration(
-    a: np.ndarray, budget: float, pr: np.ndarray | None
-) -> tuple[np.ndarray, tuple[int, float, float]]:
+def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> tuple[np.ndarray, TurnedAway]:
     """``ration`` on inputs already checked, and what it turned away for lack of budget.
 
     ``pr`` may be None when the budget is inf. Returns the RMB paid per application and
-    ``(number, RMB, largest RMB)`` of the applications with a positive amount that got
-    nothing. They are counted only where the budget binds (nothing left, or the queue
-    sorted); elsewhere nobody is turned away.
+    the applications with a positive amount that got nothing (``TurnedAway``). They are
+    counted only where the budget binds (nothing left, or the queue sorted); elsewhere
+    nobody is turned away.
     """
     if math.isinf(budget):
         return a.copy(), _NONE_AWAY
@@ -211,90 +234,104 @@ def _surely_fits(total: float, n: int, budget: float) -> bool:
     return budget - total > 4.0 * n * _EPS * total
 
 
-def _turned_away(amounts: np.ndarray) -> tuple[int, float, float]:
-    """(number, RMB, largest RMB) of applications the budget could not pay."""
-    return int(amounts.size), float(amounts.sum()), float(amounts.max())
+def _turned_away(amounts: np.ndarray) -> TurnedAway:
+    """The applications (their RMB) the budget could not pay."""
+    return TurnedAway(int(amounts.size), float(amounts.sum()), float(amounts.max()))
 
 
-def grant_amounts(
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one month's applications to one instrument.
+
+    Attributes:
+        paid: RMB granted per application (0 = refused or not funded).
+        turned_away: approved applications the budget could not pay in full.
+
+    """
+
+    paid: np.ndarray
+    turned_away: TurnedAway = _NONE_AWAY
+
+
+def decide(
     requested: Any,
     *,
     cap: Any = None,
     floor: Any = None,
     received: Any = None,
     approval_probability: float = 1.0,
-    approval_draws: Any,
+    approval_draws: Any = None,
     remaining_budget: float = math.inf,
-    priority_draws: Any,
-) -> np.ndarray:
-    """Granted RMB per applicant: cap and floor, approval, then rationing within budget.
+    priority_draws: Any = None,
+) -> Decision:
+    """Granted RMB per application: cap and floor, approval, then rationing within budget.
 
-    Deterministic given the draws. Properties: no grant exceeds ``cap - received``; a
-    granted floor award is at least its floor; the total never exceeds
-    ``remaining_budget``; a zero budget grants nothing; each grant (and the total) is
-    non-decreasing in the budget.
+    Deterministic given the draws. Draws that cannot matter may be left out: approval
+    draws when the probability is 1, priority draws when the budget is unlimited.
+    Properties: no grant exceeds ``cap - received``; a granted floor award is at least
+    its floor; the total never exceeds ``remaining_budget``; a zero budget grants
+    nothing; each grant (and the total) is non-decreasing in the budget. Bad input
+    (negative or non-finite amounts, draws outside [0, 1), arrays of different lengths,
+    a draw missing where it matters) raises ``ValueError``.
     """
     amounts = capped_amounts(requested, cap=cap, floor=floor, received=received)
-    approved = approve(amounts, approval_probability, approval_draws)
-    return ration(np.where(approved, amounts, 0.0), remaining_budget, priority_draws)
+    n = amounts.shape[0]
+    p = float(approval_probability)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"approval_probability must lie in [0, 1], got {p}")
+    if approval_draws is not None:
+        approved = approve(amounts, p, approval_draws)  # checks the draws
+        if p < 1.0:
+            amounts = np.where(approved, amounts, 0.0)
+    elif p < 1.0:
+        raise ValueError("an approval probability below 1 needs approval_draws")
+    budget = float(remaining_budget)
+    if math.isnan(budget) or budget < 0:
+        raise ValueError(f"remaining_budget must be >= 0 (inf for none), got {remaining_budget}")
+    priority = None
+    if priority_draws is not None:
+        priority = _vector("priority_draws", priority_draws, n, broadcast=False)
+        _check_draws("priority_draws", priority)
+    elif not math.isinf(budget):
+        raise ValueError("a finite budget needs priority_draws")
+    paid, away = _ration(amounts, budget, priority)
+    return Decision(paid, away)
 
 
-def grant_trusted(
-    requested: np.ndarray,
-    *,
-    cap: np.ndarray | float,
-    floor: np.ndarray | float,
-    received: np.ndarray | float,
-    approval_probability: float,
-    approval_draws: np.ndarray | None,
-    remaining_budget: float,
-    priority_draws: np.ndarray | None,
-) -> tuple[np.ndarray, tuple[int, float, float]]:
-    """``grant_amounts`` without the input checks, and what it turned away for lack of budget.
-
-    For the model's own monthly calls: its inputs come from a checked config and its own
-    arrays, and for the small batches of one instrument in one month the checks cost more
-    than the grant. Draws that cannot matter may be None: approval draws when the
-    probability is 1, priority draws when the budget is unlimited.
-
-    Returns the granted RMB per applicant (exactly what ``grant_amounts`` gives) and
-    ``(number, RMB, largest RMB)`` of the approved applications with a positive amount
-    that were not paid because the remaining budget could not pay them in full (the first
-    one the queue stopped at and every later one); ``(0, 0.0, 0.0)`` when none was.
-    Applications refused by the cap, the floor or the approval draw are not counted.
-    """
-    amounts = _capped(requested, cap, floor, received)
-    if approval_probability < 1.0:
-        assert approval_draws is not None, "an approval probability below 1 needs draws"
-        amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
-    return _ration(amounts, remaining_budget, priority_draws)
-
-
-def grant_for_instrument(
+def grant(
     instrument: Instrument,
     base: Any,
     *,
-    approval_draws: Any,
-    priority_draws: Any,
-    remaining_budget: float | None = None,
     received: Any = None,
-) -> np.ndarray:
-    """Grant one month's applications to ``instrument``.
+    remaining_budget: float | None = None,
+    approval_draws: Any = None,
+    priority_draws: Any = None,
+) -> Decision:
+    """Grant one month's applications to ``instrument``: the model's one grant function.
 
     Args:
-        instrument: the instrument applied to (assumed active and the applicants eligible).
+        instrument: the instrument applied to (assumed in force and the applicants eligible).
         base: one number per applicant, meaning as in ``PayoutRule.base``.
-        approval_draws: uniform draws in [0, 1), one per applicant (approved if < p).
-        priority_draws: uniform draws in [0, 1), one per applicant (lower served first).
-        remaining_budget: RMB left this year; ``None`` = the instrument's full yearly budget.
         received: RMB each applicant already got within the instrument's cap period.
+        remaining_budget: RMB left this year; ``None`` = the instrument's full yearly budget.
+        approval_draws: uniform draws in [0, 1), one per applicant (approved if < p);
+            may be None when the approval probability is 1.
+        priority_draws: uniform draws in [0, 1), one per applicant (lower served first);
+            may be None when the budget is unlimited.
+
+    An entitlement (approved for sure, no cap, no floor, no budget line: a tax rate)
+    pays every request as it is, without the queue.
 
     """
+    requested = requested_amount(instrument, base)
     budget = instrument.yearly_budget if remaining_budget is None else remaining_budget
-    return grant_amounts(
-        requested_amount(instrument, base),
-        cap=applicant_cap(instrument, base),
-        floor=applicant_floor(instrument, base),
+    sure = instrument.approval_probability == 1.0
+    if sure and instrument.cap is None and instrument.floor is None and math.isinf(budget):
+        return Decision(np.maximum(requested, 0.0))
+    return decide(
+        requested,
+        cap=None if instrument.cap is None else applicant_cap(instrument, base),
+        floor=None if instrument.floor is None else applicant_floor(instrument, base),
         received=received,
         approval_probability=instrument.approval_probability,
         approval_draws=approval_draws,

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clustersim.calendar import Month
-from clustersim.policy.instruments import CapPeriod, Instrument, PayoutRule
+from clustersim.months import Month
+from clustersim.policy.instruments import Instrument
+from clustersim.policy.vocabulary import CapPeriod, PayoutRule
 
 __all__ = ["COLUMNS", "GrantLedger"]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from clustersim.policy.instruments import Instrument, PolicyConfigError, Regime, parse_regimes
+from clustersim.policy import Instrument, PolicyConfigError, Regime, parse_regimes
 
 __all__ = ["available_regimes", "compose_policy", "conf_dir", "format_table", "main"]
 

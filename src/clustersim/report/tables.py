@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clustersim.calendar import Month
+from clustersim.months import Month
 from clustersim.outputs import MUNICIPAL_TARGETS, REGIONS
 from clustersim.report.stats import Estimate, bootstrap_mean_ci, spearman, spread
 from clustersim.vocabulary import JURISDICTIONS

@@ -25,6 +25,7 @@ from clustersim.rules.sampling import (
     row_sums,
 )
 from clustersim.rules.wages import park_wages
+from clustersim.vocabulary import N_TIERS
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 #: Share of arriving cohorts that already hold Shanghai residency. Assumption.
 ARRIVAL_RESIDENCY = 0.2
-N_TIERS = 4
 
 
 def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> None:
@@ -43,7 +43,7 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     u_leave, u_search, u_park, u_priority = rng.random((4, n_alloc), dtype=np.float32)
     firm_priority = rng.random(model.firm_slots_through(t), dtype=np.float32)
 
-    leave(model, levers, u_leave)
+    leave(model, u_leave)
     arrive(model, levers, events)
     want = wanted_staff(model)
     staff = count_staff(model)
@@ -55,11 +55,11 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     settle(model)
 
 
-def leave(model: ClusterModel, levers: Levers, u: np.ndarray) -> None:
+def leave(model: ClusterModel, u: np.ndarray) -> None:
     """Talent leaves Shanghai with a monthly hazard.
 
-    The hazard is higher when unemployed, lower with residency and housing support, and
-    scaled by the incentives' retention lever.
+    The hazard is higher when unemployed, and lower with residency and with housing
+    support (which grants can give: ``rules.support``).
     """
     tb = model.behavior.talent
     tal = model.talent
@@ -68,7 +68,6 @@ def leave(model: ClusterModel, levers: Levers, u: np.ndarray) -> None:
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
     hazard = hazard * (1.0 - tb.residency_retention * tal.residency[alive])
     hazard = hazard * (1.0 - tb.housing_weight * 0.5 * tal.housing[alive])
-    hazard = hazard * np.broadcast_to(levers.leave_multiplier, tal.alive.shape)[alive]
     gone = alive[u[alive] < hazard]
     if len(gone) == 0:
         return

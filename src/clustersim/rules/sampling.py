@@ -96,32 +96,3 @@ def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Split each ``total`` into integer parts by ``shares`` (rows), summing to round(total)."""
     cum = np.rint(total[:, None] * row_cumsum(shares)).astype(np.int64)
     return np.diff(cum, axis=1, prepend=0)
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
-
-
-def hashed_uniform(seed: int, stream: int, month: int, ids: np.ndarray) -> np.ndarray:
-    """Uniforms in [0, 1) that depend only on (seed, stream, month, id): splitmix64.
-
-    For draws over agents that a policy picks out (applicants of one instrument): each
-    agent's draw is the same in a run and its counterfactual, whoever else applies, and
-    no array over every slot has to be drawn.
-    """
-    key = np.uint64((seed * 1_000_003 + stream * 10_007 + month) & 0xFFFFFFFFFFFFFFFF)
-    z = np.asarray(ids).astype(np.uint64)  # a copy: updated in place below
-    with np.errstate(over="ignore"):
-        z *= _GOLDEN
-        z += key
-        z ^= z >> _S30
-        z *= _MIX1
-        z ^= z >> _S27
-        z *= _MIX2
-        z ^= z >> _S31
-    z >>= _S11
-    out = z.astype(np.float64)
-    out *= 1.0 / 9007199254740992.0  # 2**-53
-    return out

@@ -1,4 +1,4 @@
-"""The model's calendar: one step is one month, named ``YYYY-MM``.
+"""Months: one model step is one calendar month, named ``YYYY-MM``.
 
 The plans' instruments switch on and off by their documents' dates, so a step is tied to
 a real month. ``Month`` is an integer count of months since year 0, which makes ranges

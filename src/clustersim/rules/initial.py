@@ -9,6 +9,7 @@ import numpy as np
 from clustersim.config import ConfigError
 from clustersim.rules.sampling import categorical, categorical_fixed, round_by_cumulative
 from clustersim.rules.wages import park_wages
+from clustersim.vocabulary import N_TIERS
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
@@ -54,8 +55,8 @@ def populate(model: ClusterModel) -> None:
     # Talent: each firm's staff, split by its kind's tier mix; then the unemployed.
     mix = model.behavior.hiring.mix()[kind]
     per_tier = round_by_cumulative(staff.astype(np.float64), mix)
-    employer = np.repeat(np.repeat(slots, 4), per_tier.ravel())
-    tier = np.repeat(np.tile(np.arange(4), n_firms), per_tier.ravel())
+    employer = np.repeat(np.repeat(slots, N_TIERS), per_tier.ravel())
+    tier = np.repeat(np.tile(np.arange(N_TIERS), n_firms), per_tier.ravel())
     n_emp = len(employer)
     t_slots = np.arange(n_emp)
     talent.alive[t_slots] = True

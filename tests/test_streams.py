@@ -1,0 +1,71 @@
+"""The one registry of random streams: named, numbered once, and the only source of draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clustersim.model import ClusterModel
+from clustersim.streams import STREAMS, Streams, hashed_uniform
+from tests.conftest import scenario
+
+
+def test_hashed_uniforms_are_uniform_and_keyed() -> None:
+    ids = np.arange(100_000)
+    u = hashed_uniform(7, 3, 12, ids)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.005 and abs(u.var() - 1 / 12) < 0.002
+    # an agent's draw depends on its id and key, not on who else is drawn
+    np.testing.assert_array_equal(hashed_uniform(7, 3, 12, ids[::7]), u[::7])
+    for other in [(8, 3, 12), (7, 4, 12), (7, 3, 13)]:
+        assert np.mean(hashed_uniform(*other, ids) == u) < 0.001
+
+
+def test_every_stream_has_its_own_number() -> None:
+    ids = [s.id for s in STREAMS.values()]
+    assert len(set(ids)) == len(ids)
+    # family members (one per instrument) never collide with a plain hashed stream
+    plain = {s.id for s in STREAMS.values() if s.kind == "hashed" and not s.family}
+    assert all(i < 1000 for i in plain)
+
+
+def test_streams_differ_by_name_month_and_key() -> None:
+    st = Streams(3)
+    a = st.at("entry", 5).random(1000)
+    assert not np.array_equal(a, st.at("growth", 5).random(1000))
+    assert not np.array_equal(a, st.at("entry", 6).random(1000))
+    np.testing.assert_array_equal(a, Streams(3).at("entry", 5).random(1000))
+    ids = np.arange(1000)
+    one = st.uniform("grant_approval", 5, ids, key="r.a")
+    assert not np.array_equal(one, st.uniform("grant_approval", 5, ids, key="r.b"))
+    assert not np.array_equal(one, st.uniform("grant_priority", 5, ids, key="r.a"))
+
+
+def test_asking_for_a_stream_wrongly_is_an_error() -> None:
+    st = Streams(0)
+    with pytest.raises(KeyError, match="no random stream 'nope'"):
+        st.at("nope", 0)
+    with pytest.raises(ValueError, match="hashed"):
+        st.at("loan", 0)
+    with pytest.raises(ValueError, match="family"):
+        st.uniform("grant_approval", 0, np.arange(3))
+    with pytest.raises(ValueError, match="no members"):
+        st.uniform("loan", 0, np.arange(3), key="x")
+
+
+def test_no_rule_draws_from_mesas_generators() -> None:
+    """``Model(rng=seed)`` seeds Mesa's generators; the model's draws all come from streams."""
+    fresh = ClusterModel(scenario("world=toy", "policy=huangpu_2024", "seed=4"))
+    rng_state = fresh.rng.bit_generator.state
+    random_state = fresh.random.getstate()
+    fresh.run()
+    assert fresh.rng.bit_generator.state == rng_state
+    assert fresh.random.getstate() == random_state
+    # so drawing from them (a notebook, an app) leaves the outputs as they were
+    other = ClusterModel(scenario("world=toy", "policy=huangpu_2024", "seed=4"))
+    other.rng.random(1000)
+    other.random.random()
+    other.run()
+    pd.testing.assert_frame_equal(fresh.monthly(), other.monthly())
+    pd.testing.assert_frame_equal(fresh.firms_yearly(), other.firms_yearly())
