@@ -10,7 +10,8 @@ One ``step`` is one month (ODD: Process overview and scheduling):
 6. relocation: reviewing firms may move to another park;
 7. exit: firms close;
 8. labour market: talent leaves, arrives, is laid off, searches and is hired;
-9. grants: jurisdictions grant to eligible agents within caps and budgets;
+9. grants: jurisdictions grant to eligible agents within caps and budgets, and the
+   grants act on their recipients (financing, residency, housing, park capacity);
 10. record: the month's outcomes; at each year end, a firm snapshot.
 """
 
@@ -32,6 +33,7 @@ from clustersim.rules.innovation import innovate
 from clustersim.rules.labour import MarketState, run_labour_market
 from clustersim.rules.relocation import relocate_firms
 from clustersim.rules.rents import update_parks
+from clustersim.rules.support import apply_grants
 from clustersim.settings import Scenario
 from clustersim.streams import Streams
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
@@ -223,7 +225,7 @@ class ClusterModel(mesa.Model):
         relocate_firms(self, levers, events)
         exit_firms(self)
         run_labour_market(self, levers, events)
-        self.incentives.grant(self, events)
+        apply_grants(self, self.incentives.grant(self, events))
         granted = self.incentives.spent_this_month()
         self.arrived_people += self.tally["arrivals"]
         self.left_people += self.tally["departures"]

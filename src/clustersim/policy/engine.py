@@ -40,7 +40,6 @@ from clustersim.policy.grants import grant
 from clustersim.policy.instruments import Instrument, Regime, applicant_cap, expected_value
 from clustersim.policy.ledger import GrantLedger
 from clustersim.policy.vocabulary import Event, PayoutRule, Recipient
-from clustersim.rules.support import apply_grant, fade_recent_grants
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
 
 if TYPE_CHECKING:
@@ -217,10 +216,8 @@ class RegimeIncentives(Incentives):
         def response(value: np.ndarray, strength: float) -> np.ndarray:
             return 1.0 + strength * np.log1p(per_firm(value) / r.response_scale)
 
-        growth = 0.0
-        if self._previous_people is not None:  # recent grants exist once grants have begun
-            wages = np.maximum(f.wage_bill * 12.0, 1.0)
-            growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
+        wages = np.maximum(f.wage_bill * 12.0, 1.0)
+        growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
         return Levers(
             firm_offer=firm_offer,
             talent_offer=talent_offer,
@@ -289,7 +286,6 @@ class RegimeIncentives(Incentives):
         f = model.firms
         if self._previous_people is None:
             self._previous_people = f.staff * model.talent_weight
-        fade_recent_grants(model)
         people = f.staff * model.talent_weight
         milestones = self._milestones(model, people)
         self._previous_people = people
@@ -308,7 +304,6 @@ class RegimeIncentives(Incentives):
             ids, paid = apps.ids[granted], paid[granted]
             amount = self.ledger.record(inst, model.month, ids, paid)
             grants.append(Grant(inst, ids, paid))
-            apply_grant(model, grants[-1])
             self._spent_month[inst.issuer] += amount
             self._spent_total[inst.issuer] += amount
         return grants
