@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,3 +71,24 @@ def test_no_rule_draws_from_mesas_generators() -> None:
     other.run()
     pd.testing.assert_frame_equal(fresh.monthly(), other.monthly())
     pd.testing.assert_frame_equal(fresh.firms_yearly(), other.firms_yearly())
+
+
+def test_every_generator_stream_has_one_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each rule draws from a stream of its own, and no stream serves two places."""
+    users: dict[str, set[str]] = {}
+    real = Streams.at
+
+    def spy(self: Streams, name: str, month_index: int) -> np.random.Generator:
+        caller = sys._getframe(1).f_code
+        users.setdefault(name, set()).add(f"{caller.co_filename}:{caller.co_name}")
+        return real(self, name, month_index)
+
+    monkeypatch.setattr(Streams, "at", spy)
+    ClusterModel(
+        scenario(
+            "world=toy", "policy=all_three", "world.end=2020-06", "run.report_months=[2020-06]"
+        )
+    ).run()
+    generators = {n for n, s in STREAMS.items() if s.kind == "generator"}
+    assert set(users) == generators  # every generator stream is used, and no other name
+    assert all(len(u) == 1 for u in users.values()), users

@@ -72,11 +72,12 @@ STREAMS: dict[str, Stream] = _registry(
     Stream("exit", 6, "generator", "rules.exits.exit_firms: closure draws"),
     Stream("talent_inflow", 7, "generator", "ClusterModel: candidate talent cohorts per month"),
     Stream("arrival", 8, "generator", "rules.labour.arrive: candidates' tier, residency, choice"),
+    Stream("leaving", 9, "generator", "rules.labour.leave: who leaves Shanghai"),
     Stream(
         "search",
         10,
         "generator",
-        "rules.labour: leaving draws, on-the-job search, park choice, hiring and layoff order",
+        "rules.labour: layoff order, on-the-job search, park choice, hiring order",
     ),
     Stream("loan", 101, "hashed", "policy.applications: a constrained firm takes a loan"),
     Stream("event_hosting", 102, "hashed", "policy.applications: a firm hosts an event"),

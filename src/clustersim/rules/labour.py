@@ -39,8 +39,9 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     """One month of the labour market (see the module docstring for the order)."""
     t = model.month_index
     n_alloc = model.talent_slots_through(t)
+    u_leave = model.streams.at("leaving", t).random(n_alloc, dtype=np.float32)
     rng = model.streams.at("search", t)
-    u_leave, u_search, u_park, u_priority = rng.random((4, n_alloc), dtype=np.float32)
+    u_search, u_park, u_priority = rng.random((3, n_alloc), dtype=np.float32)
     firm_priority = rng.random(model.firm_slots_through(t), dtype=np.float32)
 
     leave(model, u_leave)
