@@ -102,7 +102,7 @@ def test_every_number_in_conf_says_where_it_comes_from() -> None:
 BAD = [
     ("seed=-1", "seed"),
     ("world.scale=0", "world.scale"),
-    ("world.talent_weight=-5", "world.talent_weight"),
+    ("world.people_per_talent_agent=-5", "world.people_per_talent_agent"),
     ("world.start=2020-13", "world.start"),
     ("world.end=2019-12", "world.end"),
     ("world.end=nonsense", "world.end"),

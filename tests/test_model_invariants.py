@@ -12,7 +12,7 @@ from tests.conftest import scenario
 
 def _check_month(m: ClusterModel) -> None:
     f, tal, parks = m.firms, m.talent, m.parks
-    w = m.talent_weight
+    w = m.people_per_talent_agent
     # people are conserved: initial + arrived = employed + unemployed + left
     in_city = np.count_nonzero(tal.alive) * w
     assert m.initial_people + m.arrived_people == pytest.approx(in_city + m.left_people)
@@ -57,7 +57,7 @@ def test_mesa_faces_mirror_the_tables() -> None:
     assert len(m.agents_by_type[Talent]) == np.count_nonzero(m.talent.alive)
     assert len(m.agents_by_type[Park]) == len(m.parks)
     firm = max(firms, key=lambda a: a.employees)
-    assert firm.employees == m.firms.staff[firm.slot] * m.talent_weight
+    assert firm.employees == m.firms.staff[firm.slot] * m.people_per_talent_agent
     assert firm.park in m.parks.ids and firm.kind in (
         "leading",
         "high_growth",

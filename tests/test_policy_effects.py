@@ -55,9 +55,8 @@ def _check_ledger(result) -> None:
         assert rows["amount"].sum() <= budget * (1 + 1e-9), (inst.key, year)
         if inst.cap is None:
             continue
-        persons = (
-            result.scenario.world.talent_weight if inst.payout.rule.value == "per_person" else 1.0
-        )
+        per_person = inst.payout.rule.value == "per_person"
+        persons = result.scenario.world.people_per_talent_agent if per_person else 1.0
         cap = inst.cap * persons
         if inst.cap_per is CapPeriod.YEAR:
             per_recipient = rows.groupby("recipient_id")["amount"].sum()

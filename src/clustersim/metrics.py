@@ -61,7 +61,7 @@ class MonthlyRecorder:
         """Record month ``model.month_index`` from the tables and the month's tallies."""
         t = model.month_index
         f, parks = model.firms, model.parks
-        w = model.talent_weight
+        w = model.people_per_talent_agent
         live = f.live()
         park = f.park[live]
         n_parks, n_districts = len(parks), len(parks.districts)

@@ -66,7 +66,7 @@ class ClusterModel(mesa.Model):
         self.n_months = len(self.calendar)
         self.month_index = 0
         self.n_kinds, self.n_tiers = len(FIRM_KINDS), len(TALENT_TIERS)
-        self.talent_weight = self.world.talent_weight
+        self.people_per_talent_agent = self.world.people_per_talent_agent
         self.streams = Streams(scenario.seed)
 
         self._lay_out_slots()
@@ -77,7 +77,8 @@ class ClusterModel(mesa.Model):
         self._employees_cache: np.ndarray | None = None
         populate(self)
         self.labour_market_state = MarketState.of(self)
-        self.initial_people = float(np.count_nonzero(self.talent.alive) * self.talent_weight)
+        alive = np.count_nonzero(self.talent.alive)
+        self.initial_people = float(alive * self.people_per_talent_agent)
         self.arrived_people = 0.0
         self.left_people = 0.0
         self._moves: list[tuple[np.ndarray, ...]] = []
@@ -186,7 +187,7 @@ class ClusterModel(mesa.Model):
         live = f.live()
         return (
             np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks))
-            * self.talent_weight
+            * self.people_per_talent_agent
         )
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
@@ -233,9 +234,11 @@ class ClusterModel(mesa.Model):
         month = self.calendar[self.month_index]
         if month.month == 12 or self.month_index == self.n_months - 1:
             self.firm_snapshots.append(
-                self.firms.snapshot(str(month), self.parks, self.talent_weight)
+                self.firms.snapshot(str(month), self.parks, self.people_per_talent_agent)
             )
-            self.talent_snapshots.append(self.talent.snapshot(str(month), self.parks))
+            self.talent_snapshots.append(
+                self.talent.snapshot(str(month), self.parks, self.people_per_talent_agent)
+            )
         self.month_index += 1
         if self.month_index >= self.n_months:
             self.running = False

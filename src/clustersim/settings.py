@@ -129,7 +129,7 @@ class World:
     start: str
     end: str
     scale: float = bound(gt=0, doc="multiplies population, inflows and park capacities")
-    talent_weight: float = bound(gt=0, doc="people one talent agent stands for")
+    people_per_talent_agent: float = bound(gt=0, doc="people one talent agent stands for")
     districts: tuple[str, ...]
     parks: dict[str, ParkSpec]
     initial: InitialPopulation

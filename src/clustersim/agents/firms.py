@@ -8,14 +8,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from clustersim.agents.columns import Column, ColumnTable, face_properties
 from clustersim.vocabulary import FIRM_KINDS
 
 if TYPE_CHECKING:
-    from clustersim.agents.parks import ParkTable
     from clustersim.model import ClusterModel
 
 
-class FirmTable:
+class FirmTable(ColumnTable):
     """State of every firm slot. A slot is a firm's stable id for the whole run.
 
     Slots are laid out in advance: the initial firms first, then every month's candidate
@@ -23,90 +23,111 @@ class FirmTable:
     ``alive``. Because the number of candidates does not depend on the policy, a firm has
     the same slot, and draws the same shocks, in a run and in its counterfactual.
 
-    Attributes:
-        alive: the firm operates in Shanghai now.
-        entered: the firm has ever operated in Shanghai (alive or exited).
-        kind: index into ``FIRM_KINDS``.
-        park: index of its park, -1 if none.
-        target: the size the firm wants, in talent agents (a latent Gibrat process).
-        staff: talent agents employed now.
-        productivity: firm-specific efficiency (log), shifts growth drift.
-        financing: financing constraint, 0 (none) .. 1 (fully constrained).
-        sensitive: its location choices weigh expected subsidies (drawn with the
-            but-for share at entry); the others would choose the same without them.
-        rd_stock: knowledge stock from past R&D, RMB (depreciating).
-        rd_spend: R&D spending this month, RMB.
-        wage_bill: wages paid this month, RMB.
-        patents: patents granted so far.
-        high_tech: certified high-tech enterprise.
-        specialised: certified "specialised and innovative" (专精特新).
-        pilots: pilot/innovation projects so far.
-        born: model month of entry (negative for firms older than the run).
-        subsidies: grants received so far, RMB.
-        recent_grants: cash grants of recent months, RMB, fading by 1/12 a month
-            (``rules.support``); they raise the growth a firm wants.
-
+    The columns (``COLUMNS``, one array each) are the firm's state variables; those with
+    an output name appear in the year-end snapshots and on the ``Firm`` face.
     """
 
-    def __init__(self, n_slots: int) -> None:
-        self.n_slots = n_slots
-        self.alive = np.zeros(n_slots, dtype=bool)
-        self.entered = np.zeros(n_slots, dtype=bool)
-        self.kind = np.zeros(n_slots, dtype=np.int64)
-        self.park = np.full(n_slots, -1, dtype=np.int64)
-        self.target = np.zeros(n_slots)
-        self.staff = np.zeros(n_slots, dtype=np.int64)
-        self.productivity = np.zeros(n_slots)
-        self.financing = np.zeros(n_slots)
-        self.sensitive = np.zeros(n_slots, dtype=bool)
-        self.rd_stock = np.zeros(n_slots)
-        self.rd_spend = np.zeros(n_slots)
-        self.wage_bill = np.zeros(n_slots)
-        self.patents = np.zeros(n_slots, dtype=np.int64)
-        self.high_tech = np.zeros(n_slots, dtype=bool)
-        self.specialised = np.zeros(n_slots, dtype=bool)
-        self.pilots = np.zeros(n_slots, dtype=np.int64)
-        self.born = np.zeros(n_slots, dtype=np.int64)
-        self.subsidies = np.zeros(n_slots)
-        self.recent_grants = np.zeros(n_slots)
-        #: the Mesa face of each slot (None for slots that never entered or exited)
-        self.faces: list[Firm | None] = [None] * n_slots
+    ID = "firm_id"
+    COLUMNS = (
+        Column("alive", bool, False, "the firm operates in Shanghai now"),
+        Column("entered", bool, False, "the firm has ever operated in Shanghai"),
+        Column("kind", np.int64, 0, "kind of firm", out="kind", labels=FIRM_KINDS),
+        Column(
+            "park", np.int64, -1, "park it is located in", "park", labels="parks", district=True
+        ),
+        Column(
+            "staff",
+            np.int64,
+            0,
+            "people employed now (talent agents x people per agent)",
+            out="employees",
+            people=True,
+        ),
+        Column(
+            "target",
+            np.float64,
+            0.0,
+            "the size the firm wants (a latent Gibrat process), people",
+            out="target_employees",
+            people=True,
+        ),
+        Column(
+            "productivity", np.float64, 0.0, "firm-specific efficiency (log)", out="productivity"
+        ),
+        Column(
+            "financing",
+            np.float64,
+            0.0,
+            "financing constraint, 0 (none) .. 1 (fully constrained)",
+            out="financing_constraint",
+        ),
+        Column(
+            "sensitive",
+            bool,
+            False,
+            "its location choices weigh expected subsidies (the but-for share)",
+        ),
+        Column(
+            "rd_stock",
+            np.float64,
+            0.0,
+            "knowledge stock from past R&D, RMB (depreciating)",
+            out="rd_stock",
+        ),
+        Column("rd_spend", np.float64, 0.0, "R&D spending this month, RMB"),
+        Column("wage_bill", np.float64, 0.0, "wages paid this month, RMB"),
+        Column("patents", np.int64, 0, "patents granted so far", out="patents"),
+        Column("high_tech", bool, False, "certified high-tech enterprise", out="high_tech"),
+        Column(
+            "specialised", bool, False, "certified 'specialised and innovative'", out="specialised"
+        ),
+        Column("pilots", np.int64, 0, "pilot/innovation projects so far", out="pilots"),
+        Column(
+            "born", np.int64, 0, "model month of entry (negative: older than the run)", out="born"
+        ),
+        Column("subsidies", np.float64, 0.0, "grants received so far, RMB", out="subsidies"),
+        Column(
+            "recent_grants",
+            np.float64,
+            0.0,
+            "cash grants of recent months, RMB, fading by 1/12 a month (rules.support)",
+        ),
+    )
+
+    alive: np.ndarray
+    entered: np.ndarray
+    kind: np.ndarray
+    park: np.ndarray
+    staff: np.ndarray
+    target: np.ndarray
+    productivity: np.ndarray
+    financing: np.ndarray
+    sensitive: np.ndarray
+    rd_stock: np.ndarray
+    rd_spend: np.ndarray
+    wage_bill: np.ndarray
+    patents: np.ndarray
+    high_tech: np.ndarray
+    specialised: np.ndarray
+    pilots: np.ndarray
+    born: np.ndarray
+    subsidies: np.ndarray
+    recent_grants: np.ndarray
+    faces: list[Firm | None]
 
     def live(self) -> np.ndarray:
         """Slots of the firms operating now."""
         return np.flatnonzero(self.alive)
 
-    def snapshot(self, month: str, parks: ParkTable, talent_weight: float) -> pd.DataFrame:
-        """One row per operating firm: the state a notebook or a report reads."""
-        s = self.live()
-        park = self.park[s]
-        return pd.DataFrame(
-            {
-                "month": month,
-                "firm_id": s,
-                "kind": pd.Categorical.from_codes(self.kind[s], FIRM_KINDS),
-                "park": pd.Categorical.from_codes(park, parks.ids),
-                "district": pd.Categorical.from_codes(parks.district[park], parks.districts),
-                "employees": self.staff[s] * talent_weight,
-                "target_employees": self.target[s] * talent_weight,
-                "productivity": self.productivity[s],
-                "financing_constraint": self.financing[s],
-                "rd_stock": self.rd_stock[s],
-                "patents": self.patents[s],
-                "high_tech": self.high_tech[s],
-                "specialised": self.specialised[s],
-                "pilots": self.pilots[s],
-                "born": self.born[s],
-                "subsidies": self.subsidies[s],
-            }
-        )
 
-
+@face_properties("firms", FirmTable.COLUMNS)
 class Firm(mesa.Agent):
     """A firm as a Mesa agent: a face on one slot of the ``FirmTable``.
 
-    Every attribute reads the table, so it is always current; ``history()`` returns the
-    firm's year-end snapshots so far.
+    Every attribute reads the table, so it is always current: one per output column of
+    ``FirmTable.COLUMNS`` (``kind``, ``park``, ``employees``, ``patents``, ...), plus
+    ``district``, ``certifications`` and ``age_months``; ``history()`` returns the firm's
+    year-end snapshots so far.
     """
 
     def __init__(self, model: ClusterModel, slot: int) -> None:
@@ -114,77 +135,29 @@ class Firm(mesa.Agent):
         self.slot = slot
 
     @property
-    def _t(self) -> FirmTable:
-        return self.model.firms
-
-    @property
     def firm_id(self) -> int:
         """Stable id of the firm (its slot), the same in a run and its counterfactual."""
         return self.slot
 
     @property
-    def kind(self) -> str:
-        """leading, high_growth, fi_arm or rd_service."""
-        return FIRM_KINDS[self._t.kind[self.slot]]
-
-    @property
-    def park(self) -> str:
-        """Id of the park it is located in."""
-        return self.model.parks.ids[self._t.park[self.slot]]
-
-    @property
     def district(self) -> str:
         """District of its park."""
         parks = self.model.parks
-        return parks.districts[parks.district[self._t.park[self.slot]]]
-
-    @property
-    def employees(self) -> float:
-        """People employed (talent agents x the world's talent weight)."""
-        return float(self._t.staff[self.slot] * self.model.talent_weight)
-
-    @property
-    def productivity(self) -> float:
-        """Firm-specific efficiency (log)."""
-        return float(self._t.productivity[self.slot])
-
-    @property
-    def rd_stock(self) -> float:
-        """Knowledge stock from R&D, RMB."""
-        return float(self._t.rd_stock[self.slot])
-
-    @property
-    def patents(self) -> int:
-        """Patents granted so far."""
-        return int(self._t.patents[self.slot])
+        return parks.districts[parks.district[self.model.firms.park[self.slot]]]
 
     @property
     def certifications(self) -> dict[str, bool]:
         """High-tech and specialised-and-innovative certifications."""
+        f = self.model.firms
         return {
-            "high_tech": bool(self._t.high_tech[self.slot]),
-            "specialised": bool(self._t.specialised[self.slot]),
+            "high_tech": bool(f.high_tech[self.slot]),
+            "specialised": bool(f.specialised[self.slot]),
         }
-
-    @property
-    def pilots(self) -> int:
-        """Pilot/innovation projects so far."""
-        return int(self._t.pilots[self.slot])
 
     @property
     def age_months(self) -> int:
         """Months since entry."""
-        return int(self.model.month_index - self._t.born[self.slot])
-
-    @property
-    def financing_constraint(self) -> float:
-        """0 (none) .. 1 (fully constrained)."""
-        return float(self._t.financing[self.slot])
-
-    @property
-    def subsidies(self) -> float:
-        """Grants received so far, RMB."""
-        return float(self._t.subsidies[self.slot])
+        return int(self.model.month_index - self.model.firms.born[self.slot])
 
     def history(self) -> pd.DataFrame:
         """Year-end snapshots of this firm so far (one row per year)."""

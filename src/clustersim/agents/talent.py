@@ -8,51 +8,89 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from clustersim.agents.columns import Column, ColumnTable, face_properties
 from clustersim.vocabulary import TALENT_TIERS
 
 if TYPE_CHECKING:
-    from clustersim.agents.parks import ParkTable
     from clustersim.model import ClusterModel
 
 
-class TalentTable:
-    """State of every talent slot; one agent stands for ``talent_weight`` people.
+class TalentTable(ColumnTable):
+    """State of every talent slot; one agent stands for a cohort of people.
 
+    How many people a talent agent stands for is ``world.people_per_talent_agent``.
     Slots are laid out in advance like firm slots: the initial population, then every
     month's candidate arrivals. A candidate that stays away never becomes ``alive``.
 
-    Attributes:
-        alive: in Shanghai now.
-        entered: has ever been in Shanghai.
-        tier: index into ``TALENT_TIERS``.
-        employer: firm slot, -1 when unemployed.
-        park: park of the employer, -1 when unemployed.
-        last_park: the last park worked in (-1 if never), for the home district.
-        wage: monthly wage of the current job, RMB (0 when unemployed).
-        residency: holds Shanghai residency (hukou or residence permit).
-        housing: receives housing support (talent apartment or subsidy).
-        arrived: model month of arrival (negative for the initial population).
-        unemployed_months: months since the last job ended.
-        awards: talent awards received so far, RMB.
-
+    The columns (``COLUMNS``, one array each) are the agent's state variables; those with
+    an output name appear in the year-end snapshots and on the ``Talent`` face.
     """
 
-    def __init__(self, n_slots: int) -> None:
-        self.n_slots = n_slots
-        self.alive = np.zeros(n_slots, dtype=bool)
-        self.entered = np.zeros(n_slots, dtype=bool)
-        self.tier = np.zeros(n_slots, dtype=np.int64)
-        self.employer = np.full(n_slots, -1, dtype=np.int64)
-        self.park = np.full(n_slots, -1, dtype=np.int64)
-        self.last_park = np.full(n_slots, -1, dtype=np.int64)
-        self.wage = np.zeros(n_slots)
-        self.residency = np.zeros(n_slots, dtype=bool)
-        self.housing = np.zeros(n_slots, dtype=bool)
-        self.arrived = np.zeros(n_slots, dtype=np.int64)
-        self.unemployed_months = np.zeros(n_slots, dtype=np.int64)
-        self.awards = np.zeros(n_slots)
-        #: the Mesa face of each slot (None for slots not in Shanghai)
-        self.faces: list[Talent | None] = [None] * n_slots
+    ID = "talent_id"
+    COLUMNS = (
+        Column("alive", bool, False, "in Shanghai now"),
+        Column("entered", bool, False, "has ever been in Shanghai"),
+        Column("tier", np.int64, 0, "talent tier", out="tier", labels=TALENT_TIERS),
+        Column(
+            "employer",
+            np.int64,
+            -1,
+            "firm slot of the employer, -1 when unemployed",
+            out="employer",
+        ),
+        Column(
+            "park",
+            np.int64,
+            -1,
+            "park of the employer (none when unemployed)",
+            out="park",
+            labels="parks",
+        ),
+        Column(
+            "last_park",
+            np.int64,
+            -1,
+            "the last park worked in (-1 if never), for the home district",
+        ),
+        Column(
+            "wage",
+            np.float64,
+            0.0,
+            "monthly wage of the current job, RMB (0 when unemployed)",
+            out="wage",
+        ),
+        Column(
+            "residency",
+            bool,
+            False,
+            "holds Shanghai residency (hukou or residence permit)",
+            out="residency",
+        ),
+        Column(
+            "housing",
+            bool,
+            False,
+            "receives housing support (talent apartment or subsidy)",
+            out="housing",
+        ),
+        Column("arrived", np.int64, 0, "model month of arrival (negative: the initial population)"),
+        Column("unemployed_months", np.int64, 0, "months since the last job ended"),
+        Column("awards", np.float64, 0.0, "talent awards received so far, RMB", out="awards"),
+    )
+
+    alive: np.ndarray
+    entered: np.ndarray
+    tier: np.ndarray
+    employer: np.ndarray
+    park: np.ndarray
+    last_park: np.ndarray
+    wage: np.ndarray
+    residency: np.ndarray
+    housing: np.ndarray
+    arrived: np.ndarray
+    unemployed_months: np.ndarray
+    awards: np.ndarray
+    faces: list[Talent | None]
 
     def employed(self) -> np.ndarray:
         """Mask of agents in Shanghai with a job."""
@@ -69,34 +107,19 @@ class TalentTable:
         self.wage[slots] = 0.0
         self.unemployed_months[slots] = 0
 
-    def snapshot(self, month: str, parks: ParkTable) -> pd.DataFrame:
-        """One row per agent in Shanghai (used for histories; not written by default)."""
-        s = np.flatnonzero(self.alive)
-        return pd.DataFrame(
-            {
-                "month": month,
-                "talent_id": s,
-                "tier": pd.Categorical.from_codes(self.tier[s], TALENT_TIERS),
-                "employer": self.employer[s],
-                "park": pd.Categorical.from_codes(self.park[s], parks.ids),
-                "wage": self.wage[s],
-                "residency": self.residency[s],
-                "housing": self.housing[s],
-                "awards": self.awards[s],
-            }
-        )
 
-
+@face_properties("talent", TalentTable.COLUMNS)
 class Talent(mesa.Agent):
-    """A talent cohort as a Mesa agent: a face on one slot of the ``TalentTable``."""
+    """A talent cohort as a Mesa agent: a face on one slot of the ``TalentTable``.
+
+    Every attribute reads the table: one per output column of ``TalentTable.COLUMNS``
+    (``tier``, ``employer``, ``park``, ``wage``, ``residency``, ``housing``, ``awards``),
+    plus ``people`` and ``district``.
+    """
 
     def __init__(self, model: ClusterModel, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
-
-    @property
-    def _t(self) -> TalentTable:
-        return self.model.talent
 
     @property
     def talent_id(self) -> int:
@@ -104,46 +127,32 @@ class Talent(mesa.Agent):
         return self.slot
 
     @property
-    def tier(self) -> str:
-        """top_scientist, senior_core, professional or junior."""
-        return TALENT_TIERS[self._t.tier[self.slot]]
-
-    @property
     def people(self) -> float:
         """How many people this agent stands for."""
-        return float(self.model.talent_weight)
+        return float(self.model.people_per_talent_agent)
 
     @property
     def employer(self) -> int | None:
         """Firm id of the employer, None when unemployed."""
-        e = int(self._t.employer[self.slot])
+        e = int(self.model.talent.employer[self.slot])
         return None if e < 0 else e
 
     @property
     def district(self) -> str | None:
         """District of the current or, if unemployed, the last workplace."""
-        p = int(self._t.park[self.slot])
+        tal = self.model.talent
+        p = int(tal.park[self.slot])
         if p < 0:
-            p = int(self._t.last_park[self.slot])
+            p = int(tal.last_park[self.slot])
         if p < 0:
             return None
         parks = self.model.parks
         return parks.districts[parks.district[p]]
 
     @property
-    def wage(self) -> float:
-        """Monthly wage, RMB (0 when unemployed)."""
-        return float(self._t.wage[self.slot])
-
-    @property
-    def residency(self) -> bool:
-        """Holds Shanghai residency."""
-        return bool(self._t.residency[self.slot])
-
-    @property
     def housing_support(self) -> bool:
-        """Receives housing support."""
-        return bool(self._t.housing[self.slot])
+        """Receives housing support (the same as ``housing``)."""
+        return bool(self.model.talent.housing[self.slot])
 
     def history(self) -> pd.DataFrame:
         """Year-end snapshots of this agent so far."""

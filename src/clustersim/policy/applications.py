@@ -188,7 +188,7 @@ def applicants(
     ``park_mask`` marks the parks where the instrument's location condition holds.
     """
     el = inst.eligible
-    w = model.talent_weight
+    w = model.people_per_talent_agent
     window_start = inst.window.start - model.calendar[0]  # model month index
     if inst.recipient is Recipient.PARK:
         mask = park_mask

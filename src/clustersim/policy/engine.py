@@ -255,7 +255,8 @@ class RegimeIncentives(Incentives):
                 value = value * typical["specialised_share"]
         elif ev in _RECURRING:
             per_year = self._event_rate.get(ev, np.zeros(len(FIRM_KINDS))) * 12.0
-            base = float(model.talent_weight) if ev is Event.HIRE else 1.0  # a hire: one cohort
+            # a hire brings one cohort: the base is its people
+            base = float(model.people_per_talent_agent) if ev is Event.HIRE else 1.0
             value = self._ev(inst, base) * per_year * years
         else:
             value = np.zeros(len(FIRM_KINDS))
@@ -285,8 +286,8 @@ class RegimeIncentives(Incentives):
         """Grant to this month's eligible applicants; return the month's grants."""
         f = model.firms
         if self._previous_people is None:
-            self._previous_people = f.staff * model.talent_weight
-        people = f.staff * model.talent_weight
+            self._previous_people = f.staff * model.people_per_talent_agent
+        people = f.staff * model.people_per_talent_agent
         milestones = self._milestones(model, people)
         self._previous_people = people
         month_events = MonthEvents(model, events, milestones)

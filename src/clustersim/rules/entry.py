@@ -45,7 +45,7 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     sensitive = rng.random(n) < e.but_for_share
     noise = e.noise_scale * rng.gumbel(size=(n, len(model.parks) + 1))
 
-    people = size * model.talent_weight
+    people = size * model.people_per_talent_agent
     free = model.parks.capacity - model.park_employees()
     if e.sequential:
         choice = _choose_one_at_a_time(model, levers, kind, sensitive, noise, people, free)

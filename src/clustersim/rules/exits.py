@@ -40,4 +40,4 @@ def exit_firms(model: ClusterModel) -> None:
     laid_off = model.staff_of(gone)
     tal.release(laid_off)
     model.tally["exits"] += len(gone)
-    model.tally["exit_jobs"] += len(laid_off) * model.talent_weight
+    model.tally["exit_jobs"] += len(laid_off) * model.people_per_talent_agent

@@ -68,14 +68,15 @@ def populate(model: ClusterModel) -> None:
     talent.residency[t_slots] = rng.random(n_emp) < init.residency_share
     talent.arrived[t_slots] = -rng.integers(1, 120, n_emp)
     firms.staff[slots] = staff
-    employees = np.bincount(park, weights=staff, minlength=len(parks)) * model.talent_weight
+    employees = np.bincount(park, weights=staff, minlength=len(parks))
+    employees *= model.people_per_talent_agent
     wages = park_wages(model, employees)
     talent.wage[t_slots] = wages[tier, park[employer]]
     _add_unemployed(model, rng, np.arange(n_emp, n_talent))
 
     # R&D stock near its steady state, patents and certifications from the firm's past.
     wage_bill = np.bincount(employer, weights=talent.wage[t_slots], minlength=n_firms)
-    wage_bill *= model.talent_weight
+    wage_bill *= model.people_per_talent_agent
     inno = model.behavior.innovation
     spend = inno.rd_intensity.array()[kind] * wage_bill
     firms.rd_stock[slots] = spend * 12.0 / inno.rd_depreciation * rng.uniform(0.5, 1.5, n_firms)
@@ -85,7 +86,7 @@ def populate(model: ClusterModel) -> None:
     firms.high_tech[slots] = (rng.random(n_firms) < init.high_tech_share) & (
         firms.patents[slots] > 0
     )
-    small = firms.staff[slots] * model.talent_weight <= inno.specialised_max_employees
+    small = firms.staff[slots] * model.people_per_talent_agent <= inno.specialised_max_employees
     firms.specialised[slots] = (
         (rng.random(n_firms) < init.specialised_share) & small & (firms.patents[slots] > 1)
     )
@@ -125,7 +126,7 @@ def _place_initial_firms(
     drawn = categorical(probs, rng.random(len(kind)))
     free = parks.capacity.copy()
     park = np.empty(len(kind), dtype=np.int64)
-    people = staff * model.talent_weight
+    people = staff * model.people_per_talent_agent
     for i in np.argsort(-staff, kind="stable"):
         p = drawn[i]
         if free[p] < people[i]:

@@ -53,7 +53,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     events.high_tech_new = certified
 
     mult = np.broadcast_to(levers.specialised_multiplier, f.alive.shape)[live]
-    small = f.staff[live] * model.talent_weight <= inno.specialised_max_employees
+    small = f.staff[live] * model.people_per_talent_agent <= inno.specialised_max_employees
     seek = ~f.specialised[live] & (f.patents[live] > 1) & small
     labelled = live[seek & (u_label[live] < np.minimum(1.0, inno.specialised_hazard * mult))]
     f.specialised[labelled] = True

@@ -74,7 +74,7 @@ def leave(model: ClusterModel, u: np.ndarray) -> None:
         return
     tal.release(gone)
     tal.alive[gone] = False
-    model.tally["departures"] += len(gone) * model.talent_weight
+    model.tally["departures"] += len(gone) * model.people_per_talent_agent
 
 
 def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
@@ -114,7 +114,7 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     tal.arrived[new] = t
     tal.unemployed_months[new] = 0
     events.arrivals = new
-    model.tally["arrivals"] += len(new) * model.talent_weight
+    model.tally["arrivals"] += len(new) * model.people_per_talent_agent
 
 
 def count_staff(model: ClusterModel, who: np.ndarray | None = None) -> np.ndarray:
@@ -155,7 +155,7 @@ def lay_off(
     group = tal.employer[emp] * N_TIERS + tal.tier[emp]
     _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
-    model.tally["layoffs"] += len(fired) * model.talent_weight
+    model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
     return fired
 
 
@@ -169,7 +169,7 @@ def post_vacancies(
     firms_hiring = np.flatnonzero(total > 0)
     if len(firms_hiring) == 0:
         return vac
-    room = np.floor((model.parks.capacity - model.park_employees()) / model.talent_weight)
+    room = np.floor((model.parks.capacity - model.park_employees()) / model.people_per_talent_agent)
     room = np.maximum(room, 0).astype(np.int64)
     park = f.park[firms_hiring]
     order = np.lexsort((firm_priority[firms_hiring], park))
@@ -252,7 +252,7 @@ def match(
     still[who] = False
     tal.unemployed_months[np.flatnonzero(still)] += 1
     events.hires = who
-    model.tally["hires"] += len(who) * model.talent_weight
+    model.tally["hires"] += len(who) * model.people_per_talent_agent
 
 
 def settle(model: ClusterModel) -> None:
@@ -261,7 +261,7 @@ def settle(model: ClusterModel) -> None:
     emp = np.flatnonzero(tal.employed())
     f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
     f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
-    f.wage_bill *= model.talent_weight
+    f.wage_bill *= model.people_per_talent_agent
     model.labour_market_state = MarketState.of(model, emp)
 
 

@@ -1,0 +1,146 @@
+"""Agent tables declared once: each column's name, type, fill value and meaning.
+
+An agent type's state is a table of columns (numpy arrays indexed by agent slot), as in
+mesa-frames. Each table class lists its columns once, as ``Column`` declarations; from
+that list this module derives
+
+- the arrays (``ColumnTable.__init__``: one array per column, filled with ``fill``);
+- the year-end snapshot (``ColumnTable.snapshot``: one row per agent, one column per
+  declared output, in declaration order, codes turned into labels, agent counts into
+  people);
+- the Mesa face's read-only attributes (``face_properties``: one property per declared
+  output, reading the agent's slot of the table, so a face is always current).
+
+Adding a state variable is one line in the table's ``COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from clustersim.agents.parks import ParkTable
+
+#: What a column's integer codes stand for: fixed labels, or the world's parks.
+Labels = tuple[str, ...] | Literal["parks"] | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One state variable of an agent table.
+
+    Attributes:
+        name: the array's attribute name on the table (``staff``).
+        dtype: numpy type of the array.
+        fill: value of a slot no agent has taken yet.
+        doc: what the value stands for, with its unit.
+        out: name in snapshots and on the Mesa face (``employees``); None = internal.
+        people: the value counts talent agents; outputs show people (x people per agent).
+        labels: the value is a code into these labels (``FIRM_KINDS``) or ``"parks"``;
+            outputs show the label. With ``"parks"``, firm snapshots add the district.
+        district: for a ``"parks"`` column, also output the park's district right after it.
+
+    """
+
+    name: str
+    dtype: type
+    fill: Any
+    doc: str
+    out: str | None = None
+    people: bool = False
+    labels: Labels = None
+    district: bool = False
+
+
+class ColumnTable:
+    """State of every slot of one agent type, one array per declared ``Column``.
+
+    Attributes:
+        n_slots: number of slots (laid out at the start of the run).
+        faces: the Mesa face of each slot, or None.
+
+    """
+
+    #: The table's columns, in snapshot order.
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    #: Name of the slot id in snapshots (``firm_id``).
+    ID: ClassVar[str] = "id"
+
+    def __init__(self, n_slots: int) -> None:
+        self.n_slots = n_slots
+        for c in self.COLUMNS:
+            setattr(self, c.name, np.full(n_slots, c.fill, dtype=c.dtype))
+        self.faces: list[Any] = [None] * n_slots
+
+    @classmethod
+    def column(cls, name: str) -> Column:
+        """The declaration of column ``name``."""
+        for c in cls.COLUMNS:
+            if c.name == name:
+                return c
+        raise KeyError(f"{cls.__name__} has no column {name!r}")
+
+    def present(self) -> np.ndarray:
+        """Slots of the agents a snapshot shows (by default, every ``alive`` one)."""
+        return np.flatnonzero(self.alive)  # type: ignore[attr-defined]
+
+    def snapshot(self, month: str, parks: ParkTable, people_per_agent: float) -> pd.DataFrame:
+        """One row per present agent: the month, its id, then every declared output."""
+        s = self.present()
+        data: dict[str, Any] = {"month": month, self.ID: s}
+        for c in self.COLUMNS:
+            if c.out is None:
+                continue
+            values = getattr(self, c.name)[s]
+            if c.people:
+                data[c.out] = values * people_per_agent
+            elif c.labels == "parks":
+                data[c.out] = pd.Categorical.from_codes(values, parks.ids)
+                if c.district:
+                    data["district"] = pd.Categorical.from_codes(
+                        parks.district[values], parks.districts
+                    )
+            elif c.labels is not None:
+                data[c.out] = pd.Categorical.from_codes(values, c.labels)
+            else:
+                data[c.out] = values
+        return pd.DataFrame(data)
+
+
+def face_properties(table_attr: str, columns: tuple[Column, ...]) -> Callable[[type], type]:
+    """Class decorator: give a face one read-only property per declared output.
+
+    The property reads the face's slot of ``model.<table_attr>`` and returns a plain
+    Python value: a label for coded columns (``None`` for ``-1``), people for agent
+    counts, else the number or flag. Properties the class defines itself are kept.
+    """
+
+    def make(c: Column) -> property:
+        cast = bool if c.dtype is bool else int if np.issubdtype(c.dtype, np.integer) else float
+
+        def get(self: Any) -> Any:
+            v = getattr(getattr(self.model, table_attr), c.name)[self.slot]
+            if c.people:
+                return float(v * self.model.people_per_talent_agent)
+            if c.labels is not None:
+                if v < 0:
+                    return None
+                labels = self.model.parks.ids if c.labels == "parks" else c.labels
+                return labels[v]
+            return cast(v)
+
+        get.__doc__ = c.doc
+        return property(get)
+
+    def decorate(cls: type) -> type:
+        for c in columns:
+            if c.out is not None and c.out not in cls.__dict__:
+                setattr(cls, c.out, make(c))
+        return cls
+
+    return decorate
