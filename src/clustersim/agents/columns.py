@@ -85,6 +85,15 @@ class ColumnTable:
                 return c
         raise KeyError(f"{cls.__name__} has no column {name!r}")
 
+    def output(self, column: Column, slots: np.ndarray, people_per_agent: float) -> np.ndarray:
+        """What ``column`` shows for ``slots`` in snapshots and on faces (codes as codes).
+
+        The stored value, in people for agent counts. A table overrides this for an output
+        that is derived from several columns (its snapshot and faces then agree).
+        """
+        values = getattr(self, column.name)[slots]
+        return values * people_per_agent if column.people else values
+
     def present(self) -> np.ndarray:
         """Slots of the agents a snapshot shows (by default, every ``alive`` one)."""
         return np.flatnonzero(self.alive)  # type: ignore[attr-defined]
@@ -96,10 +105,8 @@ class ColumnTable:
         for c in self.COLUMNS:
             if c.out is None:
                 continue
-            values = getattr(self, c.name)[s]
-            if c.people:
-                data[c.out] = values * people_per_agent
-            elif c.labels == "parks":
+            values = self.output(c, s, people_per_agent)
+            if c.labels == "parks":
                 data[c.out] = pd.Categorical.from_codes(values, parks.ids)
                 if c.district:
                     data["district"] = pd.Categorical.from_codes(
@@ -124,9 +131,11 @@ def face_properties(table_attr: str, columns: tuple[Column, ...]) -> Callable[[t
         cast = bool if c.dtype is bool else int if np.issubdtype(c.dtype, np.integer) else float
 
         def get(self: Any) -> Any:
-            v = getattr(getattr(self.model, table_attr), c.name)[self.slot]
+            table = getattr(self.model, table_attr)
+            w = self.model.people_per_talent_agent
+            v = table.output(c, np.array([self.slot]), w)[0]
             if c.people:
-                return float(v * self.model.people_per_talent_agent)
+                return float(v)
             if c.labels is not None:
                 if v < 0:
                     return None

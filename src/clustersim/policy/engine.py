@@ -8,7 +8,7 @@ month it
    x capped amount x how often the rewarded event happens to such firms, measured as the
    model runs), what a talent of each tier can expect at each park, the share of R&D
    spending firms expect back, and how much certification and pilot rewards raise the
-   chance of seeking them;
+   chance of seeking them (``policy.expectations``);
 2. **grants**: for every instrument in force, the eligible applicants of the month's
    events ask for the amount the payout rule gives, are approved with the instrument's
    probability, and are served within the year's budget (``policy.grants.grant``); every
@@ -26,7 +26,6 @@ policy.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -36,36 +35,16 @@ import pandas as pd
 from clustersim.config import ConfigError
 from clustersim.incentives import Events, Grant, Incentives, Levers
 from clustersim.policy.applications import MonthEvents, applicants
+from clustersim.policy.expectations import Expectations
 from clustersim.policy.grants import grant
-from clustersim.policy.instruments import Instrument, Regime, applicant_cap, expected_value
+from clustersim.policy.instruments import Instrument, Regime
 from clustersim.policy.ledger import GrantLedger
-from clustersim.policy.vocabulary import Event, PayoutRule, Recipient
-from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
+from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
     from clustersim.settings import Scenario
 
-#: Firm events whose reward a locating firm expects once (on arrival).
-_ONCE = frozenset({Event.ENTRY, Event.LANDING, Event.RELOCATION_IN})
-#: Firm events that recur; their expected yearly count per firm is measured as the run goes.
-_RECURRING = frozenset(
-    {
-        Event.PATENT,
-        Event.HIGH_TECH_CERT,
-        Event.SPECIALISED_CERT,
-        Event.PILOT,
-        Event.PROJECT_SELECTION,
-        Event.GROWTH_MILESTONE,
-        Event.LOAN,
-        Event.EVENT_HOSTING,
-        Event.STANDARD,
-        Event.QUALITY_AWARD,
-        Event.HIRE,
-    }
-)
-#: Smoothing of measured event rates (monthly weight of the new value).
-_SMOOTHING = 1.0 / 12.0
 #: Columns of ``rationing_frame``, in order, and their types.
 RATIONING_COLUMNS: dict[str, str] = {
     "regime": "string",
@@ -94,10 +73,10 @@ class RegimeIncentives(Incentives):
         self._spent_month: dict[str, float] = {}
         self._spent_total: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
         self._masks: dict[str, np.ndarray] = {}
-        self._event_rate: dict[Event, np.ndarray] = {}
+        #: what agents can expect from the instruments in force (the month's levers)
+        self.expectations = Expectations()
         self._previous_people: np.ndarray | None = None
         self._in_force_month = -1
-        self._ev_cache: dict[tuple[str, float], float] = {}
         self._in_force_cache: list[Instrument] = []
 
     @classmethod
@@ -149,136 +128,13 @@ class RegimeIncentives(Incentives):
             self._masks[inst.key] = inst.eligible.park_mask(parks.ids, districts, parks.tags)
         return self._masks[inst.key]
 
-    def _ev(self, inst: Instrument, base: float = 1.0) -> float:
-        """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
-        key = (inst.key, base)
-        if key not in self._ev_cache:
-            self._ev_cache[key] = float(expected_value(inst, base)[0])
-        return self._ev_cache[key]
-
-    def _years_left(self, model: ClusterModel, inst: Instrument) -> float:
-        months = inst.window.end - model.month + 1
-        return max(0.0, min(model.behavior.policy_response.horizon_years, months / 12.0))
-
     # ------------------------------------------------------------------ levers
 
     def levers(self, model: ClusterModel) -> Levers:
         """Expected incentives by kind x park and tier x park, and their multipliers."""
-        n_parks = len(model.parks)
-        f = model.firms
-        r = model.behavior.policy_response
-        firm_offer = np.zeros((len(FIRM_KINDS), n_parks))
-        talent_offer = np.zeros((len(TALENT_TIERS), n_parks))
-        cert_value = {
-            Event.HIGH_TECH_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
-            Event.SPECIALISED_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
-            Event.PILOT: np.zeros((len(FIRM_KINDS), n_parks)),
-        }
-        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
-        live = f.live()
-        typical = _typical_firm(model, live)
-        for inst in self._in_force(model):
-            mask = self._mask(model, inst)
-            years = self._years_left(model, inst)
-            if inst.recipient is Recipient.TALENT:
-                value = self._talent_value(model, inst, years)
-                talent_offer += value[:, None] * mask[None, :]
-                continue
-            if inst.recipient is not Recipient.FIRM:
-                continue
-            value = self._firm_value(model, inst, years, typical, live)
-            firm_offer += value[:, None] * mask[None, :]
-            ev = inst.eligible.event
-            if ev in (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT):
-                cert_value[ev] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
-            elif ev in (Event.PILOT, Event.PROJECT_SELECTION):
-                cert_value[Event.PILOT] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
-            elif ev is Event.CONTINUOUS and "high_tech" in inst.eligible.certified:
-                cert_value[Event.HIGH_TECH_CERT] += (
-                    value[:, None]
-                    * mask[None, :]
-                    / np.maximum(typical["high_tech_share"], 0.05)[:, None]
-                )
-            if (
-                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
-                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
-            ):
-                share = (inst.payout.rate or 0.0) * inst.approval_probability
-                if ev is Event.COMPUTE_SPEND:
-                    share *= r.compute_share
-                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
-
-        def per_firm(table: np.ndarray) -> np.ndarray:
-            out = np.zeros(f.n_slots)
-            out[live] = table[f.kind[live], f.park[live]]
-            return out
-
-        def response(value: np.ndarray, strength: float) -> np.ndarray:
-            return 1.0 + strength * np.log1p(per_firm(value) / r.response_scale)
-
-        wages = np.maximum(f.wage_bill * 12.0, 1.0)
-        growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
-        return Levers(
-            firm_offer=firm_offer,
-            talent_offer=talent_offer,
-            rd_share=per_firm(rd_share),
-            growth_bonus=growth,
-            high_tech_multiplier=response(
-                cert_value[Event.HIGH_TECH_CERT], r.certification_response
-            ),
-            specialised_multiplier=response(
-                cert_value[Event.SPECIALISED_CERT], r.certification_response
-            ),
-            pilot_multiplier=response(cert_value[Event.PILOT], r.pilot_response),
+        return self.expectations.levers(
+            model, self._in_force(model), lambda inst: self._mask(model, inst)
         )
-
-    def _firm_value(
-        self, model: ClusterModel, inst: Instrument, years: float, typical: dict, live: np.ndarray
-    ) -> np.ndarray:
-        """Expected RMB, per firm kind, from one instrument for a firm locating now."""
-        ev = inst.eligible.event
-        r = model.behavior.policy_response
-        kinds = _kinds(inst)
-        if ev in _ONCE:
-            value = np.full(len(FIRM_KINDS), self._ev(inst))
-        elif ev is Event.PRESENCE and not inst.payout.rule.uses_rate:
-            value = np.full(len(FIRM_KINDS), self._ev(inst) * years)
-        elif ev in (Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE):
-            yearly = {
-                Event.RD_SPEND: typical["rd_spend"] * 12.0,
-                Event.COMPUTE_SPEND: typical["rd_spend"] * 12.0 * r.compute_share,
-            }.get(ev, typical["wage_bill"] * 12.0 * r.profit_share)
-            value = np.minimum(expected_value(inst, yearly), applicant_cap(inst, yearly)) * years
-            if "high_tech" in inst.eligible.certified:
-                value = value * typical["high_tech_share"]
-            if "specialised" in inst.eligible.certified:
-                value = value * typical["specialised_share"]
-        elif ev in _RECURRING:
-            per_year = self._event_rate.get(ev, np.zeros(len(FIRM_KINDS))) * 12.0
-            # a hire brings one cohort: the base is its people
-            base = float(model.people_per_talent_agent) if ev is Event.HIRE else 1.0
-            value = self._ev(inst, base) * per_year * years
-        else:
-            value = np.zeros(len(FIRM_KINDS))
-        return np.asarray(value, dtype=float) * kinds
-
-    def _talent_value(self, model: ClusterModel, inst: Instrument, years: float) -> np.ndarray:
-        """Expected RMB per person, per tier, from one instrument for talent working there."""
-        ev = inst.eligible.event
-        r = model.behavior.policy_response
-        tiers = _tiers(inst)
-        wages = model.behavior.talent.base_wage.array()
-        if inst.payout.rule.uses_rate:  # income tax subsidy on a month's pay, every month
-            per_month = expected_value(inst, wages)
-            return per_month * 12.0 * years * tiers
-        once = self._ev(inst)
-        rate = {
-            Event.TALENT_PROGRAMME: r.municipal_programme_rate * 12.0 * years,
-            Event.DISTRICT_TALENT_PROGRAMME: r.district_programme_rate * 12.0 * years,
-            Event.EXAM_CERTIFICATION: r.exam_rate * 12.0 * years,
-            Event.PRESENCE: years,
-        }.get(ev, 1.0)
-        return once * rate * tiers
 
     # ------------------------------------------------------------------ grants
 
@@ -291,7 +147,7 @@ class RegimeIncentives(Incentives):
         milestones = self._milestones(model, people)
         self._previous_people = people
         month_events = MonthEvents(model, events, milestones)
-        self._measure_event_rates(model, month_events)
+        self.expectations.measure_event_rates(model, month_events, self._in_force(model))
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
         grants: list[Grant] = []
         for inst in self._in_force(model):
@@ -360,21 +216,6 @@ class RegimeIncentives(Incentives):
             crossed |= (before < level) & (people >= level)
         return np.flatnonzero(crossed & f.alive & (f.kind == FIRM_KINDS.index("high_growth")))
 
-    def _measure_event_rates(self, model: ClusterModel, month_events: MonthEvents) -> None:
-        """Update the per-kind monthly frequency of each recurring firm event in force."""
-        f = model.firms
-        live = f.live()
-        per_kind = np.maximum(np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), 1)
-        for ev in {
-            i.eligible.event for i in self._in_force(model) if i.recipient is Recipient.FIRM
-        }:
-            if ev not in _RECURRING:
-                continue
-            ids = month_events.firms(ev)
-            rate = np.bincount(f.kind[ids], minlength=len(FIRM_KINDS)) / per_kind
-            old = self._event_rate.get(ev)
-            self._event_rate[ev] = rate if old is None else old + _SMOOTHING * (rate - old)
-
     # ------------------------------------------------------------------ reporting
 
     def spent_by(self, jurisdiction: str) -> float:
@@ -409,41 +250,3 @@ class RegimeIncentives(Incentives):
         """
         frame = pd.DataFrame(self._rationing, columns=list(RATIONING_COLUMNS))
         return frame.astype(RATIONING_COLUMNS)
-
-
-@functools.cache
-def _admits(names: tuple[str, ...], allowed: tuple[str, ...]) -> np.ndarray:
-    """1.0 for each of ``names`` that ``allowed`` admits (all when ``allowed`` is empty).
-
-    Cached (the levers ask every month); read-only, since the cache shares it.
-    """
-    out = np.array([not allowed or n in allowed for n in names], dtype=float)
-    out.flags.writeable = False
-    return out
-
-
-def _kinds(inst: Instrument) -> np.ndarray:
-    """1 for the firm kinds the instrument admits, 0 for the others."""
-    return _admits(FIRM_KINDS, tuple(inst.eligible.kinds))
-
-
-def _tiers(inst: Instrument) -> np.ndarray:
-    """1 for the talent tiers the instrument admits, 0 for the others."""
-    return _admits(TALENT_TIERS, tuple(inst.eligible.tiers))
-
-
-def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray]:
-    """Per kind: mean monthly wage bill, R&D spending, and certification shares."""
-    f = model.firms
-    kind = f.kind[live]
-    n = np.maximum(np.bincount(kind, minlength=len(FIRM_KINDS)), 1)
-
-    def mean(values: np.ndarray) -> np.ndarray:
-        return np.bincount(kind, weights=values, minlength=len(FIRM_KINDS)) / n
-
-    return {
-        "wage_bill": mean(f.wage_bill[live]),
-        "rd_spend": mean(f.rd_spend[live]),
-        "high_tech_share": mean(f.high_tech[live].astype(float)),
-        "specialised_share": mean(f.specialised[live].astype(float)),
-    }
