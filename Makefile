@@ -1,5 +1,5 @@
 # The two commands the README opens with, and a few more.
-.PHONY: run test lint bench setup
+.PHONY: run test test-fast lint bench setup
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -8,10 +8,15 @@ setup:
 run: setup
 	.venv/bin/clustersim-run $(ARGS)
 
-# Set up, then lint and run the whole test suite.
+# Set up, then lint and run the whole test suite (what CI runs), one worker per core.
 test: setup
 	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/python -m pytest -q $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -q -n auto $(PYTEST_ARGS)
+
+# Everyday subset: everything not marked slow (no default-world runs, sweeps, notebooks).
+test-fast: setup
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/python -m pytest -q -n auto -m "not slow" $(PYTEST_ARGS)
 
 bench: setup
 	.venv/bin/python benchmarks/run_bench.py

@@ -17,6 +17,29 @@ from clustersim.settings import Scenario, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
+#: they run the command line in a subprocess, a sweep, a notebook or the default world.
+#: Slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
+SLOW_MODULES = frozenset(
+    {
+        "test_api",
+        "test_cli_run",
+        "test_firm_sizes",
+        "test_notebooks",
+        "test_report",
+        "test_report_rationing",
+        "test_sweep_cli",
+        "test_sweep_preflight",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of a slow module ``slow``."""
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 def compose_cfg(*overrides: str):
     """Compose ``conf/config.yaml`` with overrides, as the command line would."""

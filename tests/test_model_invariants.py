@@ -33,7 +33,7 @@ def _check_month(m: ClusterModel) -> None:
     assert (tal.employer[idle] == -1).all() and (tal.wage[idle] == 0).all()
 
 
-@pytest.mark.parametrize("world", ["toy", "shanghai"])
+@pytest.mark.parametrize("world", ["toy", pytest.param("shanghai", marks=pytest.mark.slow)])
 def test_identities_hold_every_month(world: str) -> None:
     m = ClusterModel(scenario(f"world={world}", "seed=3"))
     _check_month(m)
@@ -77,6 +77,7 @@ def test_monthly_table_runs_to_the_end_month() -> None:
     assert months.iloc[0] == "2022-01" and months.iloc[-1] == "2027-12" and len(months) == 72
 
 
+@pytest.mark.slow
 def test_firms_enter_exit_and_relocate_in_the_default_world() -> None:
     m = ClusterModel(scenario("world=shanghai")).run()
     monthly = m.monthly()
@@ -84,5 +85,14 @@ def test_firms_enter_exit_and_relocate_in_the_default_world() -> None:
     moves = m.relocation_table()
     assert len(moves) > 50
     assert (moves["from_park"].astype(str) != moves["to_park"].astype(str)).all()
-    # relocation is a small share of job change: births, deaths and expansion dominate
-    assert monthly["relocation_jobs"].sum() < 0.25 * (monthly["hires"].sum())
+    # Relocation is a small share of job change; births, deaths and expansion dominate.
+    # Kolko & Neumark (PPIC 2007): ~0.06% of California's jobs a year move to another
+    # state, while moves within the state (between counties) are far more common. Moves
+    # between parks of one city are of that second kind: the default world moves ~1% of
+    # firms a year (its calibration, docs/ODD.md), ~0.8% of jobs. A model whose firms
+    # move at every review (no moving cost, review every month) breaks both bounds.
+    years = len(monthly) / 12
+    moved_per_year = monthly["relocation_jobs"].sum() / years
+    assert moved_per_year < 0.015 * monthly["employment"].mean()
+    destroyed = monthly["exit_jobs"].sum() + monthly["layoffs"].sum()
+    assert monthly["relocation_jobs"].sum() < 0.15 * destroyed

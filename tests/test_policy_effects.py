@@ -67,6 +67,7 @@ def _check_ledger(result) -> None:
             assert (rows["amount"] >= inst.floor * persons * (1 - 1e-9)).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -91,6 +92,7 @@ def test_no_grant_above_its_cap_and_no_year_above_its_budget(
     _check_ledger(result)
 
 
+@pytest.mark.slow
 def test_the_default_world_grants_within_caps_and_budgets() -> None:
     result = simulate(scenario("world=shanghai", "policy=all_three"))
     _check_ledger(result)
@@ -105,6 +107,7 @@ def test_the_default_world_grants_within_caps_and_budgets() -> None:
     assert huangpu["month"].min() >= "2025-01"
 
 
+@pytest.mark.slow
 def test_switching_one_instrument_off_removes_exactly_its_grants() -> None:
     base = ("world=toy", "seed=2", "policy=all_three", *NO_RESPONSE)
     on = simulate(scenario(*base)).ledger
@@ -117,6 +120,7 @@ def test_switching_one_instrument_off_removes_exactly_its_grants() -> None:
         pd.testing.assert_frame_equal(off.reset_index(drop=True), expected, check_categorical=False)
 
 
+@pytest.mark.slow
 def test_a_district_subsidy_raises_that_districts_firms_against_its_counterfactual() -> None:
     for seed in (0, 1):
         r = simulate(
@@ -157,6 +161,7 @@ def test_unknown_instrument_in_counterfactual_is_a_config_error() -> None:
         scenario("world=toy", "policy=none", "run.counterfactual=huangpu_2024.rd_subsidy")
 
 
+@pytest.mark.slow
 def test_run_folder_has_ledger_spending_and_targets(tmp_path: Path) -> None:
     proc = run_cli(
         "world=toy",
@@ -184,6 +189,7 @@ def test_run_folder_has_ledger_spending_and_targets(tmp_path: Path) -> None:
     assert "caused by the policy" in proc.stdout
 
 
+@pytest.mark.slow
 def test_bad_policy_input_is_rejected_before_anything_runs(tmp_path: Path) -> None:
     cases = [
         (
