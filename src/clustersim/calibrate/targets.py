@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from clustersim.calendar import Month, MonthError
 from clustersim.calibrate.statistics import MONTHLY, STATISTICS, month_number
 from clustersim.config import ConfigError
+from clustersim.months import Month, MonthError
 
 #: How a target is used: fitted to, or held out to check the fit.
 USES = ("fit", "validate")
