@@ -68,7 +68,7 @@ def main() -> int:
         skipped = re.search(r"(\d+) skipped", rerun_out)
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "clustersim.sweep.collect", str(sweep)],
+            [sys.executable, "-m", "clustersim.cli.collect", str(sweep)],
             capture_output=True,
             check=True,
         )

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import clustersim.api as cs
-from clustersim.io import RunFolderError
+from clustersim.config import ConfigError
+from clustersim.results.sweep_folder import read_failures
 from tests.conftest import run_cli
 
 
@@ -28,15 +29,46 @@ def test_in_process_sweep_collects_and_resumes(tmp_path: Path) -> None:
     tables = cs.sweep(grid, base=["world=toy"], folder=tmp_path / "sw", progress=False)
     assert len(tables.runs) == 4 and set(tables.runs["seed"]) == {0, 1}
     assert len(tables.panel) == 4 * 96
-    stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "sw").iterdir() if p.is_dir()}
+
+    def stamps() -> dict[str, int]:  # the job folders (hidden ones are bookkeeping)
+        return {p.name: p.stat().st_mtime_ns for p in (tmp_path / "sw").glob("[!.]*/")}
+
+    stamp = stamps()
     again = cs.sweep(grid, base=["world=toy"], folder=tmp_path / "sw", progress=False)
-    assert {
-        p.name: p.stat().st_mtime_ns for p in (tmp_path / "sw").iterdir() if p.is_dir()
-    } == stamp
+    assert stamps() == stamp and len(stamp) == 4
     pd.testing.assert_frame_equal(again.runs, tables.runs)
     loaded = cs.load_sweep(tmp_path / "sw")
     pd.testing.assert_frame_equal(loaded.panel, tables.panel)
-    with pytest.raises(RunFolderError, match="another config"):
-        cs.sweep(
-            grid, base=["world=toy", "behavior.entry.but_for_share=0.5"], folder=tmp_path / "sw"
-        )
+    assert sorted(tables.runs["job"]) == sorted(
+        f"policy={p},seed={s},world=toy" for p in grid["policy"] for s in grid["seed"]
+    )  # named by every override, as clustersim-run -m names them
+
+
+def test_in_process_sweep_checks_every_config_before_running(tmp_path: Path) -> None:
+    grid = {"seed": [0], "behavior.entry.but_for_share": [0.5, -1]}
+    with pytest.raises(ConfigError, match=r"sweep job \[.*but_for_share=-1\]"):
+        cs.sweep(grid, base=["world=toy"], folder=tmp_path / "sw", progress=False)
+    assert not (tmp_path / "sw").exists()  # nothing ran, nothing written
+
+
+def test_in_process_sweep_runs_every_job_and_reports_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = cs.simulate
+
+    def flaky(scenario, *args, **kwargs):
+        if scenario.seed == 1:
+            raise RuntimeError("the machine caught fire")
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(cs, "simulate", flaky)
+    grid = {"seed": [0, 1, 2]}
+    tables = cs.sweep(grid, base=["world=toy", "policy=none"], folder=tmp_path / "sw")
+    assert sorted(tables.runs["seed"]) == [0, 2]  # the jobs after the failure ran
+    assert list(read_failures(tmp_path / "sw")) == ["policy=none,seed=1,world=toy"]
+    assert any("the machine caught fire" in p for p in tables.problems)
+    err = capsys.readouterr().err
+    assert "FAILED job" in err and "1 of 3 jobs failed" in err
+    monkeypatch.setattr(cs, "simulate", real)
+    again = cs.sweep(grid, base=["world=toy", "policy=none"], folder=tmp_path / "sw")
+    assert sorted(again.runs["seed"]) == [0, 1, 2] and not read_failures(tmp_path / "sw")

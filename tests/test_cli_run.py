@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clustersim.io import MARKER, atomic_run_folder, is_complete
+from clustersim.results.run_folder import MARKER, atomic_run_folder, is_complete
 from tests.conftest import run_cli
 
 

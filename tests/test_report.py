@@ -20,10 +20,12 @@ import pytest
 from matplotlib.image import imread
 from scipy import stats
 
+from clustersim.cli.report import main
 from clustersim.report import fmt
 from clustersim.report import tables as tb
-from clustersim.report.cli import main, write_report
-from clustersim.report.load import ReportInputError, load_sweep
+from clustersim.report.load import ReportInputError
+from clustersim.report.load import report_data as load_sweep
+from clustersim.report.publish import write_report
 from clustersim.report.stats import BOOTSTRAP_SEED
 from tests.conftest import run_cli
 
@@ -349,7 +351,7 @@ def test_one_seed_per_variant_says_so_instead_of_failing(one_seed, tmp_path, cap
         (lambda t: _empty_sweep(t), [], "no finished run"),
         (lambda t: t, [], "not a sweep folder"),
         (None, ["--baseline", "pudong_2027"], "allowed: none, huangpu_2024, all_three"),
-        (None, ["--out", "x.pdf"], "must end in .html"),
+        (None, ["--out", "x.pdf"], "give a folder (created if missing) or a file name"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(make, args, expect, sweep, tmp_path, capsys):
@@ -362,6 +364,16 @@ def test_bad_input_is_one_clear_line_and_exit_2(make, args, expect, sweep, tmp_p
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+def test_out_is_a_folder_created_on_demand(one_seed, tmp_path, capsys):
+    out = tmp_path / "new" / "reports"
+    assert main([str(one_seed), "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"report.html", "report.md", "report_figures"}
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    (tmp_path / "taken").write_text("a file")
+    assert main([str(one_seed), "--out", str(tmp_path / "taken")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
 def _empty_sweep(tmp: Path) -> Path:
     folder = tmp / "empty"
     (folder / "policy=none,seed=0").mkdir(parents=True)
@@ -371,7 +383,7 @@ def _empty_sweep(tmp: Path) -> Path:
 
 def test_console_script_bad_baseline_no_traceback(sweep):
     proc = subprocess.run(
-        [sys.executable, "-m", "clustersim.report.cli", str(sweep), "--baseline", "nope"],
+        [sys.executable, "-m", "clustersim.cli.report", str(sweep), "--baseline", "nope"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,10 +17,10 @@ from clustersim.months import Month
 from clustersim.report import figures as figs
 from clustersim.report import tables as tb
 from clustersim.report.build import spending_section
-from clustersim.report.cli import write_report
 from clustersim.report.document import Document
-from clustersim.report.load import load_sweep
+from clustersim.report.load import report_data as load_sweep
 from clustersim.report.markdown import render_markdown
+from clustersim.report.publish import write_report
 from tests.conftest import run_cli
 
 TIGHT = "huangpu_2024 (policy.huangpu_2024.budget_scale=0.03)"

@@ -19,9 +19,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from clustersim.io import MARKER
-from clustersim.sweep.layout import STATUS_DIR, read_failures
-from clustersim.sweep.progress import read_statuses
+from clustersim.results.run_folder import MARKER
+from clustersim.results.sweep_folder import STATUS_DIR, read_failures, read_statuses
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from clustersim.io import atomic_run_folder
+from clustersim.cli.collect import main
 from clustersim.policy.engine import RATIONING_COLUMNS
-from clustersim.sweep import collect as collect_mod
-from clustersim.sweep.collect import NotASweepError, collect, main
-from clustersim.sweep.layout import failure_path, write_json_atomic
+from clustersim.results import collector as collect_mod
+from clustersim.results.collector import NotASweepError, collect
+from clustersim.results.run_folder import atomic_run_folder
+from clustersim.results.sweep_folder import failure_path, write_json_atomic
 
 MONTHS = ["2025-11", "2025-12", "2026-01"]
 

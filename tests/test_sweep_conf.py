@@ -6,9 +6,11 @@ import importlib.util
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from clustersim.paths import conf_dir
+from clustersim.results.sweep_folder import DEFAULT_JOB_NAME, NOT_IN_JOB_NAME, job_name
 from clustersim.sweep.callbacks import SweepCallback, count_jobs, rerun_command
 from clustersim.sweep.designs import plan_jobs
 
@@ -98,6 +100,26 @@ def test_callback_is_configured_and_picklable():
 def test_job_folders_leave_out_how_a_sweep_is_launched():
     excluded = set(hydra_cfg().hydra.job.config.override_dirname.exclude_keys)
     assert {"hydra/launcher", "hydra/sweeper", "+experiment", "hydra.sweep.dir"} <= excluded
+    # the API names its job folders by the same rule (clustersim.results.job_name)
+    assert excluded == set(NOT_IN_JOB_NAME)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["seed=3", "policy=none"],
+        ["world=toy", "behavior.entry.but_for_share=0.25", "seed=1"],
+        ["+experiment=compare_plans", "seed=2", "hydra/launcher=cores", "a.b=1", "a=2"],
+        ["~run.counterfactual", "seed=0"],
+    ],
+)
+def test_job_name_is_hydras_override_dirname(overrides):
+    node = hydra_cfg().hydra.job.config.override_dirname
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    expected = get_overrides_dirname(
+        parsed, list(node.exclude_keys), item_sep=node.item_sep, kv_sep=node.kv_sep
+    )
+    assert job_name(overrides) == (expected or DEFAULT_JOB_NAME)
 
 
 def test_rerun_command_pins_the_sweep_folder():

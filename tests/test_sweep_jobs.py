@@ -16,17 +16,19 @@ import yaml
 from omegaconf import OmegaConf
 
 from clustersim.config import config_hash
-from clustersim.io import atomic_run_folder, is_complete
-from clustersim.sweep.jobs import sweep_job
-from clustersim.sweep.layout import (
+from clustersim.results.run_folder import atomic_run_folder, is_complete
+from clustersim.results.sweep_folder import (
     DEFAULT_JOB_NAME,
     clear_sweep_partials,
     failure_path,
     job_file_stem,
     job_from_file_stem,
     read_failures,
+    read_statuses,
+    reset_status,
 )
-from clustersim.sweep.progress import Counts, read_counts, read_statuses, render, reset_status
+from clustersim.sweep.jobs import sweep_job
+from clustersim.sweep.progress import Counts, read_counts, render
 
 
 class FakeModel:

@@ -24,7 +24,7 @@ def test_unknown_key_added_with_plus_stops_a_sweep(tmp_path: Path) -> None:
 
 
 def test_a_report_written_into_the_sweep_folder_is_not_taken_for_a_job(tmp_path: Path) -> None:
-    from clustersim.sweep.collect import find_jobs
+    from clustersim.results.discover import find_jobs
 
     sweep = tmp_path / "sw"
     proc = run_cli("-m", "world=toy", "seed=0", f"hydra.sweep.dir={sweep}", cwd=tmp_path)

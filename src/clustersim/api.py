@@ -17,25 +17,40 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
-from clustersim.config import config_hash
-from clustersim.io import RunFolderError, is_complete, read_marker
+from clustersim.config import ConfigError
 from clustersim.paths import conf_dir
+from clustersim.results.collector import collect
+from clustersim.results.jobs import run_job
+from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
+from clustersim.results.sweep_folder import FAILURES_DIR, job_name, reset_status
 from clustersim.runner import RunResult, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
 
-__all__ = ["SweepTables", "compose", "load_sweep", "run", "run_to_folder", "scenario", "sweep"]
+__all__ = [
+    "SweepFailedError",
+    "SweepTables",
+    "compose",
+    "load_sweep",
+    "run",
+    "run_to_folder",
+    "scenario",
+    "sweep",
+]
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+
+
+class SweepFailedError(RuntimeError):
+    """No job of a sweep could run; the message lists the first errors."""
 
 
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
@@ -61,42 +76,6 @@ def run_to_folder(overrides: Sequence[str], folder: str | Path) -> RunResult:
     return result
 
 
-@dataclass(frozen=True)
-class SweepTables:
-    """The collected tables of a sweep folder.
-
-    Attributes:
-        folder: the sweep folder.
-        runs: one row per run: its overrides, seed, config hash, headline outcomes
-            (``<metric>@<YYYY-MM>``) and caused figures (``caused_<metric>@<YYYY-MM>``).
-        panel: one row per run and month (``job``, ``month`` and every monthly metric).
-
-    """
-
-    folder: Path
-    runs: pd.DataFrame
-    panel: pd.DataFrame
-
-
-def load_sweep(folder: str | Path) -> SweepTables:
-    """Read a sweep folder's collected tables, collecting them first if they are missing."""
-    from clustersim.sweep.collect import PANEL_TABLE, RUNS_TABLE, collect
-
-    folder = Path(folder)
-    if not (folder / RUNS_TABLE).is_file():
-        result = collect(folder)
-        if not result.jobs:
-            raise FileNotFoundError(f"{folder}: no finished run to collect")
-    return SweepTables(
-        folder, pd.read_parquet(folder / RUNS_TABLE), pd.read_parquet(folder / PANEL_TABLE)
-    )
-
-
-def job_name(overrides: Iterable[str]) -> str:
-    """A job folder's name: its overrides sorted by key, as Hydra's ``override_dirname``."""
-    return ",".join(sorted(overrides, key=lambda o: o.split("=", 1)[0]))
-
-
 def sweep(
     grid: Mapping[str, Sequence[Any]],
     base: Sequence[str] = (),
@@ -105,34 +84,78 @@ def sweep(
 ) -> SweepTables:
     """Run every combination of ``grid`` in this process and collect the sweep.
 
-    Job folders are named by their varied settings, like a Hydra multirun's, so a rerun
-    skips the jobs already complete with the same config, and the folder can be read by
-    ``clustersim-collect`` and ``clustersim-report`` like any sweep.
+    Job folders are named by their overrides, ``base`` included
+    (``clustersim.results.job_name``), exactly as ``clustersim-run -m`` names them, and
+    each job goes through the same job runner as there
+    (``clustersim.results.jobs.run_job``): a rerun skips the jobs already complete with
+    the same config, and a job that fails is recorded in ``<folder>/.failures/`` and
+    reported while the others go on. The folder can be read by ``clustersim-collect`` and
+    ``clustersim-report`` like any sweep. Every job's config is checked before the first
+    one runs (``ConfigError`` names the job). Jobs that fail while running are listed in
+    the returned tables' ``problems``; ``SweepFailedError`` is raised only when no job
+    finished.
     """
-    from clustersim.sweep.collect import collect
-
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     keys = list(grid)
-    combos = list(itertools.product(*(grid[k] for k in keys)))
-    for i, values in enumerate(combos, start=1):
-        varied = [f"{k}={_text(v)}" for k, v in zip(keys, values, strict=True)]
-        overrides = [*base, *varied]
-        cfg = compose(overrides)
-        out = folder / job_name(varied)
-        if is_complete(out):
-            if read_marker(out).get("config_hash") == config_hash(cfg):
-                continue  # done before, with the same config
-            raise RunFolderError(
-                f"{out} holds a finished run of another config (base overrides changed?); "
-                "use another folder, or remove that one to rerun it"
-            )
+    jobs = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        overrides = [*base, *(f"{k}={_text(v)}" for k, v in zip(keys, values, strict=True))]
+        jobs.append((overrides, _checked(overrides)))
+    folder.mkdir(parents=True, exist_ok=True)
+    reset_status(folder)
+    failed, ran = [], 0
+    for i, (overrides, cfg) in enumerate(jobs, start=1):
+        outcome = run_job(
+            cfg,
+            folder / job_name(overrides),
+            _execute(overrides),
+            sweep_dir=folder,
+            overrides=overrides,
+        )
+        if outcome.status == "failed":
+            failed.append(outcome)
+        ran += outcome.status == "done"
+        if progress:
+            print(f"sweep {i}/{len(jobs)}: {outcome.job} ({outcome.status})")
+    if failed:
+        print(
+            f"sweep: {len(failed)} of {len(jobs)} jobs failed (records in "
+            f"{folder / FAILURES_DIR}); the others are collected",
+            file=sys.stderr,
+        )
+    if ran:
+        collect(folder)  # a rerun job replaces its folder: collect whatever the job set
+    try:
+        return load_sweep(folder)
+    except SweepReadError as err:
+        errors = "; ".join(f"{f.job}: {f.error}" for f in failed[:3])
+        raise SweepFailedError(f"{err} (failed: {errors})" if failed else str(err)) from err
+
+
+def _checked(overrides: list[str]) -> DictConfig:
+    """The composed config of one job, checked before any job runs (as the command line does).
+
+    Raises ``ConfigError`` naming the job and the field when a job's config is invalid.
+    """
+    cfg = compose(overrides)
+    try:
+        load_scenario(cfg)
+    except ConfigError as err:
+        raise ConfigError(
+            f"sweep job [{' '.join(overrides)}]: {err.field}", err.value, err.allowed
+        ) from err
+    return cfg
+
+
+def _execute(overrides: list[str]) -> Callable[[DictConfig, Path], dict[str, Any]]:
+    """What runs one job of ``sweep``: simulate, write the run folder, return its summary."""
+
+    def execute(cfg: DictConfig, out: Path) -> dict[str, Any]:
         result = simulate(load_scenario(cfg))
         write_run(result, out, overrides)
-        if progress:
-            print(f"sweep {i}/{len(combos)}: {job_name(varied)}")
-    collect(folder)
-    return load_sweep(folder)
+        return result.summary()
+
+    return execute
 
 
 def _text(value: Any) -> str:

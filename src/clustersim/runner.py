@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from clustersim import __version__
 from clustersim.config import config_hash
 from clustersim.incentives import Incentives, NoIncentives
-from clustersim.io import atomic_run_folder
 from clustersim.model import ClusterModel
-from clustersim.outputs import caused, headline, targets
+from clustersim.results import run_folder as rf
+from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
 
 
@@ -110,31 +109,34 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
     )
 
 
-def _write_tables(writer: Any, prefix: str, result: RunResult) -> None:
-    writer.table(f"{prefix}monthly.parquet", result.monthly)
-    writer.table(f"{prefix}firms_yearly.parquet", result.firms_yearly)
-    writer.table(f"{prefix}relocations.parquet", result.relocations)
-    if result.ledger is not None:
-        writer.table(f"{prefix}ledger.parquet", result.ledger)
-    if result.spending is not None:
-        writer.table(f"{prefix}spending.parquet", result.spending)
-    if result.rationing is not None:
-        writer.table(f"{prefix}rationing.parquet", result.rationing)
+def _tables(result: RunResult, prefix: str = "") -> dict[str, pd.DataFrame]:
+    """The run's tables by their file name in the run folder (``prefix``: a sub-folder)."""
+    tables = {
+        rf.MONTHLY: result.monthly,
+        rf.FIRMS_YEARLY: result.firms_yearly,
+        rf.RELOCATIONS: result.relocations,
+        rf.LEDGER: result.ledger,
+        rf.SPENDING: result.spending,
+        rf.RATIONING: result.rationing,
+    }
     if result.scenario.run.write_talent_snapshots:
         snaps = [s for s in result.model.talent_snapshots if len(s)]
         if snaps:
-            writer.table(f"{prefix}talent_yearly.parquet", pd.concat(snaps, ignore_index=True))
+            tables[rf.TALENT_YEARLY] = pd.concat(snaps, ignore_index=True)
+    return {f"{prefix}{name}": frame for name, frame in tables.items() if frame is not None}
 
 
 def write_run(result: RunResult, folder: Path, overrides: list[str]) -> Path:
     """Publish the run folder at ``folder``: complete, or not there at all."""
     s = result.scenario
-    marker = {"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__}
-    with atomic_run_folder(Path(folder), marker) as w:
-        w.text("config.yaml", yaml.safe_dump(dict(s.plain), sort_keys=True, allow_unicode=True))
-        w.text("overrides.yaml", yaml.safe_dump(list(overrides), allow_unicode=True))
-        w.json("summary.json", result.summary())
-        _write_tables(w, "", result)
-        if result.counterfactual is not None:
-            _write_tables(w, "counterfactual/", result.counterfactual)
-    return Path(folder)
+    tables = _tables(result)
+    if result.counterfactual is not None:
+        tables.update(_tables(result.counterfactual, f"{rf.COUNTERFACTUAL}/"))
+    content = rf.RunContent(
+        marker={"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__},
+        config=s.plain,
+        overrides=list(overrides),
+        summary=result.summary(),
+        tables=tables,
+    )
+    return rf.write_run_folder(Path(folder), content)

@@ -20,9 +20,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from clustersim.config import ConfigError
-from clustersim.io import remove_if_empty
-from clustersim.outputs import summary_table
 from clustersim.paths import conf_dir
+from clustersim.results.run_folder import remove_if_empty
+from clustersim.results.summary import summary_table
 from clustersim.runner import simulate, write_run
 from clustersim.settings import load_scenario
 

@@ -2,15 +2,15 @@
 
 Data flows one way through small modules:
 
-``load``      reads the sweep (collected tables, configs, ledgers, relocations)
+``load``      reads the sweep (``clustersim.results.load_sweep``, configs, ledgers, relocations)
 ``tables``    computes every number as DataFrames (pure functions)
 ``stats``     spread across seeds, bootstrap confidence intervals, rank correlation
 ``figures``   draws from the report tables (matplotlib, Agg, fixed variant colours)
 ``build``     puts numbers, figures and words into a ``document.Document``
 ``html``, ``markdown``  render the document
-``cli``       ``clustersim-report`` and ``write_report`` (sweep folder -> files)
+``publish``   ``write_report`` (sweep folder -> files; ``clustersim-report`` runs it)
 """
 
-from clustersim.report.load import ReportInputError, SweepData, load_sweep
+from clustersim.report.load import ReportInputError, SweepData, report_data
 
-__all__ = ["ReportInputError", "SweepData", "load_sweep"]
+__all__ = ["ReportInputError", "SweepData", "report_data"]

@@ -13,13 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from clustersim.outputs import MUNICIPAL_TARGETS, REGIONS
 from clustersim.report import figures as figs
 from clustersim.report import fmt
 from clustersim.report import tables as tb
 from clustersim.report.document import Bullets, Document, Figure, Paragraph, Section, Table
 from clustersim.report.load import SweepData
 from clustersim.report.stats import CI_LEVEL, FEW_PAIRS, SPREAD_LEVEL
+from clustersim.results.outcomes import PAYERS, TARGETS
+from clustersim.results.outcomes import REGION_NAMES as REGIONS
 
 #: What a verdict of ``stats.Estimate`` says in a table.
 VERDICTS = {
@@ -32,12 +33,8 @@ VERDICTS = {
 }
 #: Below this |ρ| a parameter is not named as the one an outcome "moved most with".
 WEAK_RHO = 0.1
-JURISDICTION_NAMES = {
-    "shanghai": "municipal (Shanghai)",
-    "pudong": "Pudong",
-    "huangpu": "Huangpu",
-    "all": "all jurisdictions",
-}
+#: Paying jurisdictions as a table column names them.
+JURISDICTION_NAMES = {name: j.title for name, j in PAYERS.items()}
 
 
 def _figure(key: str, fig: Any, title: str, caption: str) -> Figure:
@@ -133,7 +130,7 @@ def headline_section(data: SweepData) -> tuple[Section, pd.DataFrame]:
             d = head[(head["outcome"] == outcome) & (head["month"] == month)].set_index("variant")
             scale = 1e-6 if outcome.startswith("spending") else 1.0
             row = {"outcome": labels[outcome], "month": month}
-            target = MUNICIPAL_TARGETS.get(outcome)
+            target = TARGETS.get(outcome)
             for v in data.variants:
                 r = d.loc[v]
                 cell = fmt.interval(r["mean"], r["low"], r["high"], scale)

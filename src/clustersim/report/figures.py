@@ -20,8 +20,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
 
-from clustersim.outputs import MUNICIPAL_TARGETS, REGIONS
-from clustersim.report.tables import AREA_NAMES, OUTCOMES
+from clustersim.report.tables import TRAJECTORY_METRICS
+from clustersim.results.outcomes import OUTCOMES, TARGETS
+from clustersim.results.outcomes import REGION_LABELS as AREA_NAMES
+from clustersim.results.outcomes import REGION_NAMES as REGIONS
 
 #: Fixed colours of the five policy regimes (colour-blind-safe Tableau hues).
 POLICY_COLOURS = {
@@ -45,15 +47,9 @@ EXTRA_COLOURS = (
     "#3182bd",
 )
 #: Units of the plotted metrics, for axis labels.
-UNITS = {
-    "firms": "firms",
-    "employment": "people",
-    "talent": "people",
-    "leading_firms": "firms",
-    "innovative_projects": "projects",
-    "spending_cumulative": "RMB million",
-}
-TITLES = {**OUTCOMES, "spending_cumulative": "spending since 2020, all jurisdictions"}
+UNITS = {name: OUTCOMES[name].unit for name in TRAJECTORY_METRICS}
+#: Titles of the plotted metrics.
+TITLES = {name: OUTCOMES[name].heading for name in TRAJECTORY_METRICS}
 #: Line styles of the plans' start dates.
 START_STYLES = ((0, (5, 2)), (0, (6, 2, 1, 2)), (0, (2, 1.5)), (0, (8, 2, 1, 2, 1, 2)))
 DPI = 100
@@ -100,7 +96,7 @@ def _year(months: pd.Series | Sequence[str]) -> np.ndarray:
 
 
 def _scale(metric: str) -> float:
-    return 1e-6 if metric.startswith("spending") else 1.0
+    return OUTCOMES[metric].scale
 
 
 def trajectories(
@@ -127,8 +123,8 @@ def trajectories(
                 ax.fill_between(x, d["low"] * k, d["high"] * k, color=colours[v], alpha=0.18, lw=0)
         for i, (_regime, start) in enumerate(starts.items()):
             ax.axvline(_year([start])[0], color="0.25", lw=0.9, ls=START_STYLES[i % 4])
-        if metric in MUNICIPAL_TARGETS:
-            ax.axhline(MUNICIPAL_TARGETS[metric], color="black", lw=1.4, ls="-", alpha=0.6)
+        if metric in TARGETS:
+            ax.axhline(TARGETS[metric], color="black", lw=1.4, ls="-", alpha=0.6)
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_title(TITLES[metric], fontsize=10)
         ax.set_xlabel("year")

@@ -24,22 +24,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
-import yaml
 
-from clustersim.io import read_yaml
 from clustersim.metrics import region_of
-from clustersim.sweep.collect import (
-    RATIONING_TABLE,
-    RUN_RATIONING,
-    NotASweepError,
-    collect,
-    find_jobs,
+from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
+from clustersim.results.overrides import OverrideError, override_values
+from clustersim.results.run_folder import (
+    COUNTERFACTUAL,
+    FIRMS_YEARLY,
+    LEDGER,
+    RELOCATIONS,
+    BadRunFolderError,
+    StoredRun,
 )
-from clustersim.sweep.layout import PANEL_TABLE, RUNS_TABLE
 
 #: Override keys that never define a variant: the seed, the counterfactual, run options.
 NOT_VARIANT = ("seed", "run.counterfactual", "run.progress", "run.write_talent_snapshots")
+#: Override keys that are not settings of a run: which preset set the sweep, Hydra's own.
+NOT_A_SETTING = ("experiment",)
 #: Prefix of the behavioural parameters (they define replicates, not variants).
 BEHAVIOR = "behavior."
 #: The counterfactual whose caused figures the headline tables use.
@@ -119,23 +120,30 @@ class SweepData:
 POLICY_ORDER = ("none", "shanghai_2020", "pudong_2027", "huangpu_2024", "all_three")
 
 
-def _read_yaml(path: Path) -> Any:
+def _stored(folder: Path, what: str) -> Any:
+    """The overrides or config of a collected run; ``ReportInputError`` if unreadable."""
+    run = StoredRun(folder)
     try:
-        return read_yaml(path)
-    except (OSError, yaml.YAMLError) as err:
-        raise ReportInputError(f"{path}: cannot be read ({err})") from err
+        return run.overrides() if what == "overrides" else run.config()
+    except BadRunFolderError as err:
+        raise ReportInputError(f"{folder}: {err}") from err
 
 
-def _override_map(overrides: Any) -> dict[str, str]:
-    """``["policy=none", "+x=1"]`` -> ``{"policy": "none", "x": "1"}`` (experiments dropped)."""
-    out: dict[str, str] = {}
-    for text in overrides or []:
-        key, _, value = str(text).partition("=")
-        key = key.lstrip("+~").split("@", 1)[0]
-        if key in ("experiment",) or key.startswith("hydra"):
-            continue
-        out[key] = value
-    return out
+def settings_of(overrides: list[str], where: Path) -> dict[str, str]:
+    """A run's settings as typed: ``["policy=none", "+x=1"]`` -> ``{"policy": "none", "x": "1"}``.
+
+    The preset (``experiment``) and Hydra's own keys are left out: they are not settings
+    of the run; a deleted key reads as "".
+    """
+    try:
+        values = override_values(overrides)
+    except OverrideError as err:
+        raise ReportInputError(f"{where}: {err}") from err
+    return {
+        k: "" if v is None else str(v)
+        for k, v in values.items()
+        if k not in NOT_A_SETTING and not k.startswith("hydra")
+    }
 
 
 def _policy_rank(label: str) -> tuple[int, str]:
@@ -150,46 +158,9 @@ def _label(values: dict[str, str], keys: list[str], policy: str) -> str:
     return policy + (f" ({', '.join(extra)})" if extra else "")
 
 
-def _ensure_collected(sweep_dir: Path, notes: list[str]) -> tuple[list[Path], list[str]]:
-    """Return the complete job folders and the problem lines; collect again if stale."""
-    try:
-        folders, problems = find_jobs(sweep_dir)
-    except NotASweepError as err:
-        raise ReportInputError(str(err)) from err
-    lines = [str(p) for p in problems]
-    if not folders:
-        detail = f" ({len(problems)} job folder(s) did not finish)" if problems else ""
-        raise ReportInputError(
-            f"{sweep_dir}: no finished run in this sweep folder{detail}; run or resume the "
-            "sweep first (clustersim-run -m ... hydra.sweep.dir=<folder>)"
-        )
-    runs_path, panel_path = sweep_dir / RUNS_TABLE, sweep_dir / PANEL_TABLE
-    stale = not runs_path.is_file() or not panel_path.is_file()
-    if not stale:
-        collected = set(pq.read_table(runs_path, columns=["job"]).column("job").to_pylist())
-        stale = collected != {f.relative_to(sweep_dir).as_posix() for f in folders}
-    if not stale:  # runs that recorded turn-aways, but no collected table of them (or back)
-        recorded = any((f / RUN_RATIONING).is_file() for f in folders)
-        stale = recorded != (sweep_dir / RATIONING_TABLE).is_file()
-    if stale:
-        result = collect(sweep_dir)
-        if not result.jobs:
-            raise ReportInputError(f"{sweep_dir}: no finished run could be read")
-        tables = f"{RUNS_TABLE} and {PANEL_TABLE}"
-        if result.rationing_path is not None:
-            tables = f"{RUNS_TABLE}, {PANEL_TABLE} and {RATIONING_TABLE}"
-        notes.append(
-            f"collected {len(result.jobs)} runs into {tables} "
-            "(the tables were missing or out of date)"
-        )
-    return folders, lines
-
-
-def _aggregate_ledger(path: Path, job: str) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    led = pd.read_parquet(path, columns=["regime", "issuer", "instrument", "month", "amount"])
-    if led.empty:
+def _aggregate_ledger(run: StoredRun, job: str) -> pd.DataFrame | None:
+    led = run.table(LEDGER, columns=["regime", "issuer", "instrument", "month", "amount"])
+    if led is None or led.empty:
         return None
     for c in ("regime", "issuer", "instrument", "month"):
         led[c] = led[c].astype(str)
@@ -202,11 +173,11 @@ def _aggregate_ledger(path: Path, job: str) -> pd.DataFrame | None:
     return out
 
 
-def _aggregate_relocations(path: Path, job: str, scenario: str) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    rel = pd.read_parquet(path, columns=["month", "from_district", "to_district", "employees"])
-    if rel.empty:
+def _aggregate_relocations(
+    run: StoredRun, name: str, job: str, scenario: str
+) -> pd.DataFrame | None:
+    rel = run.table(name, columns=["month", "from_district", "to_district", "employees"])
+    if rel is None or rel.empty:
         return None
     rel = rel.assign(
         from_area=rel["from_district"].astype(str).map(region_of),
@@ -223,10 +194,10 @@ def _aggregate_relocations(path: Path, job: str, scenario: str) -> pd.DataFrame 
     return out
 
 
-def _supported(path: Path, job: str, months: list[str]) -> list[dict[str, Any]]:
-    if not path.is_file():
+def _supported(run: StoredRun, job: str, months: list[str]) -> list[dict[str, Any]]:
+    snap = run.table(FIRMS_YEARLY, columns=["month", "employees", "subsidies"])
+    if snap is None:
         return []
-    snap = pd.read_parquet(path, columns=["month", "employees", "subsidies"])
     snap["month"] = snap["month"].astype(str)
     taken = set(snap["month"])
     rows = []
@@ -255,13 +226,12 @@ def _concat(frames: list[pd.DataFrame | None], columns: list[str]) -> pd.DataFra
     return pd.concat(kept, ignore_index=True)
 
 
-def _read_rationing(sweep_dir: Path, jobs: list[str]) -> tuple[pd.DataFrame, frozenset[str]]:
+def _rationing(tables: SweepTables, jobs: list[str]) -> tuple[pd.DataFrame, frozenset[str]]:
     """The collected turn-aways of ``jobs``, and which of them recorded any (see ``SweepData``)."""
-    recorded = frozenset(j for j in jobs if (sweep_dir / j / RUN_RATIONING).is_file())
-    path = sweep_dir / RATIONING_TABLE
-    if not recorded or not path.is_file():
+    recorded = frozenset(j for j in jobs if j in tables.rationing_jobs)
+    if not recorded or tables.rationing is None:
         return _empty(_RATIONING_COLUMNS), frozenset()
-    table = pd.read_parquet(path, filters=[("job", "in", sorted(recorded))])
+    table = tables.rationing[tables.rationing["job"].isin(recorded)]
     table = table.reindex(columns=_RATIONING_COLUMNS)
     for c in ("job", "regime", "issuer", "instrument", "month"):
         table[c] = table[c].astype(str)
@@ -289,25 +259,29 @@ _RATIONING_COLUMNS = [
 ]
 
 
-def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
-    """Read a sweep folder for a report; raise ``ReportInputError`` for bad input.
+def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) -> SweepData:
+    """Read a sweep for a report; raise ``ReportInputError`` for bad input.
 
-    ``baseline`` names the variant differences are taken against; ``None`` means
-    ``none`` if the sweep has it, else no baseline when the sweep has a single variant.
+    ``sweep`` is a sweep folder (read with ``clustersim.results.load_sweep``, collected
+    again when stale) or tables already loaded. ``baseline`` names the variant
+    differences are taken against; ``None`` means ``none`` if the sweep has it, else no
+    baseline when the sweep has a single variant.
     """
-    sweep_dir = Path(sweep_dir)
-    notes: list[str] = []
-    if not sweep_dir.exists():
-        raise ReportInputError(f"{sweep_dir}: no such folder (give the sweep's hydra.sweep.dir)")
-    if not sweep_dir.is_dir():
-        raise ReportInputError(f"{sweep_dir}: is a file, not a sweep folder")
-    _, problems = _ensure_collected(sweep_dir, notes)
-    runs = pd.read_parquet(sweep_dir / RUNS_TABLE)
-    if runs.empty:
-        raise ReportInputError(f"{sweep_dir}: {RUNS_TABLE} holds no run")
+    if isinstance(sweep, SweepTables):
+        tables = sweep
+    else:
+        try:
+            tables = load_sweep(sweep)
+        except SweepReadError as err:
+            raise ReportInputError(str(err)) from err
+    sweep_dir = tables.folder
+    notes = list(tables.notes)
+    problems = list(tables.problems)
+    runs = tables.runs
 
     overrides = {
-        job: _override_map(_read_yaml(sweep_dir / job / "overrides.yaml")) for job in runs["job"]
+        job: settings_of(_stored(sweep_dir / job, "overrides"), sweep_dir / job)
+        for job in runs["job"]
     }
     keys = sorted({k for o in overrides.values() for k in o})
     varied = [k for k in keys if len({o.get(k) for o in overrides.values()}) > 1]
@@ -365,26 +339,25 @@ def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
 
     months = sorted({c.split("@", 1)[1] for c in runs.columns if c.startswith("firms@")})
     configs = {
-        v: _read_yaml(sweep_dir / chosen.loc[chosen["variant"] == v, "job"].iloc[0] / "config.yaml")
+        v: _stored(sweep_dir / chosen.loc[chosen["variant"] == v, "job"].iloc[0], "config")
         for v in variants
     }
     jobs = chosen["job"].tolist()
-    panel = pd.read_parquet(sweep_dir / PANEL_TABLE, filters=[("job", "in", jobs)])
+    panel = tables.panel[tables.panel["job"].isin(jobs)]
     panel = panel.merge(chosen[["job", "variant"]], on="job", how="inner")
     panel = panel.sort_values(["job", "month"]).reset_index(drop=True)
 
     ledgers, moves, supported = [], [], []
     for job in jobs:
-        folder = sweep_dir / job
-        ledgers.append(_aggregate_ledger(folder / "ledger.parquet", job))
-        moves.append(_aggregate_relocations(folder / "relocations.parquet", job, "with"))
-        cf = folder / "counterfactual" / "relocations.parquet"
-        moves.append(_aggregate_relocations(cf, job, "without"))
-        supported.extend(_supported(folder / "firms_yearly.parquet", job, months))
+        run = StoredRun(sweep_dir / job)
+        ledgers.append(_aggregate_ledger(run, job))
+        moves.append(_aggregate_relocations(run, RELOCATIONS, job, "with"))
+        moves.append(_aggregate_relocations(run, f"{COUNTERFACTUAL}/{RELOCATIONS}", job, "without"))
+        supported.extend(_supported(run, job, months))
     supported_frame = pd.DataFrame(
         supported, columns=["job", "month", "supported_firms", "supported_jobs"]
     )
-    rationing, rationing_jobs = _read_rationing(sweep_dir, jobs)
+    rationing, rationing_jobs = _rationing(tables, jobs)
     return SweepData(
         sweep_dir=sweep_dir,
         runs=chosen,
@@ -405,4 +378,4 @@ def load_sweep(sweep_dir: Path | str, baseline: str | None = None) -> SweepData:
     )
 
 
-__all__ = ["ReportInputError", "SweepData", "load_sweep"]
+__all__ = ["ReportInputError", "SweepData", "report_data", "settings_of"]

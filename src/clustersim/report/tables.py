@@ -26,34 +26,21 @@ import numpy as np
 import pandas as pd
 
 from clustersim.months import Month
-from clustersim.outputs import MUNICIPAL_TARGETS, REGIONS
 from clustersim.report.stats import Estimate, bootstrap_mean_ci, spearman, spread
-from clustersim.vocabulary import JURISDICTIONS
+from clustersim.results.outcomes import COMPARED, PAYERS, TARGETS
+from clustersim.results.outcomes import OUTCOMES as DECLARED
+from clustersim.results.outcomes import REGION_LABELS as AREA_NAMES
+from clustersim.results.outcomes import REGION_NAMES as REGIONS
+from clustersim.results.outcomes import SPENDING as SPENDING_OUTCOMES
 
-#: Jurisdictions as a report names them.
-JURISDICTION_LABELS = {"shanghai": "the municipality", "pudong": "Pudong", "huangpu": "Huangpu"}
 #: Outcomes of the headline table and the differences, with their labels and units.
-OUTCOMES: dict[str, str] = {
-    "firms": "firms",
-    "employment": "employment (people)",
-    "talent": "talent in Shanghai (people)",
-    "leading_firms": "leading firms",
-    "innovative_projects": "innovative projects",
-}
+OUTCOMES: dict[str, str] = {name: DECLARED[name].label for name in COMPARED}
 #: Spending columns of the headline table (cumulative RMB to the month), by jurisdiction.
-SPENDING: dict[str, str] = {
-    **{
-        f"spending_{j}_cumulative": f"spending by {JURISDICTION_LABELS.get(j, j)} (RMB m)"
-        for j in JURISDICTIONS
-    },
-    "spending_cumulative": "spending, all jurisdictions (RMB m)",
-}
+SPENDING: dict[str, str] = {name: DECLARED[name].label for name in SPENDING_OUTCOMES}
 #: Monthly metrics drawn as trajectories.
 TRAJECTORY_METRICS = (*OUTCOMES, "spending_cumulative")
-#: Area names as a report prints them.
-AREA_NAMES = {"pudong": "Pudong", "huangpu": "Huangpu", "rest_of_shanghai": "rest of Shanghai"}
 #: The area whose jobs and firms each jurisdiction's spending is set against ("" = city).
-JURISDICTION_AREA = {"shanghai": "", "pudong": "pudong", "huangpu": "huangpu", "all": ""}
+JURISDICTION_AREA = {name: j.area or "" for name, j in PAYERS.items()}
 
 
 def _col(metric: str, month: str, caused: bool = False) -> str:
@@ -92,7 +79,7 @@ def headline_table(
                         "low": s.low,
                         "high": s.high,
                         "n": s.n,
-                        "target": float(MUNICIPAL_TARGETS.get(outcome, math.nan)),
+                        "target": float(TARGETS.get(outcome, math.nan)),
                     }
                 )
     return pd.DataFrame(rows)

@@ -27,9 +27,14 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from clustersim.io import MARKER
-from clustersim.sweep.layout import clear_sweep_partials, read_failures
-from clustersim.sweep.progress import Counts, ProgressWatcher, read_counts, reset_status
+from clustersim.results.sweep_folder import (
+    FAILURES_DIR,
+    clear_sweep_partials,
+    complete_jobs,
+    read_failures,
+    reset_status,
+)
+from clustersim.sweep.progress import Counts, ProgressWatcher, read_counts
 
 #: Failures listed one by one at the end of a sweep; beyond this only the count is given.
 MAX_LISTED_FAILURES = 20
@@ -77,13 +82,6 @@ def rerun_command(sweep_dir: str, argv: list[str] | None = None) -> str:
     return shlex.join(["clustersim-run", *args])
 
 
-def _complete_jobs(sweep_dir: Path) -> int:
-    """Count job folders already complete at the top level of a sweep."""
-    if not sweep_dir.is_dir():
-        return 0
-    return sum(1 for p in sweep_dir.iterdir() if (p / MARKER).is_file())
-
-
 def prepare_ray(sweep_dir: Path) -> list[str]:
     """Set the environment a local Ray needs here; return what was set (``NAME=value``).
 
@@ -117,7 +115,7 @@ class SweepCallback(Callback):
     """Clears, watches, reports and collects a sweep (see the module docstring).
 
     Attributes:
-        collect: gather the sweep's tables (``sweep.collect``) when the multirun ends.
+        collect: gather the sweep's tables (``clustersim.results.collector``) at the end.
         progress: print progress lines while the jobs run.
         progress_interval: seconds between progress lines (at most one per interval).
         ray_env: prepare the environment of a local Ray when the Ray launcher is used.
@@ -159,7 +157,7 @@ class SweepCallback(Callback):
         if self.ray_env and "hydra_ray_launcher" in launcher:
             for setting in prepare_ray(sweep):
                 _say(f"sweep: Ray environment: {setting}")
-        complete = _complete_jobs(sweep)
+        complete = complete_jobs(sweep)
         total = f"{self._total} jobs" if self._total is not None else "jobs"
         line = f"sweep {sweep}: {total}"
         if complete:
@@ -189,7 +187,7 @@ class SweepCallback(Callback):
             _say(f"{len(failures)} failed job(s) (last attempt of each, see .failures/):")
             for i, (job, record) in enumerate(sorted(failures.items())):
                 if i == MAX_LISTED_FAILURES:
-                    _say(f"  ... and {len(failures) - i} more (see {sweep / '.failures'})")
+                    _say(f"  ... and {len(failures) - i} more (see {sweep / FAILURES_DIR})")
                     break
                 overrides = " ".join(record.get("overrides") or []) or job
                 _say(f"  {overrides}: {record.get('error')}")
@@ -204,7 +202,7 @@ class SweepCallback(Callback):
 
     @staticmethod
     def _collect(sweep: Path) -> None:
-        from clustersim.sweep.collect import NotASweepError, collect, report
+        from clustersim.results.collector import NotASweepError, collect, report
 
         try:
             result = collect(sweep)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from clustersim.config import ConfigError
-from clustersim.io import remove_if_empty
+from clustersim.results.run_folder import remove_if_empty
 from clustersim.settings import load_scenario
 
 

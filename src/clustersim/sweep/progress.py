@@ -3,13 +3,13 @@
 Jobs may run in this process, in local worker processes (joblib, submitit_local) or on
 other machines (SLURM, Ray), so they report through the file system, which every
 launcher shares: each finished job leaves one empty file ``.sweep/status/<job>.<status>``
-in the sweep folder. A ``ProgressWatcher`` thread in the process that launched the sweep
-counts those files and prints a line when the counts change.
+in the sweep folder (``clustersim.results.sweep_folder.record_status``). A
+``ProgressWatcher`` thread in the process that launched the sweep counts those files and
+prints a line when the counts change.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
 import time
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from clustersim.sweep.layout import STATUS_DIR, STATUSES, job_file_stem, job_from_file_stem
+from clustersim.results.sweep_folder import read_statuses
 
 
 @dataclass(frozen=True)
@@ -39,41 +39,6 @@ class Counts:
     def finished(self) -> int:
         """Jobs finished one way or another."""
         return self.done + self.skipped + self.failed
-
-
-def record_status(sweep_dir: Path, job: str, status: str) -> None:
-    """Record that ``job`` finished with ``status`` (one of ``STATUSES``) in this session."""
-    if status not in STATUSES:
-        raise ValueError(f"status = {status!r}: must be one of {', '.join(STATUSES)}")
-    folder = Path(sweep_dir) / STATUS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = job_file_stem(job)
-    for other in STATUSES:
-        if other != status:
-            (folder / f"{stem}.{other}").unlink(missing_ok=True)
-    (folder / f"{stem}.{status}").touch()
-
-
-def reset_status(sweep_dir: Path) -> None:
-    """Forget the statuses of an earlier session (called when a multirun starts)."""
-    shutil.rmtree(Path(sweep_dir) / STATUS_DIR, ignore_errors=True)
-
-
-def read_statuses(sweep_dir: Path) -> dict[str, str]:
-    """Return the status of every job finished in the current session, by job name."""
-    folder = Path(sweep_dir) / STATUS_DIR
-    out: dict[str, str] = {}
-    if not folder.is_dir():
-        return out
-    for p in folder.iterdir():
-        stem, _, status = p.name.rpartition(".")
-        if status in STATUSES:
-            job = job_from_file_stem(stem)
-            # a job retried within a session (Ray, submitit requeue): success wins
-            if out.get(job) in ("done", "skipped"):
-                continue
-            out[job] = status
-    return out
 
 
 def read_counts(sweep_dir: Path) -> Counts:

@@ -1,8 +1,8 @@
-"""From a finished run to its outputs: the headline summary and the printed table.
+"""From a finished run to its summary: the headline outcomes, the targets, what was caused.
 
-``headline`` picks the outcomes a report compares (firms, employment, talent, leading
-firms, innovative projects, spending, by area) at the report months; ``caused`` subtracts
-the counterfactual's from the run's, month by month, and prices the difference.
+``headline`` picks the declared outcomes (``outcomes.OUTCOMES``) at the report months;
+``caused`` subtracts the counterfactual's from the run's, month by month, and prices the
+difference; ``summary_table`` prints them.
 """
 
 from __future__ import annotations
@@ -13,32 +13,17 @@ import numpy as np
 import pandas as pd
 
 from clustersim.metrics import region_of
-from clustersim.vocabulary import JURISDICTIONS
+from clustersim.results.outcomes import OUTCOMES, PRINTED, REGION_NAMES, SINCE_START, TARGETS
 
-#: Headline outcomes, in the order a summary shows them.
-HEADLINE = (
-    "firms",
-    "employment",
-    "talent",
-    "unemployed",
-    "leading_firms",
-    "innovative_projects",
-    "patents",
-    "high_tech_firms",
-    "specialised_firms",
-    "spending_cumulative",
-)
-REGIONS = ("pudong", "huangpu", "rest_of_shanghai")
-#: The municipal plan's yardsticks (002_1d76fb1082e82b21.txt, III. Development Goals):
-#: about 20 leading FinTech firms and about 50 innovative projects.
-MUNICIPAL_TARGETS = {"leading_firms": 20, "innovative_projects": 50}
+#: Columns summed by region: ``<what>_<region>``.
+_BY_REGION = ("firms", "employment")
 
 
 def with_regions(monthly: pd.DataFrame, districts: Sequence[str]) -> pd.DataFrame:
     """Add firms_/employment_ columns for Pudong, Huangpu and the rest of Shanghai."""
     out = monthly.copy()
-    for what in ("firms", "employment"):
-        for region in REGIONS:
+    for what in _BY_REGION:
+        for region in REGION_NAMES:
             cols = [
                 f"{what}_{d}" for d in districts if region_of(d) == region and f"{what}_{d}" in out
             ]
@@ -51,14 +36,12 @@ def headline(
 ) -> dict[str, dict[str, float]]:
     """Headline outcomes at each report month: {month: {metric: value}}."""
     table = with_regions(monthly, districts).set_index("month")
-    names = [*HEADLINE, *(f"{w}_{r}" for w in ("firms", "employment") for r in REGIONS)]
-    names += [f"spending_{j}_cumulative" for j in JURISDICTIONS]
-    cumulative = table[["entries", "exits", "relocations", "relocation_jobs"]].cumsum()
+    cumulative = table[list(SINCE_START)].cumsum()
     out: dict[str, dict[str, float]] = {}
     for m in months:
         if m not in table.index:
             continue
-        row = {n: float(table.at[m, n]) for n in names if n in table}
+        row = {n: float(table.at[m, n]) for n in OUTCOMES if n in table}
         row.update({f"{c}_since_start": float(cumulative.at[m, c]) for c in cumulative})
         out[m] = row
     return out
@@ -68,7 +51,7 @@ def targets(outcomes: dict[str, dict[str, float]]) -> dict[str, dict[str, float]
     """Progress against the municipal plan's yardsticks at each report month."""
     return {
         name: {"target": goal, **{m: row.get(name, float("nan")) for m, row in outcomes.items()}}
-        for name, goal in MUNICIPAL_TARGETS.items()
+        for name, goal in TARGETS.items()
     }
 
 
@@ -88,42 +71,33 @@ def caused(
     return out
 
 
+def _printed_label(name: str) -> str:
+    o = OUTCOMES[name]
+    return f"{o.label} (target ~{o.target:g})" if o.target is not None else o.label
+
+
 def summary_table(outcomes: dict[str, dict[str, float]], caused_: dict | None = None) -> str:
     """A short plain-text table of the headline outcomes, one column per report month."""
-    rows = [
-        ("firms", "firms"),
-        ("employment (people)", "employment"),
-        ("talent in Shanghai (people)", "talent"),
-        ("leading firms (target ~20)", "leading_firms"),
-        ("innovative projects (target ~50)", "innovative_projects"),
-        ("patents since start", "patents"),
-        ("firms in Pudong", "firms_pudong"),
-        ("firms in Huangpu", "firms_huangpu"),
-        ("firms elsewhere in Shanghai", "firms_rest_of_shanghai"),
-        ("employment in Pudong", "employment_pudong"),
-        ("employment in Huangpu", "employment_huangpu"),
-        ("employment elsewhere", "employment_rest_of_shanghai"),
-        ("subsidies granted (RMB m)", "spending_cumulative"),
-    ]
+    rows = [(_printed_label(name), name) for name in PRINTED]
     months = list(outcomes)
-    width = max(len(label) for label, _ in rows) + 2
+    width = max(len(text) for text, _ in rows) + 2
     lines = [" " * width + "".join(f"{m:>14}" for m in months)]
-    for label, key in rows:
+    for text, key in rows:
+        o = OUTCOMES[key]
         cells = []
         for m in months:
-            v = outcomes[m].get(key, np.nan)
-            v = v / 1e6 if key == "spending_cumulative" else v
-            cells.append(f"{v:>14,.1f}" if key == "spending_cumulative" else f"{v:>14,.0f}")
-        lines.append(f"{label:<{width}}" + "".join(cells))
+            v = outcomes[m].get(key, np.nan) * o.scale
+            cells.append(f"{v:>14,.1f}" if o.scale != 1.0 else f"{v:>14,.0f}")
+        lines.append(f"{text:<{width}}" + "".join(cells))
     if caused_:
         lines.append("caused by the policy (run − counterfactual):")
-        for label, key in (
+        for text, key in (
             ("  firms", "firms"),
             ("  employment", "employment"),
             ("  talent", "talent"),
         ):
             lines.append(
-                f"{label:<{width}}"
+                f"{text:<{width}}"
                 + "".join(f"{caused_[m].get(key, np.nan):>14,.0f}" for m in months)
             )
         lines.append(

@@ -1,0 +1,349 @@
+"""The run-folder contract: what a run folder holds, how it is written, and how it is read.
+
+A run folder is either complete or not there. A run writes every file into a hidden
+staging folder beside its final place (``.<name>.partial-<pid>``), flushes every file and
+the folder to disk (``fsync``), writes the completion marker last (flushed too), and then
+renames the staging folder to its final name. A rename within one file system is atomic,
+so a reader (the collector, a resumed sweep, a person) sees either no folder or a complete
+one, even after a power cut. An interrupted run leaves at most a hidden staging folder,
+which a rerun removes.
+
+What every run folder holds (listed for users in ``results/README.md``):
+
+- ``COMPLETE``: the marker, a small JSON file (config hash, seed, version); no clock time,
+  so that the same config and seed give the same bytes;
+- ``config.yaml``: the fully resolved config, seed included;
+- ``overrides.yaml``: the command-line overrides that made the run;
+- ``summary.json``: headline outcomes at the report months;
+- ``monthly.parquet``, ``firms_yearly.parquet``, ``relocations.parquet``; with a plan also
+  ``ledger.parquet``, ``spending.parquet`` and ``rationing.parquet``; on request
+  ``talent_yearly.parquet``;
+- ``counterfactual/``: the same tables for the run without the policy, when one was asked.
+
+``write_run_folder`` is the one writer and ``StoredRun`` the one reader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+try:  # the C loader is ~10x faster; fall back to the pure-Python one
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+#: Name of the marker file that makes a run folder complete. Written last.
+MARKER = "COMPLETE"
+#: The resolved config, the overrides that made the run, and its headline summary.
+CONFIG = "config.yaml"
+OVERRIDES = "overrides.yaml"
+SUMMARY = "summary.json"
+#: The run's tables (Parquet, one row per what their name says).
+MONTHLY = "monthly.parquet"
+FIRMS_YEARLY = "firms_yearly.parquet"
+RELOCATIONS = "relocations.parquet"
+LEDGER = "ledger.parquet"
+SPENDING = "spending.parquet"
+#: Approved applications turned away for lack of budget (runs with a plan; run folders
+#: written before the grant engine recorded them lack it).
+RATIONING = "rationing.parquet"
+TALENT_YEARLY = "talent_yearly.parquet"
+#: Sub-folder holding the counterfactual's tables (same names).
+COUNTERFACTUAL = "counterfactual"
+#: Files that only a run writes: a folder holding files but none of these is not a run.
+RUN_FILES = (CONFIG, OVERRIDES, SUMMARY, MONTHLY)
+#: Infix of a staging folder's name (``.<name>.partial-<pid>``).
+PARTIAL_INFIX = ".partial-"
+
+
+class RunFolderError(Exception):
+    """A run folder cannot be written where it was asked to be."""
+
+
+class BadRunFolderError(Exception):
+    """A run folder is marked complete but one of its files cannot be read; says which."""
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file (``config.yaml``, ``overrides.yaml``) as plain data.
+
+    Raises ``OSError`` or ``yaml.YAMLError``; callers turn them into their own messages.
+    """
+    return yaml.load(Path(path).read_text(), Loader=_YamlLoader)
+
+
+def is_complete(folder: Path) -> bool:
+    """Return True if ``folder`` is a finished run folder (it holds the marker)."""
+    return (Path(folder) / MARKER).is_file()
+
+
+def read_marker(folder: Path) -> dict[str, Any]:
+    """Return the marker's content of a complete run folder."""
+    return json.loads((Path(folder) / MARKER).read_text())
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def staging_path(final: Path) -> Path:
+    """Return the hidden staging folder used while ``final`` is being written."""
+    final = Path(final)
+    return final.parent / f".{final.name}{PARTIAL_INFIX}{os.getpid()}"
+
+
+def is_partial_name(name: str) -> bool:
+    """Return True if ``name`` is the name of a staging folder (``.<run>.partial-<pid>``)."""
+    return name.startswith(".") and PARTIAL_INFIX in name
+
+
+def clear_partials_of(final: Path) -> list[Path]:
+    """Remove the staging folders left by earlier, interrupted attempts at writing ``final``."""
+    final = Path(final)
+    removed = []
+    if final.parent.is_dir():
+        for p in final.parent.glob(f".{final.name}{PARTIAL_INFIX}*"):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
+
+
+def remove_if_empty(folder: Path, stop_at: Path | None = None) -> None:
+    """Remove ``folder`` and then its empty parents, up to (not including) ``stop_at``.
+
+    Used when a run is rejected before it starts, so that bad input leaves nothing behind
+    (Hydra creates the output folder before our code sees the config).
+    """
+    folder = Path(folder).resolve()
+    stop = Path(stop_at).resolve() if stop_at is not None else None
+    while folder.is_dir() and folder != stop and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (new names, renames) to disk; a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - e.g. Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars and similar into plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+class RunWriter:
+    """Writes the files of one run into its staging folder; the context publishes them."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = Path(staging)
+        self.written: list[Path] = []
+
+    def path(self, name: str) -> Path:
+        """Return the staging path of a file (creating sub-folders as needed)."""
+        p = self.staging / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.written.append(p)
+        return p
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        """Write a table as Parquet (no index; deterministic bytes for equal frames)."""
+        frame.to_parquet(self.path(name), index=False, engine="pyarrow", compression="zstd")
+
+    def json(self, name: str, data: Any) -> None:
+        """Write a JSON document with sorted keys (deterministic bytes)."""
+        self.path(name).write_text(json.dumps(data, indent=2, sort_keys=True, default=_jsonable))
+
+    def text(self, name: str, text: str) -> None:
+        """Write a text file."""
+        self.path(name).write_text(text)
+
+    def sync(self) -> None:
+        """Flush every file written so far, and the folders holding them, to disk."""
+        folders = {self.staging}
+        for p in self.written:
+            _fsync_file(p)
+            folders.add(p.parent)
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            _fsync_dir(folder)
+
+
+@contextmanager
+def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter]:
+    """Stage a run folder and publish it at ``final`` only if the block finishes.
+
+    ``final`` must not exist, or must be an empty folder (Hydra creates the job's output
+    folder before the job starts), or an incomplete run folder (it is replaced). A
+    complete run folder is never overwritten: that raises ``RunFolderError``.
+    Every file and the folder are flushed to disk before the marker is written, and the
+    marker before the rename, so a published folder is complete even after a crash.
+    On any exception, including ``KeyboardInterrupt``, the staging folder (and ``final``,
+    if it is an empty folder) is removed and the exception propagates.
+    """
+    final = Path(final)
+    if is_complete(final):
+        raise RunFolderError(f"run folder {final} is already complete; refusing to overwrite it")
+    staging = staging_path(final)
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    writer = RunWriter(staging)
+    try:
+        yield writer
+        writer.sync()
+        writer.json(MARKER, marker)
+        writer.sync()
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+        _fsync_dir(final.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if final.is_dir() and not any(final.iterdir()):
+            final.rmdir()  # the empty folder Hydra made: leave nothing behind
+        raise
+
+
+@dataclass(frozen=True)
+class RunContent:
+    """What one run folder holds, before it is written (see the module docstring).
+
+    Attributes:
+        marker: the content of ``COMPLETE`` (config hash, seed, version).
+        config: the resolved config, as plain data.
+        overrides: the command-line overrides that made the run.
+        summary: the content of ``summary.json``.
+        tables: the run's tables by file name (``MONTHLY``, ...); the counterfactual's
+            under ``counterfactual/<name>``.
+
+    """
+
+    marker: dict[str, Any]
+    config: Mapping[str, Any]
+    overrides: list[str]
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+
+def write_run_folder(folder: Path, content: RunContent) -> Path:
+    """Publish the run folder at ``folder``: complete, or not there at all."""
+    with atomic_run_folder(Path(folder), content.marker) as w:
+        w.text(CONFIG, yaml.safe_dump(dict(content.config), sort_keys=True, allow_unicode=True))
+        w.text(OVERRIDES, yaml.safe_dump(list(content.overrides), allow_unicode=True))
+        w.json(SUMMARY, content.summary)
+        for name, frame in content.tables.items():
+            w.table(name, frame)
+    return Path(folder)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class StoredRun:
+    """A complete run folder, read file by file.
+
+    A file that cannot be read raises ``BadRunFolderError`` naming it.
+
+    Attributes:
+        folder: the run folder.
+
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def _json(self, name: str) -> Any:
+        path = self.folder / name
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError as err:
+            raise BadRunFolderError(f"{name} is missing") from err
+        except (OSError, ValueError) as err:
+            raise BadRunFolderError(f"{name} cannot be read: {err}") from err
+
+    def _yaml(self, name: str) -> Any:
+        path = self.folder / name
+        try:
+            return read_yaml(path)
+        except FileNotFoundError as err:
+            raise BadRunFolderError(f"{name} is missing") from err
+        except (OSError, yaml.YAMLError) as err:
+            raise BadRunFolderError(f"{name} cannot be read: {err}") from err
+
+    def marker(self) -> dict[str, Any]:
+        """The content of ``COMPLETE``."""
+        data = self._json(MARKER)
+        if not isinstance(data, dict):
+            raise BadRunFolderError(f"{MARKER} must hold a JSON object")
+        return data
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``summary.json``."""
+        data = self._json(SUMMARY)
+        if not isinstance(data, dict):
+            raise BadRunFolderError(f"{SUMMARY} must hold a JSON object")
+        return data
+
+    def overrides(self) -> list[str]:
+        """The overrides that made the run (``key=value`` texts)."""
+        data = self._yaml(OVERRIDES) or []
+        if not isinstance(data, list):
+            raise BadRunFolderError(f"{OVERRIDES} must hold a list of key=value strings")
+        return [str(o) for o in data]
+
+    def config(self) -> Any:
+        """The resolved config, as plain nested data."""
+        return self._yaml(CONFIG)
+
+    def has(self, name: str) -> bool:
+        """True if the run folder holds the file ``name`` (e.g. ``RATIONING``)."""
+        return (self.folder / name).is_file()
+
+    def schema(self, name: str) -> pa.Schema:
+        """The schema of one of the run's tables (read from its footer only)."""
+        try:
+            return pq.read_schema(self.folder / name)
+        except FileNotFoundError as err:
+            raise BadRunFolderError(f"{name} is missing") from err
+        except (OSError, pa.ArrowException) as err:
+            raise BadRunFolderError(f"{name} cannot be read: {err}") from err
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """One of the run's tables, or None when the run did not write it."""
+        path = self.folder / name
+        if not path.is_file():
+            return None
+        return pd.read_parquet(path, columns=columns)

@@ -1,0 +1,142 @@
+"""The results contract: one override reading, safely written run folders, declared outcomes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clustersim.results import outcomes as oc
+from clustersim.results import run_folder as rf
+from clustersim.results.overrides import OverrideError, override_values, parse_override
+from clustersim.results.summary import headline, summary_table, targets
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "value", "deleted"),
+    [
+        ("seed=3", "seed", "3", False),
+        ("+behavior.entry.but_for_share=0.5", "behavior.entry.but_for_share", "0.5", False),
+        ("++run.progress=false", "run.progress", "false", False),
+        ("hydra/launcher=cores", "hydra/launcher", "cores", False),
+        ("policy@pkg=none", "policy", "none", False),
+        ("~run.counterfactual", "run.counterfactual", None, True),
+        ("~run.counterfactual=off", "run.counterfactual", None, True),
+        ("x=a=b", "x", "a=b", False),
+    ],
+)
+def test_an_override_is_read_one_way(text, key, value, deleted):
+    o = parse_override(text)
+    assert (o.key, o.value, o.deleted, o.text) == (key, value, deleted, text)
+
+
+@pytest.mark.parametrize("text", ["seed", "=3", "+=1"])
+def test_a_malformed_override_is_named(text):
+    with pytest.raises(OverrideError, match=repr(text).replace("+", r"\+")):
+        parse_override(text)
+
+
+def test_override_values_take_the_resolved_type_from_the_config():
+    config = {"seed": 3, "policy": {"name": "x"}, "run": {"progress": False}}
+    values = override_values(["seed=3", "policy=none", "run.progress=false", "~gone"], config)
+    assert values == {"seed": 3, "policy": "none", "run.progress": False, "gone": None}
+    assert override_values(["seed=3", "seed=4"]) == {"seed": "4"}  # the last one wins
+
+
+def _content(**tables: pd.DataFrame) -> rf.RunContent:
+    return rf.RunContent(
+        marker={"config_hash": "h", "seed": 1, "version": "t"},
+        config={"seed": 1},
+        overrides=["seed=1"],
+        summary={"seed": 1},
+        tables=dict(tables),
+    )
+
+
+def test_writer_flushes_every_file_before_the_marker(tmp_path, monkeypatch):
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    frame = pd.DataFrame({"month": ["2020-01"], "firms": [1]})
+    rf.write_run_folder(
+        tmp_path / "run", _content(**{rf.MONTHLY: frame, "counterfactual/x.parquet": frame})
+    )
+    names = [Path(p).name for p in synced]
+    marker_at = names.index(rf.MARKER)
+    for name in (rf.CONFIG, rf.OVERRIDES, rf.SUMMARY, rf.MONTHLY, "x.parquet"):
+        assert names.index(name) < marker_at, name
+    staging = [p for p in synced if rf.PARTIAL_INFIX in Path(p).name]
+    assert staging and synced.index(staging[0]) < marker_at  # the folder itself, too
+    assert synced[-1] == str(tmp_path)  # and the parent after the rename
+    run = rf.StoredRun(tmp_path / "run")
+    assert run.overrides() == ["seed=1"] and run.summary() == {"seed": 1}
+    pd.testing.assert_frame_equal(run.table(rf.MONTHLY), frame)
+    assert run.table(rf.LEDGER) is None
+
+
+def test_a_failed_write_leaves_nothing_and_a_complete_folder_is_never_overwritten(tmp_path):
+    bad = pd.DataFrame({"x": [object()]})  # Parquet cannot store it
+    with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow raises
+        rf.write_run_folder(tmp_path / "run", _content(**{rf.MONTHLY: bad}))
+    assert list(tmp_path.iterdir()) == []
+    rf.write_run_folder(tmp_path / "run", _content())
+    with pytest.raises(rf.RunFolderError, match="already complete"):
+        rf.write_run_folder(tmp_path / "run", _content())
+
+
+def test_stored_run_names_the_file_it_cannot_read(tmp_path):
+    folder = rf.write_run_folder(tmp_path / "run", _content())
+    (folder / rf.SUMMARY).write_text("{not json")
+    with pytest.raises(rf.BadRunFolderError, match=r"summary\.json cannot be read"):
+        rf.StoredRun(folder).summary()
+    (folder / rf.OVERRIDES).write_text("seed: 1\n")
+    with pytest.raises(rf.BadRunFolderError, match=r"overrides\.yaml must hold a list"):
+        rf.StoredRun(folder).overrides()
+
+
+def test_every_region_and_payer_has_its_outcomes_declared():
+    for region in oc.REGION_NAMES:
+        for what in ("firms", "employment"):
+            assert oc.OUTCOMES[f"{what}_{region}"].region == region
+    for name in oc.SPENDING:
+        assert oc.OUTCOMES[name].scale == 1e-6 and oc.OUTCOMES[name].unit == "RMB million"
+    assert oc.TARGETS == {"leading_firms": 20, "innovative_projects": 50}
+    assert set(oc.COMPARED) <= set(oc.OUTCOMES) and set(oc.PRINTED) <= set(oc.OUTCOMES)
+
+
+def test_summary_reads_the_declared_outcomes():
+    months = ["2020-01", "2020-02"]
+    monthly = pd.DataFrame({"month": months})
+    for name in ("firms", "employment", "talent", "leading_firms", "spending_cumulative"):
+        monthly[name] = [10.0, 30.0]
+    for name in ("firms_pudong", "employment_pudong", "firms_xuhui", "employment_xuhui"):
+        monthly[name] = [1.0, 2.0]
+    for name in oc.SINCE_START:
+        monthly[name] = [1.0, 1.0]
+    out = headline(monthly, ["pudong", "xuhui"], ["2020-02"])
+    row = out["2020-02"]
+    assert row["firms"] == 30.0 and row["firms_rest_of_shanghai"] == 2.0
+    assert row["entries_since_start"] == 2.0
+    assert set(row) - {f"{c}_since_start" for c in oc.SINCE_START} <= set(oc.OUTCOMES)
+    assert targets(out)["leading_firms"] == {"target": 20, "2020-02": 30.0}
+    text = summary_table(out)
+    assert "leading firms (target ~20)" in text and "firms in rest of Shanghai" in text
+    spent = next(line for line in text.splitlines() if line.startswith("spending, all"))
+    assert spent.split()[-1] == "0.0"  # RMB 30 shown in millions
+
+
+def test_marker_is_json_without_clock_time(tmp_path):
+    folder = rf.write_run_folder(tmp_path / "run", _content())
+    assert json.loads((folder / rf.MARKER).read_text()) == {
+        "config_hash": "h",
+        "seed": 1,
+        "version": "t",
+    }
