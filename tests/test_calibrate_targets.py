@@ -293,6 +293,7 @@ def test_exit_rate_by_age_counts_firms_gone_a_year_later():
     y1 = np.array([10, np.nan, np.nan, 10, 10, np.nan, 10, 10], dtype=float)
     firms = _snapshots({"2020-12": y0, "2021-12": y1}, born)
     monthly = MONTHLY
+
     def rate(lo, hi):
         return evaluate(
             "exit_rate_by_age",
@@ -302,6 +303,7 @@ def test_exit_rate_by_age_counts_firms_gone_a_year_later():
             last="2020-12",
             settings={"min_age_months": lo, "max_age_months": hi},
         )
+
     assert rate(0, 12) == pytest.approx(0.5)
     assert rate(12, 60) == pytest.approx(0.5)
     assert rate(84, 1e9) == pytest.approx(0.0)

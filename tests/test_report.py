@@ -22,10 +22,17 @@ from scipy import stats
 
 from clustersim.cli.report import main
 from clustersim.report import fmt
-from clustersim.report import tables as tb
-from clustersim.report.load import ReportInputError
-from clustersim.report.load import report_data as load_sweep
+from clustersim.report.common import OUTCOMES, SPENDING
+from clustersim.report.load import ReportInputError, report_data
 from clustersim.report.publish import write_report
+from clustersim.report.sections.additionality import gross_vs_caused
+from clustersim.report.sections.costs import spending_per_caused
+from clustersim.report.sections.differences import difference_table
+from clustersim.report.sections.headline import headline_table
+from clustersim.report.sections.instruments import spending_by_instrument
+from clustersim.report.sections.relocation import net_relocation, relocated_vs_new
+from clustersim.report.sections.spending import budget_runout, spending_over_time
+from clustersim.report.sections.trajectories import plan_starts
 from clustersim.report.stats import BOOTSTRAP_SEED
 from tests.conftest import run_cli
 
@@ -172,13 +179,13 @@ def test_markdown_twin_has_the_same_tables_and_figures(page, report):
 
 def test_headline_numbers_equal_those_of_the_collected_tables(sweep, page):
     runs = _direct(sweep)
-    data = load_sweep(sweep, "none")
+    data = report_data(sweep, "none")
     assert data.variants == list(POLICIES)
-    head = tb.headline_table(data.runs, data.variants, data.months)
+    head = headline_table(data.runs, data.variants, data.months)
     table = page.tables["Table 1. Headline outcomes: mean [90% interval across seeds]"]
     header, rows = table[0], table[1:]
     assert header[:2] == ["outcome", "month"] and header[2:5] == list(POLICIES)
-    labels = {**tb.OUTCOMES, **tb.SPENDING}
+    labels = {**OUTCOMES, **SPENDING}
     checked = 0
     for outcome, label in labels.items():
         for month in MONTHS:
@@ -206,8 +213,8 @@ def test_headline_numbers_equal_those_of_the_collected_tables(sweep, page):
 
 def test_differences_are_paired_by_seed_with_scipy_bootstrap(sweep, page):
     runs = _direct(sweep)
-    data = load_sweep(sweep)
-    diffs = tb.differences(data.runs, data.variants, "none", data.months)
+    data = report_data(sweep)
+    diffs = difference_table(data.runs, data.variants, "none", data.months)
     for policy in ("huangpu_2024", "all_three"):
         for outcome in ("employment", "talent"):
             col = f"{outcome}@2027-12"
@@ -246,8 +253,8 @@ def test_differences_are_paired_by_seed_with_scipy_bootstrap(sweep, page):
 
 def test_caused_figures_come_from_each_runs_counterfactual(sweep):
     runs = _direct(sweep)
-    data = load_sweep(sweep)
-    gross = tb.gross_vs_caused(data.runs, data.supported, data.variants, data.months)
+    data = report_data(sweep)
+    gross = gross_vs_caused(data.runs, data.supported, data.variants, data.months)
     for policy in POLICIES:
         got = gross[
             (gross["variant"] == policy)
@@ -267,12 +274,12 @@ def test_caused_figures_come_from_each_runs_counterfactual(sweep):
 
 
 def test_relocations_balance_and_split_caused_jobs(sweep):
-    data = load_sweep(sweep)
-    net = tb.net_relocation(data.relocations, data.runs, data.variants, "2027-12", True)
+    data = report_data(sweep)
+    net = net_relocation(data.relocations, data.runs, data.variants, "2027-12", True)
     for _, grp in net.groupby("variant"):
         assert grp["net"].sum() == pytest.approx(0, abs=1e-9)  # moves within the city
         assert grp["in"].sum() == pytest.approx(grp["out"].sum())
-    split = tb.relocated_vs_new(data.runs, data.relocations, data.variants, data.months)
+    split = relocated_vs_new(data.runs, data.relocations, data.variants, data.months)
     assert np.allclose(split["relocated"] + split["new"], split["caused"])
     assert (split.loc[split["area"] == "Shanghai", "relocated"] == 0).all()
     # flows counted directly from one run's relocations.parquet
@@ -285,8 +292,8 @@ def test_relocations_balance_and_split_caused_jobs(sweep):
 
 
 def test_plan_starts_spending_and_budgets_from_the_runs(sweep, page):
-    data = load_sweep(sweep)
-    assert tb.plan_starts(data.configs) == {
+    data = report_data(sweep)
+    assert plan_starts(data.configs) == {
         "shanghai_2020": "2020-02",
         "huangpu_2024": "2025-01",
         "pudong_2027": "2025-07",
@@ -297,33 +304,33 @@ def test_plan_starts_spending_and_budgets_from_the_runs(sweep, page):
         ["huangpu_2024", "2025-01"],
         ["pudong_2027", "2025-07"],
     ]
-    spend = tb.spending_by_instrument(data.ledger, data.runs, data.variants, "2027-12")
+    spend = spending_by_instrument(data.ledger, data.runs, data.variants, "2027-12")
     total = spend.groupby("variant")["spending"].sum()
     direct = data.runs.groupby("variant")["spending_cumulative@2027-12"].mean()
     for v in ("huangpu_2024", "all_three"):
         assert total[v] == pytest.approx(direct[v])  # the ledger adds up to the monthly table
-    over = tb.spending_over_time(
+    over = spending_over_time(
         data.ledger, data.runs, data.variants, sorted(data.panel["month"].unique())
     )
     last = over[over["month"] == "2027-12"].groupby("variant")["cumulative"].sum()
     assert last["all_three"] == pytest.approx(direct["all_three"])
-    out = tb.budget_runout(data.ledger, data.runs, data.configs, data.variants)
+    out = budget_runout(data.ledger, data.runs, data.configs, data.variants)
     assert not out.empty and (out["spent_share"] <= 1 + 1e-9).all()
 
 
 def test_same_sweep_same_numbers(sweep):
-    a, b = load_sweep(sweep), load_sweep(sweep)
-    for f in (tb.headline_table, tb.gross_vs_caused):
-        args = (a.runs, a.variants, a.months) if f is tb.headline_table else None
+    a, b = report_data(sweep), report_data(sweep)
+    for f in (headline_table, gross_vs_caused):
+        args = (a.runs, a.variants, a.months) if f is headline_table else None
         if args:
             pd.testing.assert_frame_equal(f(*args), f(b.runs, b.variants, b.months))
     pd.testing.assert_frame_equal(
-        tb.differences(a.runs, a.variants, "none", a.months),
-        tb.differences(b.runs, b.variants, "none", b.months),
+        difference_table(a.runs, a.variants, "none", a.months),
+        difference_table(b.runs, b.variants, "none", b.months),
     )
     pd.testing.assert_frame_equal(
-        tb.spending_per_caused(a.runs, a.variants, a.months),
-        tb.spending_per_caused(b.runs, b.variants, b.months),
+        spending_per_caused(a.runs, a.variants, a.months),
+        spending_per_caused(b.runs, b.variants, b.months),
     )
 
 
@@ -395,4 +402,4 @@ def test_console_script_bad_baseline_no_traceback(sweep):
 
 def test_load_sweep_raises_report_input_error(tmp_path):
     with pytest.raises(ReportInputError, match="no such folder"):
-        load_sweep(tmp_path / "nope")
+        report_data(tmp_path / "nope")

@@ -14,13 +14,12 @@ import pandas as pd
 import pytest
 
 from clustersim.months import Month
-from clustersim.report import figures as figs
-from clustersim.report import tables as tb
-from clustersim.report.build import spending_section
 from clustersim.report.document import Document
-from clustersim.report.load import report_data as load_sweep
+from clustersim.report.load import report_data
 from clustersim.report.markdown import render_markdown
 from clustersim.report.publish import write_report
+from clustersim.report.sections.spending import budget_runout, spending_section
+from clustersim.report.style import variant_colours
 from tests.conftest import run_cli
 
 TIGHT = "huangpu_2024 (policy.huangpu_2024.budget_scale=0.03)"
@@ -64,20 +63,20 @@ def _first_months(table: pd.DataFrame) -> pd.DataFrame:
 
 def _section_6(data) -> str:
     """Section 6 of the report on ``data``, as Markdown (without the rest of the report)."""
-    colours = figs.variant_colours(data.variants)
+    colours = variant_colours(data.variants)
     months = sorted(data.panel["month"].unique())
     doc = Document("t", [], [spending_section(data, colours, months)])
     return render_markdown(doc, "figures")[0]
 
 
 def _runout(data) -> pd.DataFrame:
-    return tb.budget_runout(
+    return budget_runout(
         data.ledger, data.runs, data.configs, data.variants, data.rationing, data.rationing_jobs
     )
 
 
 def test_run_out_month_is_the_first_recorded_turn_away(sweep):
-    data = load_sweep(sweep, baseline=FULL)
+    data = report_data(sweep, baseline=FULL)
     assert data.rationing_jobs == frozenset(data.runs["job"])  # every run recorded
     collected = pd.read_parquet(sweep / "rationing.parquet")
     jobs = data.runs.set_index("job")["variant"]
@@ -106,7 +105,7 @@ def test_the_report_states_the_recorded_months_as_facts(sweep, tmp_path):
     text = md.read_text(encoding="utf-8")
     section = text[text.index("## 6.") : text.index("## 7.")]
     assert "not an estimate" in section and "estimated" not in section
-    out = _runout(load_sweep(sweep, baseline=FULL))
+    out = _runout(report_data(sweep, baseline=FULL))
     for row in out[out["ran_out"] > 0].itertuples():
         assert f"{row.month} ({row.ran_out}/{row.n})" in section
     assert "turned away that year" in section
@@ -115,11 +114,11 @@ def test_the_report_states_the_recorded_months_as_facts(sweep, tmp_path):
 
 def test_a_sweep_without_the_record_falls_back_to_the_estimate_and_says_so(sweep, tmp_path):
     old = _copy(sweep, tmp_path / "old")
-    data = load_sweep(old, baseline=FULL)
+    data = report_data(old, baseline=FULL)
     assert data.rationing_jobs == frozenset() and data.rationing.empty
     out = _runout(data)
     assert (out["estimated"] == out["n"]).all() and out["turned_away"].isna().all()
-    legacy = tb.budget_runout(data.ledger, data.runs, data.configs, data.variants)
+    legacy = budget_runout(data.ledger, data.runs, data.configs, data.variants)
     pd.testing.assert_frame_equal(out, legacy)  # exactly the estimate of before
     section = _section_6(data)
     assert "months below are estimates from the ledger" in section
@@ -129,10 +128,10 @@ def test_a_sweep_without_the_record_falls_back_to_the_estimate_and_says_so(sweep
 
 
 def test_runs_without_the_record_are_estimated_the_others_exact(sweep, tmp_path):
-    data = load_sweep(sweep, baseline=FULL)
+    data = report_data(sweep, baseline=FULL)
     tight = sorted(data.runs.loc[data.runs["variant"] == TIGHT, "job"])
     mixed = _copy(sweep, tmp_path / "mixed", drop=[tight[0]])
-    partial = load_sweep(mixed, baseline=FULL)
+    partial = report_data(mixed, baseline=FULL)
     assert partial.notes == []  # the collected tables still hold every run
     assert partial.rationing_jobs == frozenset(data.runs["job"]) - {tight[0]}
     assert tight[0] not in set(partial.rationing["job"])
@@ -148,7 +147,7 @@ def test_a_stale_collection_without_the_rationing_table_is_collected_again(sweep
     stale = tmp_path / "stale"
     shutil.copytree(sweep, stale, ignore=shutil.ignore_patterns("report*"))
     (stale / "rationing.parquet").unlink()  # as if collected by a collector of before
-    data = load_sweep(stale, baseline=FULL)
+    data = report_data(stale, baseline=FULL)
     assert any("rationing.parquet" in note for note in data.notes)
     assert (stale / "rationing.parquet").read_bytes() == (sweep / "rationing.parquet").read_bytes()
     assert data.rationing_jobs == frozenset(data.runs["job"])

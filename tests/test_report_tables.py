@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 
 from clustersim.report import fmt
-from clustersim.report import tables as tb
-from clustersim.report.figures import POLICY_COLOURS, variant_colours
+from clustersim.report.sections.assumptions import sensitivity
+from clustersim.report.sections.costs import per_caused
+from clustersim.report.sections.instruments import instrument_caused
+from clustersim.report.sections.spending import RUNOUT_COLUMNS, budget_runout, budgets
 from clustersim.report.stats import bootstrap_mean_ci, spearman, spread
+from clustersim.report.style import POLICY_COLOURS, variant_colours
 
 
 def test_spread_is_mean_and_5_95_percentiles_and_none_from_one_run():
@@ -50,12 +53,12 @@ def test_bootstrap_pairs_by_position():
 
 def test_per_caused_is_not_meaningful_for_effects_not_told_from_zero():
     spent = 1e6
-    assert tb.per_caused(spent, bootstrap_mean_ci([10.0, 12.0, 11.0]))[0] == pytest.approx(
+    assert per_caused(spent, bootstrap_mean_ci([10.0, 12.0, 11.0]))[0] == pytest.approx(
         spent / 11.0
     )
-    value, note = tb.per_caused(spent, bootstrap_mean_ci([10.0, -12.0, 11.0, -8.0]))
+    value, note = per_caused(spent, bootstrap_mean_ci([10.0, -12.0, 11.0, -8.0]))
     assert math.isnan(value) and "not distinguishable" in note
-    value, note = tb.per_caused(spent, bootstrap_mean_ci([-1.0, -2.0]))
+    value, note = per_caused(spent, bootstrap_mean_ci([-1.0, -2.0]))
     assert math.isnan(value) and "≤ 0" in note
 
 
@@ -75,15 +78,15 @@ def test_budget_runs_out_when_the_rest_cannot_pay_the_largest_grant():
             ("a", "2026-01", 1e6, 1e6),
         ]
     )
-    out = tb.budget_runout(ledger, runs, {"v": config}, ["v"])
+    out = budget_runout(ledger, runs, {"v": config}, ["v"])
     y2025 = out[out["year"] == 2025].iloc[0]
     assert y2025["budget"] == 10e6
     assert (y2025["ran_out"], y2025["n"], y2025["month"]) == (1, 2, "2025-02")
     assert y2025["spent_share"] == pytest.approx((0.8 + 0.3) / 2)
     assert out[out["year"] == 2026].iloc[0]["ran_out"] == 0
     # an entitlement (no budget line) or a switched-off instrument never runs out
-    assert tb.budgets({"policy": {"r": {"tax": {"annual_budget": None}}}}) == {}
-    assert tb.budgets({"policy": {"r": {"g": {"annual_budget": 1.0, "enabled": False}}}}) == {}
+    assert budgets({"policy": {"r": {"tax": {"annual_budget": None}}}}) == {}
+    assert budgets({"policy": {"r": {"g": {"annual_budget": 1.0, "enabled": False}}}}) == {}
 
 
 def _rationing(rows):
@@ -112,8 +115,8 @@ def test_budget_runs_out_in_the_first_month_a_run_recorded_a_turn_away():
             ("b", "2026-01", 1, 12e6),  # one application above the whole budget: no grant
         ]
     )
-    out = tb.budget_runout(ledger, runs, {"v": config}, ["v"], rationing, {"a", "b"})
-    assert list(out.columns) == list(tb.RUNOUT_COLUMNS)
+    out = budget_runout(ledger, runs, {"v": config}, ["v"], rationing, {"a", "b"})
+    assert list(out.columns) == list(RUNOUT_COLUMNS)
     y2025 = out[out["year"] == 2025].iloc[0]
     # a ran out in May (recorded), c in February (estimated): the median (lower) is February
     assert (y2025["ran_out"], y2025["n"], y2025["estimated"]) == (2, 3, 1)
@@ -124,13 +127,13 @@ def test_budget_runs_out_in_the_first_month_a_run_recorded_a_turn_away():
     y2026 = out[out["year"] == 2026].iloc[0]
     assert (y2026["ran_out"], y2026["month"], y2026["spent_share"]) == (1, "2026-01", 0.0)
     # with every run recorded, the ledger plays no part in the month
-    only = tb.budget_runout(
+    only = budget_runout(
         ledger, runs[runs["job"] != "c"], {"v": config}, ["v"], rationing, {"a", "b"}
     )
     y2025 = only[only["year"] == 2025].iloc[0]
     assert (y2025["ran_out"], y2025["month"], y2025["estimated"]) == (1, "2025-05", 0)
     # no record at all: the estimate, as before (and NaN turn-aways)
-    legacy = tb.budget_runout(ledger, runs, {"v": config}, ["v"])
+    legacy = budget_runout(ledger, runs, {"v": config}, ["v"])
     y2025 = legacy[legacy["year"] == 2025].iloc[0]
     assert (y2025["ran_out"], y2025["month"], y2025["estimated"]) == (2, "2025-02", 3)
     assert np.isnan(y2025["turned_away"])
@@ -149,7 +152,7 @@ def test_sensitivity_ranks_parameters_by_spearman():
             "employment@2027-12": 5.0,  # constant: no correlation
         }
     )
-    s = tb.sensitivity(runs, ["v"], ["behavior.a", "behavior.b"], "2027-12")
+    s = sensitivity(runs, ["v"], ["behavior.a", "behavior.b"], "2027-12")
     firms = s[s["outcome"] == "firms"].set_index("parameter")["rho"]
     assert firms["behavior.a"] == pytest.approx(1.0)
     assert abs(firms["behavior.b"]) < 1
@@ -170,13 +173,13 @@ def test_instrument_caused_uses_the_matching_runs_ledger():
         }
     )
     ledger = _ledger([("v0", "2026-05", 2e6, 2e6), ("v1", "2027-12", 4e6, 4e6)])
-    out = tb.instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {"r": {}}}})
+    out = instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {"r": {}}}})
     row = out.iloc[0]
     assert row["spending"] == 3e6 and row["caused_jobs"] == 12.0
     assert row["per_job"] == pytest.approx(3e6 / 12.0)
     assert row["per_firm"] == pytest.approx(3e6)
     # a variant without the plan has nothing to remove
-    assert tb.instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {}}}).empty
+    assert instrument_caused(inst, runs, ledger, ["v"], "2027-12", {"v": {"policy": {}}}).empty
 
 
 def test_variant_colours_are_fixed_and_distinct():

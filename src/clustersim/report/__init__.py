@@ -3,10 +3,11 @@
 Data flows one way through small modules:
 
 ``load``      reads the sweep (``clustersim.results.load_sweep``, configs, ledgers, relocations)
-``tables``    computes every number as DataFrames (pure functions)
+``sections``  one module per report section: its tables, its figures and its words
+``common``    what the sections share (outcome labels, columns, pairing by replicate)
 ``stats``     spread across seeds, bootstrap confidence intervals, rank correlation
-``figures``   draws from the report tables (matplotlib, Agg, fixed variant colours)
-``build``     puts numbers, figures and words into a ``document.Document``
+``style``     what every figure shares (colours, units, PNG output)
+``build``     puts the sections into a ``document.Document``
 ``html``, ``markdown``  render the document
 ``publish``   ``write_report`` (sweep folder -> files; ``clustersim-report`` runs it)
 """

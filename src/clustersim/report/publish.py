@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 
 from clustersim.report.build import build_document
-from clustersim.report.figures import variant_colours
 from clustersim.report.html import render_html
 from clustersim.report.load import ReportInputError, report_data
 from clustersim.report.markdown import write_markdown
+from clustersim.report.style import variant_colours
 
 #: The report's file name inside its folder (the Markdown twin: ``report.md``, its figures
 #: ``report_figures/``).
