@@ -1,6 +1,6 @@
 """Time the compare_plans sweep (5 regimes x 20 seeds) end to end, and its overhead.
 
-Runs ``clustersim-run +experiment=compare_plans`` as a user would (joblib on every core)
+Runs ``clustersim-run experiment=compare_plans`` as a user would (joblib on every core)
 into a fresh sweep folder, then reruns it (every job skipped) and collects it again, and
 prints:
 
@@ -38,7 +38,7 @@ def run_sweep(sweep: Path, extra: list[str]) -> tuple[float, str, int]:
         sys.executable,
         "-m",
         "clustersim.cli.run",
-        "+experiment=compare_plans",
+        "experiment=compare_plans",
         f"hydra.sweep.dir={sweep}",
         *extra,
     ]

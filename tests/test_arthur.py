@@ -19,7 +19,7 @@ SEEDS = range(12)
 def _final_shares(experiment: str) -> np.ndarray:
     rows = []
     for seed in SEEDS:
-        m = finished(f"+experiment={experiment}", f"seed={seed}")
+        m = finished(f"preset={experiment}", f"seed={seed}")
         last = m.monthly().iloc[-1]
         counts = np.array([last[f"firms_park_{p}"] for p in m.parks.ids])
         rows.append(counts / counts.sum())
@@ -41,7 +41,7 @@ def test_bounded_returns_share_the_industry() -> None:
 
 def test_no_agglomeration_follows_fixed_preferences() -> None:
     shares = _final_shares("no_agglomeration").mean(axis=0)
-    s = scenario("+experiment=no_agglomeration")
+    s = scenario("preset=no_agglomeration")
     affinity = np.array(
         [[p.kind_affinity.leading, p.kind_affinity.high_growth] for p in s.world.parks.values()]
     ).T

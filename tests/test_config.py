@@ -32,7 +32,12 @@ def test_every_behavior_composes(behavior: str) -> None:
 
 @pytest.mark.parametrize("experiment", _options("experiment"))
 def test_every_experiment_composes(experiment: str) -> None:
-    load_scenario(compose_cfg(f"+experiment={experiment}"))
+    load_scenario(compose_cfg(f"experiment={experiment}"))
+
+
+@pytest.mark.parametrize("preset", _options("preset"))
+def test_every_preset_composes(preset: str) -> None:
+    load_scenario(compose_cfg(f"preset={preset}"))
 
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(\.\d+)?([eE][-+]?\d+)?(?![\w.-])")

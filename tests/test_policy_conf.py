@@ -23,6 +23,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
+from clustersim.cli import policy as policy_cli
 from clustersim.policy import (
     Event,
     Instrument,
@@ -580,13 +581,13 @@ def test_no_policy_is_no_regimes() -> None:
 
 
 def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
-    assert show.main(["list"]) == 0
+    assert policy_cli.main(["list"]) == 0
     out = capsys.readouterr().out.split()
     assert {"none", "all_three", *BASE_REGIMES} <= set(out)
 
 
 def test_cli_show_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert show.main(["show", "huangpu_2024"]) == 0
+    assert policy_cli.main(["show", "huangpu_2024"]) == 0
     out = capsys.readouterr().out
     assert "talent_introduction" in out and "<= 1,000,000/window" in out
     assert "004_ba7abe407923d6f5.txt §18" in out and ">= 200,000" in out
@@ -594,14 +595,16 @@ def test_cli_show_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_unknown_regime_lists_the_available_ones(capsys: pytest.CaptureFixture[str]) -> None:
-    assert show.main(["show", "huangpu_2099"]) == 2
+    assert policy_cli.main(["show", "huangpu_2099"]) == 2
     err = capsys.readouterr().err
     assert "unknown regime 'huangpu_2099'" in err and "huangpu_2024" in err
     assert "Traceback" not in err
 
 
 def test_cli_bad_override_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code = show.main(["show", "huangpu_2024", "policy.huangpu_2024.talent_introduction.cap=-1"])
+    code = policy_cli.main(
+        ["show", "huangpu_2024", "policy.huangpu_2024.talent_introduction.cap=-1"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "policy.huangpu_2024.talent_introduction.cap = -1" in err

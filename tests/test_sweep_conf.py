@@ -9,7 +9,8 @@ from hydra import compose, initialize_config_dir
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from clustersim.paths import conf_dir
+from clustersim.config import config_hash, to_plain
+from clustersim.paths import conf_dir, respell
 from clustersim.results.sweep_folder import DEFAULT_JOB_NAME, NOT_IN_JOB_NAME, job_name
 from clustersim.sweep.callbacks import SweepCallback, count_jobs, rerun_command
 from clustersim.sweep.designs import plan_jobs
@@ -21,7 +22,7 @@ def hydra_cfg(*overrides: str):
 
 
 def test_compare_plans_is_100_jobs_on_the_cores_in_a_fixed_folder():
-    cfg = hydra_cfg("+experiment=compare_plans")
+    cfg = hydra_cfg("experiment=compare_plans")
     assert count_jobs(cfg) == 100
     assert cfg.hydra.sweep.dir == "results/sweeps/compare_plans"
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
@@ -31,14 +32,14 @@ def test_compare_plans_is_100_jobs_on_the_cores_in_a_fixed_folder():
 
 
 def test_compare_plans_names_only_existing_policies():
-    cfg = hydra_cfg("+experiment=compare_plans")
+    cfg = hydra_cfg("experiment=compare_plans")
     names = str(cfg.hydra.sweeper.params.policy).split(",")
     missing = [n for n in names if not (conf_dir() / "policy" / f"{n}.yaml").is_file()]
     assert missing == [], f"conf/policy/ lacks {missing}"
 
 
 def test_sensitivity_is_a_reproducible_64_point_sobol_design():
-    cfg = hydra_cfg("+experiment=sensitivity", "policy=none")
+    cfg = hydra_cfg("experiment=sensitivity", "policy=none")
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_.endswith("QMCSweeper")
     assert count_jobs(cfg) == 64
@@ -110,6 +111,7 @@ def test_job_folders_leave_out_how_a_sweep_is_launched():
         ["seed=3", "policy=none"],
         ["world=toy", "behavior.entry.but_for_share=0.25", "seed=1"],
         ["+experiment=compare_plans", "seed=2", "hydra/launcher=cores", "a.b=1", "a=2"],
+        ["experiment=sensitivity", "preset=arthur_lockin"],
         ["~run.counterfactual", "seed=0"],
     ],
 )
@@ -122,9 +124,37 @@ def test_job_name_is_hydras_override_dirname(overrides):
     assert job_name(overrides) == (expected or DEFAULT_JOB_NAME)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("+experiment=compare_plans", "experiment=compare_plans"),
+        ("++experiment=sensitivity", "experiment=sensitivity"),
+        ("+experiment=arthur_lockin", "preset=arthur_lockin"),
+        ("experiment=arthur_bounded", "preset=arthur_bounded"),
+        ("+preset=no_agglomeration", "preset=no_agglomeration"),
+    ],
+)
+def test_the_old_spelling_of_presets_is_accepted_with_a_note(typed, meant):
+    args, notes = respell(["seed=1", typed])
+    assert args == ["seed=1", meant]
+    assert len(notes) == 1 and repr(meant) in notes[0]
+    assert respell(["experiment=compare_plans", "preset=arthur_lockin"])[1] == []
+
+
+def test_paths_say_where_results_go_and_stay_out_of_the_run_config():
+    cfg = hydra_cfg("paths.results=/big/disk")
+    assert cfg.hydra.sweep.dir.startswith("/big/disk/sweeps/")
+    assert cfg.hydra.run.dir.startswith("/big/disk/runs/")
+    assert hydra_cfg("experiment=compare_plans", "paths.results=x").hydra.sweep.dir == (
+        "x/sweeps/compare_plans"
+    )
+    assert config_hash(hydra_cfg("paths.results=/big/disk")) == config_hash(hydra_cfg())
+    assert "paths" not in to_plain(hydra_cfg())
+
+
 def test_rerun_command_pins_the_sweep_folder():
-    cmd = rerun_command("results/sweeps/x", ["+experiment=compare_plans", "hydra.sweep.dir=old"])
-    assert cmd == "clustersim-run -m +experiment=compare_plans hydra.sweep.dir=results/sweeps/x"
+    cmd = rerun_command("results/sweeps/x", ["experiment=compare_plans", "hydra.sweep.dir=old"])
+    assert cmd == "clustersim-run -m experiment=compare_plans hydra.sweep.dir=results/sweeps/x"
     quoted = rerun_command("a b", ["-m", "x=interval(0,1)"])
     assert quoted == "clustersim-run -m 'x=interval(0,1)' 'hydra.sweep.dir=a b'"
 

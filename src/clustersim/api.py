@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
 from clustersim.config import ConfigError
-from clustersim.paths import conf_dir
+from clustersim.paths import conf_dir, respell
 from clustersim.results.collector import collect
 from clustersim.results.jobs import run_job
 from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
@@ -54,9 +55,16 @@ class SweepFailedError(RuntimeError):
 
 
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
-    """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``."""
+    """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``.
+
+    The old spelling of presets (``+experiment=arthur_lockin``) is accepted with a
+    ``FutureWarning`` saying what to type instead, as the command line does.
+    """
+    overrides, notes = respell(list(overrides))
+    for note in notes:
+        warnings.warn(note, FutureWarning, stacklevel=2)
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
+        return hydra_compose("config", overrides=overrides, return_hydra_config=True)
 
 
 def scenario(overrides: Sequence[str] = ()) -> Scenario:
@@ -79,7 +87,7 @@ def run_to_folder(overrides: Sequence[str], folder: str | Path) -> RunResult:
 def sweep(
     grid: Mapping[str, Sequence[Any]],
     base: Sequence[str] = (),
-    folder: str | Path = "results/sweeps/api",
+    folder: str | Path | None = None,
     progress: bool = True,
 ) -> SweepTables:
     """Run every combination of ``grid`` in this process and collect the sweep.
@@ -95,6 +103,8 @@ def sweep(
     the returned tables' ``problems``; ``SweepFailedError`` is raised only when no job
     finished.
     """
+    if folder is None:  # <paths.sweeps>/api, as composed from conf/paths/
+        folder = Path(str(compose(base).paths.sweeps)) / "api"
     folder = Path(folder)
     keys = list(grid)
     jobs = []

@@ -162,17 +162,24 @@ def _field_names(cls: type) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
 
+#: Top-level nodes that say how and where a run is launched, not what it simulates:
+#: Hydra's own node and ``paths`` (conf/paths/). Left out of a run's config and its hash.
+NOT_SETTINGS = ("hydra", "paths")
+
+
 def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve a config to plain Python containers, without Hydra's own ``hydra`` node."""
+    """Resolve a config to plain Python containers, without ``NOT_SETTINGS``."""
     if isinstance(cfg, DictConfig):
         cfg = cfg.copy()
         with open_dict(cfg):
-            cfg.pop("hydra", None)  # Hydra's own node (composed with return_hydra_config)
+            for node in NOT_SETTINGS:  # hydra: composed with return_hydra_config
+                cfg.pop(node, None)
         data = OmegaConf.to_container(cfg, resolve=True)
     else:
         data = dict(cfg)
     assert isinstance(data, dict)
-    data.pop("hydra", None)
+    for node in NOT_SETTINGS:
+        data.pop(node, None)
     return data
 
 

@@ -2,9 +2,10 @@
 
 Every parameter is a Hydra override (``clustersim-run seed=7 world=toy
 behavior.entry.but_for_share=0.5``). A single run checks the config, runs the model with
-a progress bar, prints a summary table and writes its folder under ``results/runs/``.
+a progress bar, prints a summary table and writes its folder under ``paths.runs``
+(``results/runs/`` unless ``conf/paths/`` says otherwise).
 Bad input gets one clear line naming the field, the value and what is allowed, exit
-code 2, and nothing under ``results/``.
+code 2, and nothing written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from clustersim.config import ConfigError
-from clustersim.paths import conf_dir
+from clustersim.paths import conf_dir, respell
 from clustersim.results.run_folder import remove_if_empty
 from clustersim.results.summary import summary_table
 from clustersim.runner import simulate, write_run
@@ -66,7 +67,7 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 
 
 @hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> dict[str, Any]:
+def task(cfg: DictConfig) -> dict[str, Any]:
     """Hydra's task function: one job of a run or of a sweep."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
@@ -76,6 +77,19 @@ def main(cfg: DictConfig) -> dict[str, Any]:
 
         return sweep_job(cfg, out_dir, lambda c, d: execute(c, d, progress=False))
     return _single_run(cfg, out_dir)
+
+
+def main() -> None:
+    """Entry point of ``clustersim-run``: Hydra parses the command line and runs ``task``.
+
+    The old spelling of presets (``+experiment=arthur_lockin``) is rewritten first, with a
+    note on standard error saying what to type from now on (``clustersim.paths.respell``).
+    """
+    args, notes = respell(sys.argv[1:])
+    for note in notes:
+        print(f"clustersim-run: note: {note}", file=sys.stderr)
+    sys.argv[1:] = args
+    task()
 
 
 if __name__ == "__main__":

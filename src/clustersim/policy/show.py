@@ -1,4 +1,6 @@
-"""``clustersim-policy``: list the policy regimes and show one as a table.
+"""The policy regimes as a reader sees them: listed, and one shown as a table.
+
+``clustersim-policy`` (``clustersim.cli.policy``) prints these.
 
 Usage::
 
@@ -10,37 +12,20 @@ Usage::
 further Hydra overrides), checks it with ``parse_regimes`` against the world's parks,
 districts and tags, and prints one row per instrument: id, issuer, document and clause,
 eligible agents, payout rule, cap or floor (RMB), window, yearly budget, and whether the
-amount comes from the text or is an assumption. Errors (an unknown regime, a bad value)
-print one clear message and exit with code 2.
+amount comes from the text or is an assumption.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
-import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydra.errors import HydraException
-from omegaconf.errors import OmegaConfBaseException
+from clustersim.paths import conf_dir
+from clustersim.policy import Instrument, Regime, parse_regimes
 
-from clustersim.policy import Instrument, PolicyConfigError, Regime, parse_regimes
-
-__all__ = ["available_regimes", "compose_policy", "conf_dir", "format_table", "main"]
-
-#: Exit code for bad input (unknown regime, invalid config).
-EXIT_USAGE = 2
-
-
-def conf_dir() -> Path:
-    """The ``conf/`` directory: ``$CLUSTERSIM_CONF`` if set, else the repository's."""
-    env = os.environ.get("CLUSTERSIM_CONF")
-    if env:
-        return Path(env).resolve()
-    return Path(__file__).resolve().parents[3] / "conf"
+__all__ = ["available_regimes", "compose_policy", "format_table"]
 
 
 def available_regimes(config_dir: Path | None = None) -> list[str]:
@@ -168,49 +153,3 @@ def format_table(regimes: Sequence[Regime]) -> str:
         f"{len(rows)} instruments; yearly cash budgets of enabled instruments: RMB {cash:,.0f}"
     )
     return "\n".join(lines)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="clustersim-policy", description="List the policy regimes or show one as a table."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the regimes in conf/policy/")
-    show = sub.add_parser("show", help="show a regime's instruments as a table")
-    show.add_argument("regime", help="a regime name, e.g. huangpu_2024 (see 'list')")
-    show.add_argument(
-        "overrides",
-        nargs="*",
-        help="Hydra overrides, e.g. policy.huangpu_2024.budget_scale=0.5",
-    )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``clustersim-policy``; returns the exit code."""
-    args = _parser().parse_args(argv)
-    names = available_regimes()
-    if args.command == "list":
-        for name in names:
-            print(name)
-        return 0
-    if args.regime not in names:
-        print(
-            f"clustersim-policy: unknown regime {args.regime!r}; available: {', '.join(names)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    try:
-        regimes = compose_policy(args.regime, args.overrides)
-    except PolicyConfigError as e:
-        print(f"clustersim-policy: invalid policy: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except (HydraException, OmegaConfBaseException) as e:  # bad override, missing config
-        print(f"clustersim-policy: cannot compose policy={args.regime}: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    print(format_table(regimes))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
