@@ -96,3 +96,19 @@ def test_an_interrupted_write_leaves_no_folder(tmp_path: Path) -> None:
         raise KeyboardInterrupt
     assert not (final / MARKER).exists() and not final.exists()
     assert not [p for p in tmp_path.iterdir()]  # no staging folder left either
+
+
+def test_old_preset_spelling_is_accepted_with_a_note(tmp_path: Path) -> None:
+    proc = run_cli("+experiment=arthur_lockin", "--cfg", "job", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "'+experiment=arthur_lockin' is now spelled 'preset=arthur_lockin'" in proc.stderr
+    assert "sequential: true" in proc.stdout  # the preset was applied
+    assert not (tmp_path / "results").exists()
+
+
+def test_paths_results_moves_the_run_folder(tmp_path: Path) -> None:
+    proc = run_cli("world=toy", "run.progress=false", "paths.results=elsewhere", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = list((tmp_path / "elsewhere" / "runs").iterdir())
+    assert len(runs) == 1 and is_complete(runs[0])
+    assert not (tmp_path / "results").exists()

@@ -31,7 +31,7 @@ HOMES = (
     "clustersim.policy.engine",
     "clustersim.policy.grants",
     "clustersim.metrics",
-    "clustersim.outputs",
+    "clustersim.results.summary",
 )
 
 
