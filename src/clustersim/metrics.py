@@ -73,7 +73,8 @@ class MonthlyRecorder:
         ):
             put(t, f"firms_{k}", n)
         firms_park = np.bincount(park, minlength=n_parks)
-        emp_park = np.bincount(park, weights=f.staff[live], minlength=n_parks) * w
+        people = f.employees(w, live)
+        emp_park = np.bincount(park, weights=people, minlength=n_parks)
         firms_district = np.bincount(parks.district, weights=firms_park, minlength=n_districts)
         emp_district = np.bincount(parks.district, weights=emp_park, minlength=n_districts)
         for d, name in enumerate(parks.districts):
@@ -91,7 +92,9 @@ class MonthlyRecorder:
         tiers_alive, tiers_emp = market.alive_by_tier, market.employed_by_tier
         wage_sum = market.wage_sum_by_tier
         put(t, "talent", tiers_alive.sum() * w)
-        put(t, "unemployed", (tiers_alive.sum() - tiers_emp.sum()) * w)
+        # everyone in the city not at work: idle cohorts and the idle part of partly
+        # employed ones (firms' employment is in full-time equivalents)
+        put(t, "unemployed", tiers_alive.sum() * w - emp_park.sum())
         for i, tier in enumerate(TALENT_TIERS):
             put(t, f"talent_{tier}", tiers_alive[i] * w)
             put(t, f"employment_{tier}", tiers_emp[i] * w)
@@ -107,7 +110,7 @@ class MonthlyRecorder:
         put(t, "high_tech_firms", np.count_nonzero(f.high_tech[live]))
         put(t, "specialised_firms", np.count_nonzero(f.specialised[live]))
         threshold = model.behavior.innovation.leading_firm_employees
-        put(t, "leading_firms", np.count_nonzero(f.staff[live] * w >= threshold))
+        put(t, "leading_firms", np.count_nonzero(people >= threshold))
         put(t, "arrived_total", model.arrived_people)
         put(t, "left_total", model.left_people)
 

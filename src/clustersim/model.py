@@ -182,13 +182,11 @@ class ClusterModel(mesa.Model):
     # ----------------------------------------------------------- aggregates
 
     def park_employees(self) -> np.ndarray:
-        """People employed in each park now."""
+        """People employed in each park now (full-time equivalents)."""
         f = self.firms
         live = f.live()
-        return (
-            np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks))
-            * self.people_per_talent_agent
-        )
+        people = f.employees(self.people_per_talent_agent, live)
+        return np.bincount(f.park[live], weights=people, minlength=len(self.parks))
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
         """Talent slots employed by any of ``firm_slots``."""

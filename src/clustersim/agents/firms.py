@@ -39,7 +39,8 @@ class FirmTable(ColumnTable):
             "staff",
             np.int64,
             0,
-            "people employed now (talent agents x people per agent)",
+            "cohorts (talent agents) employed now; shown as people in full-time"
+            " equivalents, the last cohort working part-time (FirmTable.employees)",
             out="employees",
             people=True,
         ),
@@ -50,6 +51,21 @@ class FirmTable(ColumnTable):
             "the size the firm wants (a latent Gibrat process), people",
             out="target_employees",
             people=True,
+        ),
+        Column(
+            "growth_plan",
+            np.float64,
+            np.nan,
+            "log growth of the target planned for this calendar year (a Laplace draw each"
+            " January or in the first month), spread evenly over its months",
+        ),
+        Column(
+            "winding_down",
+            bool,
+            False,
+            "hit by closure but too large to vanish in a month: sheds staff monthly and"
+            " closes once small (behavior.exit.wind_down)",
+            out="winding_down",
         ),
         Column(
             "productivity", np.float64, 0.0, "firm-specific efficiency (log)", out="productivity"
@@ -100,6 +116,8 @@ class FirmTable(ColumnTable):
     park: np.ndarray
     staff: np.ndarray
     target: np.ndarray
+    growth_plan: np.ndarray
+    winding_down: np.ndarray
     productivity: np.ndarray
     financing: np.ndarray
     sensitive: np.ndarray
@@ -118,6 +136,28 @@ class FirmTable(ColumnTable):
     def live(self) -> np.ndarray:
         """Slots of the firms operating now."""
         return np.flatnonzero(self.alive)
+
+    def employees(self, people_per_agent: float, slots: np.ndarray | None = None) -> np.ndarray:
+        """People employed, in full-time equivalents, of every slot (or of ``slots``).
+
+        A talent agent stands for a cohort of ``people_per_agent`` people; a firm hires
+        whole cohorts (as many as its wanted size needs, rounded up) and employs all of
+        them but its last, which works as many people as the wanted size still asks for.
+        So employment moves continuously with the wanted size instead of in blocks of a
+        cohort, and never exceeds the people its cohorts hold: it lies between
+        (staff - 1) and staff cohorts' worth of people.
+        """
+        staff = self.staff if slots is None else self.staff[slots]
+        target = self.target if slots is None else self.target[slots]
+        full = staff * people_per_agent
+        lowest = full - people_per_agent
+        return np.where(staff > 0, np.clip(target * people_per_agent, lowest, full), 0.0)
+
+    def output(self, column: Column, slots: np.ndarray, people_per_agent: float) -> np.ndarray:
+        """Outputs as stored, except employees: full-time equivalents (``employees``)."""
+        if column.name == "staff":
+            return self.employees(people_per_agent, slots)
+        return super().output(column, slots, people_per_agent)
 
 
 @face_properties("firms", FirmTable.COLUMNS)
