@@ -55,10 +55,11 @@ class FirmTable(ColumnTable):
         Column(
             "growth_plan",
             np.float64,
-            np.nan,
-            "log growth of the target planned for this calendar year (a Laplace draw each"
+            0.0,
+            "log growth of the target planned for the year plan_year (a Laplace draw each"
             " January or in the first month), spread evenly over its months",
         ),
+        Column("plan_year", np.int64, -1, "calendar year of growth_plan (-1: none yet)"),
         Column(
             "winding_down",
             bool,
@@ -117,6 +118,7 @@ class FirmTable(ColumnTable):
     staff: np.ndarray
     target: np.ndarray
     growth_plan: np.ndarray
+    plan_year: np.ndarray
     winding_down: np.ndarray
     productivity: np.ndarray
     financing: np.ndarray

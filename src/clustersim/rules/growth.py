@@ -44,9 +44,9 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
     live = f.live()
     live = live[f.born[live] < t]  # this month's entrants start growing next month
     target = f.target[live]
-    january = model.calendar[t].month == 1
+    year = model.calendar[t].year
     plan = f.growth_plan[live]
-    new_plan = np.isnan(plan) | january
+    new_plan = f.plan_year[live] != year  # each January, and in a firm's first month
     if new_plan.any():
         people = np.maximum(target[new_plan], 1.0 / model.people_per_talent_agent) * model.people_per_talent_agent
         sigma = np.minimum(g.volatility * np.maximum(people, 1.0) ** (-g.size_elasticity), 1.2)
@@ -55,6 +55,7 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
         centre = np.log1p(-0.5 * sigma**2)
         plan[new_plan] = sigma * shock_all[live[new_plan]] + centre
         f.growth_plan[live] = plan
+        f.plan_year[live[new_plan]] = year
     bonus = np.broadcast_to(levers.growth_bonus, f.alive.shape)[live]
     drift = (
         g.drift.array()[f.kind[live]]
