@@ -48,8 +48,9 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
     plan = f.growth_plan[live]
     new_plan = f.plan_year[live] != year  # each January, and in a firm's first month
     if new_plan.any():
-        people = np.maximum(target[new_plan], 1.0 / model.people_per_talent_agent) * model.people_per_talent_agent
-        sigma = np.minimum(g.volatility * np.maximum(people, 1.0) ** (-g.size_elasticity), 1.2)
+        w = model.people_per_talent_agent
+        people = np.maximum(target[new_plan] * w, 1.0)
+        sigma = np.minimum(g.volatility * people ** (-g.size_elasticity), 1.2)
         # centred so that the expected change of size (not of log size) is the drift:
         # a Laplace with scale b has E[exp(x)] = 1 / (1 - b**2)
         centre = np.log1p(-0.5 * sigma**2)
