@@ -32,6 +32,8 @@ TALLIES = (
     "patents_new",
     "pilots_new",
     "rd_spend",
+    "national_high_tech_rate",
+    "national_rd_super_deduction",
 )
 
 
@@ -49,6 +51,7 @@ class MonthlyRecorder:
         self.columns: dict[str, np.ndarray] = {}
         self._patents = 0.0
         self._pilots = 0.0
+        self._national = 0.0
         self._spent: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
 
     def _put(self, t: int, name: str, value: float) -> None:
@@ -111,6 +114,11 @@ class MonthlyRecorder:
         put(t, "specialised_firms", np.count_nonzero(f.specialised[live]))
         threshold = model.behavior.innovation.leading_firm_employees
         put(t, "leading_firms", np.count_nonzero(people >= threshold))
+        # the plan's "~20 institutions whose technology application leads internationally":
+        # FinTech arms of financial institutions with enough approved application pilots
+        fi_arm = f.kind[live] == FIRM_KINDS.index("fi_arm")
+        leading_use = f.pilots[live] >= model.behavior.innovation.leading_application_pilots
+        put(t, "leading_application_institutions", np.count_nonzero(fi_arm & leading_use))
         put(t, "arrived_total", model.arrived_people)
         put(t, "left_total", model.left_people)
 
@@ -123,6 +131,11 @@ class MonthlyRecorder:
             put(t, f"spending_{j}_cumulative", self._spent[j])
         put(t, "spending", total)
         put(t, "spending_cumulative", sum(self._spent.values()))
+        # national law: tax expenditure, never part of the plans' spending above
+        national = tally["national_high_tech_rate"] + tally["national_rd_super_deduction"]
+        self._national += national
+        put(t, "national_tax_expenditure", national)
+        put(t, "national_tax_expenditure_cumulative", self._national)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:
         """The monthly table: a ``month`` column (YYYY-MM) and one column per metric."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from clustersim.config import ConfigError, bound, build, to_plain
 from clustersim.months import Month, MonthError
+from clustersim.national import NationalFramework, load_national
 from clustersim.policy.instruments import Regime
 from clustersim.policy.parsing import parse_regimes
 from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, SHANGHAI_DISTRICTS, TALENT_TIERS
@@ -270,6 +271,9 @@ class Innovation:
     specialised_max_employees: float = bound(gt=0)
     pilot_rate: ByKind
     leading_firm_employees: float = bound(gt=0)
+    leading_application_pilots: int = bound(
+        ge=1, doc="pilot projects an FI arm needs to count as leading in application"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -399,6 +403,8 @@ class PolicyResponse:
     standard_rate: float = bound(ge=0, le=1)
     quality_award_rate: float = bound(ge=0, le=1)
     project_selection_rate: float = bound(ge=0, le=1)
+    major_project_rate: float = bound(ge=0, le=1, doc="monthly, per certified high-tech firm")
+    ip_pilot_rate: float = bound(ge=0, le=1, doc="monthly, per firm with 2+ patents")
     municipal_programme_rate: float = bound(ge=0, le=1)
     district_programme_rate: float = bound(ge=0, le=1)
     exam_rate: float = bound(ge=0, le=1)
@@ -461,6 +467,8 @@ class Scenario:
         policy: the policy as configured (plain mappings; what ``config.yaml`` records).
         plain: the whole config as plain containers.
         policy_choice: the ``policy`` option Hydra chose, when known.
+        national: national law in force whatever the policy (``clustersim.national``);
+            None only for scenarios built by hand without it.
 
     """
 
@@ -472,6 +480,7 @@ class Scenario:
     plain: Mapping[str, Any]
     regimes: tuple[Regime, ...] = ()
     policy_choice: str | None = None
+    national: NationalFramework | None = None
 
     @property
     def instrument_keys(self) -> tuple[str, ...]:
@@ -514,7 +523,7 @@ def _policy_choice(cfg: Any) -> str | None:
 def load_scenario(cfg: Any) -> Scenario:
     """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``."""
     data = to_plain(cfg)
-    allowed = {"seed", "world", "behavior", "policy", "run"}
+    allowed = {"seed", "world", "behavior", "policy", "national", "run"}
     for key in data:
         if key not in allowed:
             raise ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(allowed))}")
@@ -523,6 +532,7 @@ def load_scenario(cfg: Any) -> Scenario:
         raise ConfigError("seed", seed, "must be a whole number >= 0")
     world = build(World, data.get("world"), "world")
     behavior = build(Behavior, data.get("behavior"), "behavior")
+    national = load_national(data.get("national"))
     run = build(RunOptions, data.get("run"), "run")
     for i, m in enumerate(run.report_months):
         month = Month.parse(m)
@@ -555,4 +565,5 @@ def load_scenario(cfg: Any) -> Scenario:
         plain=data,
         regimes=regimes,
         policy_choice=_policy_choice(cfg),
+        national=national,
     )

@@ -104,6 +104,14 @@ class FirmTable(ColumnTable):
         ),
         Column("subsidies", np.float64, 0.0, "grants received so far, RMB", out="subsidies"),
         Column(
+            "national_support",
+            np.float64,
+            0.0,
+            "tax saved under national law so far (high-tech rate, R&D super-deduction), RMB;"
+            " never a plan's grant (clustersim.national)",
+            out="national_tax_saving",
+        ),
+        Column(
             "recent_grants",
             np.float64,
             0.0,
@@ -132,6 +140,7 @@ class FirmTable(ColumnTable):
     pilots: np.ndarray
     born: np.ndarray
     subsidies: np.ndarray
+    national_support: np.ndarray
     recent_grants: np.ndarray
     faces: list[Firm | None]
 

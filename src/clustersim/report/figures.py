@@ -50,6 +50,7 @@ UNITS = {
     "employment": "people",
     "talent": "people",
     "leading_firms": "firms",
+    "leading_application_institutions": "institutions",
     "innovative_projects": "projects",
     "spending_cumulative": "RMB million",
 }

@@ -38,6 +38,7 @@ OUTCOMES: dict[str, str] = {
     "employment": "employment (people)",
     "talent": "talent in Shanghai (people)",
     "leading_firms": "leading firms",
+    "leading_application_institutions": "institutions leading in application",
     "innovative_projects": "innovative projects",
 }
 #: Spending columns of the headline table (cumulative RMB to the month), by jurisdiction.
