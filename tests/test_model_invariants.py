@@ -57,7 +57,9 @@ def test_mesa_faces_mirror_the_tables() -> None:
     assert len(m.agents_by_type[Talent]) == np.count_nonzero(m.talent.alive)
     assert len(m.agents_by_type[Park]) == len(m.parks)
     firm = max(firms, key=lambda a: a.employees)
-    assert firm.employees == m.firms.staff[firm.slot] * m.people_per_talent_agent
+    w = m.people_per_talent_agent
+    full = m.firms.staff[firm.slot] * w
+    assert full - w <= firm.employees <= full  # the last cohort may work part-time
     assert firm.park in m.parks.ids and firm.kind in (
         "leading",
         "high_growth",

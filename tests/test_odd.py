@@ -90,9 +90,11 @@ PARAMETERS = (
     {f"world.{p}" for p in _fields(settings.World)}
     | {f"behavior.{p}" for p in _fields(settings.Behavior)}
     | {f"run.{p}" for p in _fields(settings.RunOptions)}
+    | {f"national.{p}" for p in _fields(settings.NationalFramework)}
     | _fields(settings.Behavior)
     | _fields(settings.World)
     | _fields(settings.RunOptions)
+    | _fields(settings.NationalFramework)
 )
 #: Instrument fields a plan's YAML sets (ODD section "Incentives").
 PLAN_FIELDS = {"payout.gives", "payout.amount", "payout.rate"}

@@ -139,13 +139,12 @@ def test_a_district_subsidy_raises_that_districts_firms_against_its_counterfactu
 
 
 def test_counterfactual_without_one_instrument() -> None:
-    r = simulate(
-        scenario("world=toy", "policy=huangpu_2024", "run.counterfactual=huangpu_2024.rd_subsidy")
-    )
+    without = "run.counterfactual=huangpu_2024.compute_subsidy"
+    r = simulate(scenario("world=toy", "policy=huangpu_2024", without))
     assert r.caused is not None
     other = r.counterfactual.ledger
-    assert "rd_subsidy" not in set(other["instrument"].astype(str))
-    assert "rd_subsidy" in set(r.ledger["instrument"].astype(str))
+    assert "compute_subsidy" not in set(other["instrument"].astype(str))
+    assert "compute_subsidy" in set(r.ledger["instrument"].astype(str))
 
 
 def test_unknown_instrument_in_counterfactual_is_a_config_error() -> None:

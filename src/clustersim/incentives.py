@@ -41,6 +41,7 @@ class Levers:
         high_tech_multiplier: multiplies the chance of seeking high-tech certification.
         specialised_multiplier: same for the 专精特新 label.
         pilot_multiplier: multiplies the rate of pilot projects.
+        amenity_bonus: (parks) amenity index points designations in force add.
 
     """
 
@@ -51,6 +52,7 @@ class Levers:
     high_tech_multiplier: np.ndarray | float = 1.0
     specialised_multiplier: np.ndarray | float = 1.0
     pilot_multiplier: np.ndarray | float = 1.0
+    amenity_bonus: np.ndarray | float = 0.0
 
 
 @dataclass

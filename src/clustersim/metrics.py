@@ -32,6 +32,8 @@ TALLIES = (
     "patents_new",
     "pilots_new",
     "rd_spend",
+    "national_high_tech_rate",
+    "national_rd_super_deduction",
 )
 
 
@@ -49,6 +51,7 @@ class MonthlyRecorder:
         self.columns: dict[str, np.ndarray] = {}
         self._patents = 0.0
         self._pilots = 0.0
+        self._national = 0.0
         self._spent: dict[str, float] = dict.fromkeys(JURISDICTIONS, 0.0)
 
     def _put(self, t: int, name: str, value: float) -> None:
@@ -73,7 +76,8 @@ class MonthlyRecorder:
         ):
             put(t, f"firms_{k}", n)
         firms_park = np.bincount(park, minlength=n_parks)
-        emp_park = np.bincount(park, weights=f.staff[live], minlength=n_parks) * w
+        people = f.employees(w, live)
+        emp_park = np.bincount(park, weights=people, minlength=n_parks)
         firms_district = np.bincount(parks.district, weights=firms_park, minlength=n_districts)
         emp_district = np.bincount(parks.district, weights=emp_park, minlength=n_districts)
         for d, name in enumerate(parks.districts):
@@ -91,7 +95,9 @@ class MonthlyRecorder:
         tiers_alive, tiers_emp = market.alive_by_tier, market.employed_by_tier
         wage_sum = market.wage_sum_by_tier
         put(t, "talent", tiers_alive.sum() * w)
-        put(t, "unemployed", (tiers_alive.sum() - tiers_emp.sum()) * w)
+        # everyone in the city not at work: idle cohorts and the idle part of partly
+        # employed ones (firms' employment is in full-time equivalents)
+        put(t, "unemployed", tiers_alive.sum() * w - emp_park.sum())
         for i, tier in enumerate(TALENT_TIERS):
             put(t, f"talent_{tier}", tiers_alive[i] * w)
             put(t, f"employment_{tier}", tiers_emp[i] * w)
@@ -107,7 +113,12 @@ class MonthlyRecorder:
         put(t, "high_tech_firms", np.count_nonzero(f.high_tech[live]))
         put(t, "specialised_firms", np.count_nonzero(f.specialised[live]))
         threshold = model.behavior.innovation.leading_firm_employees
-        put(t, "leading_firms", np.count_nonzero(f.staff[live] * w >= threshold))
+        put(t, "leading_firms", np.count_nonzero(people >= threshold))
+        # the plan's "~20 institutions whose technology application leads internationally":
+        # FinTech arms of financial institutions with enough approved application pilots
+        fi_arm = f.kind[live] == FIRM_KINDS.index("fi_arm")
+        leading_use = f.pilots[live] >= model.behavior.innovation.leading_application_pilots
+        put(t, "leading_application_institutions", np.count_nonzero(fi_arm & leading_use))
         put(t, "arrived_total", model.arrived_people)
         put(t, "left_total", model.left_people)
 
@@ -120,6 +131,11 @@ class MonthlyRecorder:
             put(t, f"spending_{j}_cumulative", self._spent[j])
         put(t, "spending", total)
         put(t, "spending_cumulative", sum(self._spent.values()))
+        # national law: tax expenditure, never part of the plans' spending above
+        national = tally["national_high_tech_rate"] + tally["national_rd_super_deduction"]
+        self._national += national
+        put(t, "national_tax_expenditure", national)
+        put(t, "national_tax_expenditure_cumulative", self._national)
 
     def frame(self, upto: int | None = None) -> pd.DataFrame:
         """The monthly table: a ``month`` column (YYYY-MM) and one column per metric."""

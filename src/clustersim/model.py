@@ -25,6 +25,7 @@ from clustersim.agents import Firm, FirmTable, Jurisdiction, Park, ParkTable, Ta
 from clustersim.incentives import Events, Incentives, NoIncentives
 from clustersim.metrics import MonthlyRecorder, new_tally
 from clustersim.months import Month, month_range
+from clustersim.national import apply_national
 from clustersim.rules.entry import enter_firms
 from clustersim.rules.exits import exit_firms
 from clustersim.rules.growth import grow_firms
@@ -61,6 +62,7 @@ class ClusterModel(mesa.Model):
         self.cluster_scenario = scenario
         self.world = scenario.world
         self.behavior = scenario.behavior
+        self.national = scenario.national  # national law, in force whatever the policy
         self.incentives = incentives if incentives is not None else NoIncentives()
         self.calendar: list[Month] = month_range(self.world.start_month, self.world.end_month)
         self.n_months = len(self.calendar)
@@ -182,13 +184,11 @@ class ClusterModel(mesa.Model):
     # ----------------------------------------------------------- aggregates
 
     def park_employees(self) -> np.ndarray:
-        """People employed in each park now."""
+        """People employed in each park now (full-time equivalents)."""
         f = self.firms
         live = f.live()
-        return (
-            np.bincount(f.park[live], weights=f.staff[live], minlength=len(self.parks))
-            * self.people_per_talent_agent
-        )
+        people = f.employees(self.people_per_talent_agent, live)
+        return np.bincount(f.park[live], weights=people, minlength=len(self.parks))
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
         """Talent slots employed by any of ``firm_slots``."""
@@ -227,6 +227,7 @@ class ClusterModel(mesa.Model):
         exit_firms(self)
         run_labour_market(self, levers, events)
         apply_grants(self, self.incentives.grant(self, events))
+        apply_national(self)
         granted = self.incentives.spent_this_month()
         self.arrived_people += self.tally["arrivals"]
         self.left_people += self.tally["departures"]

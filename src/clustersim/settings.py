@@ -18,6 +18,7 @@ import numpy as np
 
 from clustersim.config import ConfigError, bound, build, to_plain
 from clustersim.months import Month, MonthError
+from clustersim.national import NationalFramework, load_national
 from clustersim.policy.instruments import Regime
 from clustersim.policy.parsing import parse_regimes
 from clustersim.vocabulary import FIRM_KINDS, PLAN_TAGS, SHANGHAI_DISTRICTS, TALENT_TIERS
@@ -225,12 +226,12 @@ class Entry:
 
 @dataclass(frozen=True, kw_only=True)
 class Growth:
-    """Firm growth: Gibrat-type shocks whose volatility falls with size, plus thresholds."""
+    """Firm growth: a yearly Laplace plan whose dispersion falls with size, plus thresholds."""
 
     enabled: bool
     drift: ByKind
-    volatility: float = bound(ge=0)
-    size_elasticity: float = bound(ge=0, lt=1)
+    volatility: float = bound(ge=0, doc="yearly s.d. of log growth of a one-person firm")
+    size_elasticity: float = bound(ge=0, lt=1, doc="s.d. ~ people ** -size_elasticity")
     financing_drag: float = bound(ge=0)
     exit_size: float = bound(gt=0, doc="talent agents; a target below this exits")
     max_size: float = bound(gt=0, doc="talent agents; a reflecting ceiling")
@@ -270,6 +271,9 @@ class Innovation:
     specialised_max_employees: float = bound(gt=0)
     pilot_rate: ByKind
     leading_firm_employees: float = bound(gt=0)
+    leading_application_pilots: int = bound(
+        ge=1, doc="pilot projects an FI arm needs to count as leading in application"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,15 +285,75 @@ class Relocation:
     moving_cost: float = bound(ge=0, doc="utility units")
 
 
+def _check_classes(path: str, bounds: tuple[float, ...], values: tuple[float, ...]) -> None:
+    """Class lower bounds start at 0 and increase; one value per class."""
+    if not bounds or bounds[0] != 0:
+        raise ConfigError(path, list(bounds), "lower bounds of the classes must start at 0")
+    for i in range(1, len(bounds)):
+        if bounds[i] <= bounds[i - 1]:
+            raise ConfigError(
+                f"{path}[{i}]",
+                bounds[i],
+                f"classes must be in increasing order: must be > {bounds[i - 1]}, the class before",
+            )
+    if len(values) != len(bounds):
+        raise ConfigError(
+            path, list(values), f"one value per class: {len(bounds)} classes, {len(values)} values"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindDown:
+    """Large firms shrink for months before they close (they do not vanish in a month)."""
+
+    min_employees: float = bound(
+        ge=0, doc="people; a firm this large winds down instead of closing"
+    )
+    monthly_decline: float = bound(
+        gt=0, lt=1, doc="share of its wanted size a winding-down firm sheds a month"
+    )
+    close_below: float = bound(
+        gt=0, doc="people; a winding-down firm closes once smaller than this"
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Exit:
-    """Firm closure hazards."""
+    """Firm closure: a yearly hazard by size class times a multiplier by age class."""
 
     enabled: bool
-    hazard: ByKind
-    young_months: int = bound(ge=0)
-    young_multiplier: float = bound(ge=0)
+    size_classes: tuple[float, ...] = bound(ge=0, doc="lower bounds, people; first is 0")
+    annual_hazard: tuple[float, ...] = bound(
+        ge=0, le=1, doc="yearly closure probability per size class"
+    )
+    age_classes: tuple[float, ...] = bound(ge=0, doc="lower bounds, years; first is 0")
+    age_multiplier: tuple[float, ...] = bound(ge=0, doc="hazard multiplier per age class")
+    kind_multiplier: ByKind
     financing_multiplier: float = bound(ge=0)
+    wind_down: WindDown
+
+    def check(self, path: str) -> None:
+        """Size and age classes are ordered and have one value each."""
+        _check_classes(f"{path}.size_classes", self.size_classes, self.annual_hazard)
+        _check_classes(f"{path}.age_classes", self.age_classes, self.age_multiplier)
+        if (self.kind_multiplier.array() < 0).any():
+            raise ConfigError(
+                f"{path}.kind_multiplier", self.kind_multiplier.array().tolist(), "must be >= 0"
+            )
+
+    def monthly_hazard(
+        self, people: np.ndarray, age_years: np.ndarray, kind: np.ndarray, financing: np.ndarray
+    ) -> np.ndarray:
+        """Monthly closure probability of each firm (capped at 1)."""
+        size_class = np.searchsorted(np.asarray(self.size_classes), people, side="right") - 1
+        age_class = np.searchsorted(np.asarray(self.age_classes), age_years, side="right") - 1
+        annual = (
+            np.asarray(self.annual_hazard)[np.maximum(size_class, 0)]
+            * np.asarray(self.age_multiplier)[np.maximum(age_class, 0)]
+            * self.kind_multiplier.array()[kind]
+            * (1.0 + self.financing_multiplier * financing)
+        )
+        return 1.0 - (1.0 - np.minimum(annual, 1.0)) ** (1.0 / 12.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -339,6 +403,8 @@ class PolicyResponse:
     standard_rate: float = bound(ge=0, le=1)
     quality_award_rate: float = bound(ge=0, le=1)
     project_selection_rate: float = bound(ge=0, le=1)
+    major_project_rate: float = bound(ge=0, le=1, doc="monthly, per certified high-tech firm")
+    ip_pilot_rate: float = bound(ge=0, le=1, doc="monthly, per firm with 2+ patents")
     municipal_programme_rate: float = bound(ge=0, le=1)
     district_programme_rate: float = bound(ge=0, le=1)
     exam_rate: float = bound(ge=0, le=1)
@@ -401,6 +467,8 @@ class Scenario:
         policy: the policy as configured (plain mappings; what ``config.yaml`` records).
         plain: the whole config as plain containers.
         policy_choice: the ``policy`` option Hydra chose, when known.
+        national: national law in force whatever the policy (``clustersim.national``);
+            None only for scenarios built by hand without it.
 
     """
 
@@ -412,6 +480,7 @@ class Scenario:
     plain: Mapping[str, Any]
     regimes: tuple[Regime, ...] = ()
     policy_choice: str | None = None
+    national: NationalFramework | None = None
 
     @property
     def instrument_keys(self) -> tuple[str, ...]:
@@ -454,7 +523,7 @@ def _policy_choice(cfg: Any) -> str | None:
 def load_scenario(cfg: Any) -> Scenario:
     """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``."""
     data = to_plain(cfg)
-    allowed = {"seed", "world", "behavior", "policy", "run"}
+    allowed = {"seed", "world", "behavior", "policy", "national", "run"}
     for key in data:
         if key not in allowed:
             raise ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(allowed))}")
@@ -463,6 +532,7 @@ def load_scenario(cfg: Any) -> Scenario:
         raise ConfigError("seed", seed, "must be a whole number >= 0")
     world = build(World, data.get("world"), "world")
     behavior = build(Behavior, data.get("behavior"), "behavior")
+    national = load_national(data.get("national"))
     run = build(RunOptions, data.get("run"), "run")
     for i, m in enumerate(run.report_months):
         month = Month.parse(m)
@@ -495,4 +565,5 @@ def load_scenario(cfg: Any) -> Scenario:
         plain=data,
         regimes=regimes,
         policy_choice=_policy_choice(cfg),
+        national=national,
     )

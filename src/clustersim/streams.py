@@ -94,6 +94,8 @@ STREAMS: dict[str, Stream] = _registry(
         "policy.applications: selection, district programme",
     ),
     Stream("exam_certification", 108, "hashed", "policy.applications: a talent passes an exam"),
+    Stream("major_project", 109, "hashed", "policy.applications: a firm takes a major project"),
+    Stream("ip_pilot", 110, "hashed", "policy.applications: a firm enters a national IP project"),
     Stream(
         "grant_approval",
         1000,

@@ -39,7 +39,8 @@ class FirmTable(ColumnTable):
             "staff",
             np.int64,
             0,
-            "people employed now (talent agents x people per agent)",
+            "cohorts (talent agents) employed now; shown as people in full-time"
+            " equivalents, the last cohort working part-time (FirmTable.employees)",
             out="employees",
             people=True,
         ),
@@ -50,6 +51,22 @@ class FirmTable(ColumnTable):
             "the size the firm wants (a latent Gibrat process), people",
             out="target_employees",
             people=True,
+        ),
+        Column(
+            "growth_plan",
+            np.float64,
+            0.0,
+            "log growth of the target planned for the year plan_year (a Laplace draw each"
+            " January or in the first month), spread evenly over its months",
+        ),
+        Column("plan_year", np.int64, -1, "calendar year of growth_plan (-1: none yet)"),
+        Column(
+            "winding_down",
+            bool,
+            False,
+            "hit by closure but too large to vanish in a month: sheds staff monthly and"
+            " closes once small (behavior.exit.wind_down)",
+            out="winding_down",
         ),
         Column(
             "productivity", np.float64, 0.0, "firm-specific efficiency (log)", out="productivity"
@@ -87,6 +104,14 @@ class FirmTable(ColumnTable):
         ),
         Column("subsidies", np.float64, 0.0, "grants received so far, RMB", out="subsidies"),
         Column(
+            "national_support",
+            np.float64,
+            0.0,
+            "tax saved under national law so far (high-tech rate, R&D super-deduction), RMB;"
+            " never a plan's grant (clustersim.national)",
+            out="national_tax_saving",
+        ),
+        Column(
             "recent_grants",
             np.float64,
             0.0,
@@ -100,6 +125,9 @@ class FirmTable(ColumnTable):
     park: np.ndarray
     staff: np.ndarray
     target: np.ndarray
+    growth_plan: np.ndarray
+    plan_year: np.ndarray
+    winding_down: np.ndarray
     productivity: np.ndarray
     financing: np.ndarray
     sensitive: np.ndarray
@@ -112,12 +140,35 @@ class FirmTable(ColumnTable):
     pilots: np.ndarray
     born: np.ndarray
     subsidies: np.ndarray
+    national_support: np.ndarray
     recent_grants: np.ndarray
     faces: list[Firm | None]
 
     def live(self) -> np.ndarray:
         """Slots of the firms operating now."""
         return np.flatnonzero(self.alive)
+
+    def employees(self, people_per_agent: float, slots: np.ndarray | None = None) -> np.ndarray:
+        """People employed, in full-time equivalents, of every slot (or of ``slots``).
+
+        A talent agent stands for a cohort of ``people_per_agent`` people; a firm hires
+        whole cohorts (as many as its wanted size needs, rounded up) and employs all of
+        them but its last, which works as many people as the wanted size still asks for.
+        So employment moves continuously with the wanted size instead of in blocks of a
+        cohort, and never exceeds the people its cohorts hold: it lies between
+        (staff - 1) and staff cohorts' worth of people.
+        """
+        staff = self.staff if slots is None else self.staff[slots]
+        target = self.target if slots is None else self.target[slots]
+        full = staff * people_per_agent
+        lowest = full - people_per_agent
+        return np.where(staff > 0, np.clip(target * people_per_agent, lowest, full), 0.0)
+
+    def output(self, column: Column, slots: np.ndarray, people_per_agent: float) -> np.ndarray:
+        """Outputs as stored, except employees: full-time equivalents (``employees``)."""
+        if column.name == "staff":
+            return self.employees(people_per_agent, slots)
+        return super().output(column, slots, people_per_agent)
 
 
 @face_properties("firms", FirmTable.COLUMNS)

@@ -112,6 +112,10 @@ class MonthEvents:
                 return _drawn(m, event, live, r.quality_award_rate)
             case Event.PROJECT_SELECTION:
                 return _drawn(m, event, live, r.project_selection_rate)
+            case Event.MAJOR_PROJECT:
+                return _drawn(m, event, live[m.firms.high_tech[live]], r.major_project_rate)
+            case Event.IP_PILOT:
+                return _drawn(m, event, live[m.firms.patents[live] >= 2], r.ip_pilot_rate)
             case Event.HIRE:
                 return np.unique(m.talent.employer[e.hires])
         return live[:0]

@@ -39,6 +39,7 @@ from clustersim.policy.expectations import Expectations
 from clustersim.policy.grants import grant
 from clustersim.policy.instruments import Instrument, Regime
 from clustersim.policy.ledger import GrantLedger
+from clustersim.policy.vocabulary import PayoutRule
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ class RegimeIncentives(Incentives):
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
         grants: list[Grant] = []
         for inst in self._in_force(model):
+            if inst.payout.rule is PayoutRule.DESIGNATION:
+                continue  # a designation grants nothing: it acts through the levers
             apps = applicants(model, inst, month_events, self._mask(model, inst))
             if len(apps.ids) == 0:
                 continue
@@ -161,8 +164,9 @@ class RegimeIncentives(Incentives):
             ids, paid = apps.ids[granted], paid[granted]
             amount = self.ledger.record(inst, model.month, ids, paid)
             grants.append(Grant(inst, ids, paid))
-            self._spent_month[inst.issuer] += amount
-            self._spent_total[inst.issuer] += amount
+            if inst.payout.rule.money:  # in-kind services cost the plan no money
+                self._spent_month[inst.issuer] += amount
+                self._spent_total[inst.issuer] += amount
         return grants
 
     def _decide(

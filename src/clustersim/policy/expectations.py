@@ -44,6 +44,8 @@ RECURRING = frozenset(
         Event.EVENT_HOSTING,
         Event.STANDARD,
         Event.QUALITY_AWARD,
+        Event.MAJOR_PROJECT,
+        Event.IP_PILOT,
         Event.HIRE,
     }
 )
@@ -87,10 +89,14 @@ class Expectations:
             Event.PILOT: np.zeros((len(FIRM_KINDS), n_parks)),
         }
         rd_share = np.zeros((len(FIRM_KINDS), n_parks))
+        amenity_bonus = np.zeros(n_parks)
         live = f.live()
         typical = _typical_firm(model, live)
         for inst in in_force:
             mask = mask_of(inst)
+            if inst.payout.rule is PayoutRule.DESIGNATION:
+                amenity_bonus += (inst.payout.amount or 0.0) * mask
+                continue
             years = self._years_left(model, inst)
             if inst.recipient is Recipient.TALENT:
                 value = self._talent_value(model, inst, years)
@@ -142,6 +148,7 @@ class Expectations:
                 cert_value[Event.SPECIALISED_CERT], r.certification_response
             ),
             pilot_multiplier=response(cert_value[Event.PILOT], r.pilot_response),
+            amenity_bonus=amenity_bonus,
         )
 
     def _firm_value(

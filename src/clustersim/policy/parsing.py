@@ -19,6 +19,7 @@ from clustersim.months import Month, MonthError
 from clustersim.policy.instruments import Eligibility, Instrument, Payout, Regime, Window
 from clustersim.policy.vocabulary import (
     CERTIFICATIONS,
+    DOCUMENT_CLAUSES,
     EVENT_RECIPIENTS,
     RULE_EVENTS,
     AmountSource,
@@ -273,6 +274,14 @@ def _instrument(
     for key in _REQUIRED_INSTRUMENT_KEYS:
         if key not in data:
             raise _err(f"{path}.{key}", None, "this key is required")
+    clause = str(_text(f"{path}.clause", data["clause"]))
+    clauses = DOCUMENT_CLAUSES.get(regime.document)
+    if clauses is not None and clause not in {str(n) for n in clauses}:
+        raise _err(
+            f"{path}.clause",
+            clause,
+            f"{regime.document} has clauses {clauses.start}..{clauses.stop - 1} only",
+        )
     recipient = _choice(f"{path}.recipient", data["recipient"], Recipient)
     eligible = _eligibility(f"{path}.eligible", data["eligible"], recipient, *known)
     payout = _payout(f"{path}.payout", data["payout"], recipient)
@@ -282,6 +291,8 @@ def _instrument(
         raise _err(f"{path}.cap", cap, f"must be >= floor ({floor:g})")
     if payout.rule is PayoutRule.CAPACITY and recipient is not Recipient.PARK:
         raise _err(f"{path}.payout.rule", payout.rule.value, "capacity pays park operators only")
+    if payout.rule is PayoutRule.DESIGNATION and recipient is not Recipient.PARK:
+        raise _err(f"{path}.payout.rule", payout.rule.value, "designation applies to parks only")
     if payout.rule in RULE_EVENTS and eligible.event not in RULE_EVENTS[payout.rule]:
         ok = ", ".join(sorted(e.value for e in RULE_EVENTS[payout.rule]))
         raise _err(
@@ -294,6 +305,7 @@ def _instrument(
         PayoutRule.PER_PERSON,
         PayoutRule.CAPACITY,
         PayoutRule.EQUITY,
+        PayoutRule.DESIGNATION,
     )
     if needs_amount and payout.amount is None and floor is None:
         raise _err(f"{path}.payout.amount", None, f"rule {payout.rule.value} needs an amount")
@@ -309,7 +321,7 @@ def _instrument(
         regime=regime.name,
         issuer=regime.issuer,
         document=regime.document,
-        clause=str(_text(f"{path}.clause", data["clause"])),
+        clause=clause,
         quote=str(_text(f"{path}.quote", data["quote"])),
         quote_translation=_text(
             f"{path}.quote_translation", data.get("quote_translation"), required=False
@@ -356,9 +368,17 @@ def _regime(
         instruments=(),
     )
     instruments = []
+    own = [k for k, v in data.items() if isinstance(v, Mapping) and "clause" in v]
     for key, value in data.items():
         if key in _REGIME_KEYS:
             continue
+        if isinstance(value, Mapping) and "clause" not in value:  # a misspelt name?
+            raise _err(
+                f"{path}.{key}",
+                dict(value),
+                f"not an instrument of {name}; its instruments: {', '.join(own)} (a variant"
+                " changes only these; a new instrument needs every key, clause first)",
+            )
         if not isinstance(value, Mapping):
             raise _err(
                 f"{path}.{key}",

@@ -75,6 +75,14 @@ class Event(_Documented):
     EVENT_HOSTING = "event_hosting", "firm hosts a high-level industry event"
     STANDARD = "standard", "firm leads or takes part in setting a standard"
     QUALITY_AWARD = "quality_award", "firm wins a quality award"
+    MAJOR_PROJECT = (
+        "major_project",
+        "certified high-tech firm takes on a national or municipal major S&T project",
+    )
+    IP_PILOT = (
+        "ip_pilot",
+        "firm with 2+ patents recognised in a national IP advantage pilot or demonstration project",
+    )
     GROWTH_MILESTONE = "growth_milestone", "high-growth firm passes a growth threshold"
     CARRIER = "carrier", "a park operator builds capacity"
     CONTINUOUS = "continuous", "a status that applies every month while eligible (e.g. a tax rate)"
@@ -100,6 +108,8 @@ EVENT_RECIPIENTS: dict[Event, frozenset[Recipient]] = {
             Event.STANDARD,
             Event.QUALITY_AWARD,
             Event.GROWTH_MILESTONE,
+            Event.MAJOR_PROJECT,
+            Event.IP_PILOT,
         )
     },
     **{
@@ -139,6 +149,11 @@ class PayoutRule(_Documented):
     CAPACITY = "capacity", "a fixed sum to a park operator, spent on workstations"
     SERVICE = "service", "an in-kind service; payout.amount is its RMB-equivalent value"
     EQUITY = "equity", "an equity investment of payout.amount (cash in, stake out)"
+    DESIGNATION = (
+        "designation",
+        "a designation of the eligible parks (a layout, a label): raises their amenity by"
+        " payout.amount index points while in force; no money changes hands",
+    )
 
     @property
     def uses_rate(self) -> bool:
@@ -148,7 +163,16 @@ class PayoutRule(_Documented):
     @property
     def cash(self) -> bool:
         """True if the payout is a budget outlay (not a service or revenue forgone)."""
-        return self not in (PayoutRule.SERVICE, PayoutRule.TAX_RATE_CHANGE)
+        return self not in (PayoutRule.SERVICE, PayoutRule.TAX_RATE_CHANGE, PayoutRule.DESIGNATION)
+
+    @property
+    def money(self) -> bool:
+        """True if the plan pays money (cash or a tax refund), counted in its spending.
+
+        In-kind services (residency, apartments, schooling) and designations name no
+        money: they act through their channel and cost the plan RMB 0.
+        """
+        return self not in (PayoutRule.SERVICE, PayoutRule.DESIGNATION)
 
     @property
     def base(self) -> str:
@@ -205,3 +229,15 @@ class ServiceGrant(_Documented):
 
     RESIDENCY = "residency", "Shanghai residency: a residence permit, hukou or settlement"
     HOUSING = "housing", "housing support: a talent apartment or a rent subsidy"
+
+
+#: The seed documents and their numbered clauses (tasks or measures), 1..n. An instrument
+#: citing a clause outside its document's range is an error. A document not listed (a
+#: user's own plan) is not checked.
+DOCUMENT_CLAUSES: dict[str, range] = {
+    "002_1d76fb1082e82b21.txt": range(1, 26),  # municipal plan (English): 25 tasks
+    "003_7fb046b7cde93cc0.txt": range(1, 26),  # municipal plan (Chinese): 25 tasks
+    "001_12a9b0f474ff86f3.txt": range(1, 11),  # Pudong plan (English): 10 measures
+    "000_101e99e7283e77f0.txt": range(1, 11),  # Pudong plan (German): 10 measures
+    "004_ba7abe407923d6f5.txt": range(1, 26),  # Huangpu plan: 25 support measures
+}

@@ -98,9 +98,11 @@ class Outcome:
         return self.title or self.label
 
 
-#: The municipal plan's yardsticks (002_1d76fb1082e82b21.txt, III. Development Goals):
-#: about 20 leading FinTech firms and about 50 innovative projects.
+#: The municipal plan's yardsticks (003_7fb046b7cde93cc0.txt, 三、发展目标): about 20 leading
+#: FinTech firms, about 20 financial markets and headquarters institutions whose technology
+#: application leads internationally, and about 50 innovative projects.
 _LEADING_TARGET = 20
+_APPLICATION_TARGET = 20
 _PROJECTS_TARGET = 50
 #: RMB are shown in millions.
 _MILLION = 1e-6
@@ -111,6 +113,12 @@ _CITY = (
     Outcome("talent", "talent in Shanghai (people)", "people"),
     Outcome("unemployed", "talent without a job (people)", "people"),
     Outcome("leading_firms", "leading firms", "firms", target=_LEADING_TARGET),
+    Outcome(
+        "leading_application_institutions",
+        "institutions leading in application",
+        "institutions",
+        target=_APPLICATION_TARGET,
+    ),
     Outcome("innovative_projects", "innovative projects", "projects", target=_PROJECTS_TARGET),
     Outcome("patents", "patents since start", "patents"),
     Outcome("high_tech_firms", "high-tech firms", "firms"),
@@ -121,6 +129,13 @@ _CITY = (
         "RMB million",
         scale=_MILLION,
         title="spending since 2020, all jurisdictions",
+    ),
+    Outcome(
+        "national_tax_expenditure_cumulative",
+        "national tax expenditure, not a plan's (RMB m)",
+        "RMB million",
+        scale=_MILLION,
+        title="national tax expenditure since 2020 (national law, not a plan)",
     ),
 )
 _BY_REGION = tuple(
@@ -150,8 +165,11 @@ COMPARED: tuple[str, ...] = (
     "employment",
     "talent",
     "leading_firms",
+    "leading_application_institutions",
     "innovative_projects",
 )
+#: Outcomes of national law (``clustersim.national``): reported, never a plan's caused effect.
+NATIONAL: tuple[str, ...] = ("national_tax_expenditure", "national_tax_expenditure_cumulative")
 #: Cumulative spending by paying jurisdiction, then by all of them.
 SPENDING: tuple[str, ...] = (*(o.name for o in _BY_PAYER), "spending_cumulative")
 #: Counts summed since the start of a run (``<name>_since_start`` in ``summary.json``).
@@ -162,11 +180,13 @@ PRINTED: tuple[str, ...] = (
     "employment",
     "talent",
     "leading_firms",
+    "leading_application_institutions",
     "innovative_projects",
     "patents",
     *(f"firms_{r.name}" for r in REGIONS),
     *(f"employment_{r.name}" for r in REGIONS),
     "spending_cumulative",
+    "national_tax_expenditure_cumulative",
 )
 
 
@@ -178,6 +198,7 @@ def label(name: str) -> str:
 
 __all__ = [
     "COMPARED",
+    "NATIONAL",
     "OUTCOMES",
     "PAYERS",
     "PRINTED",

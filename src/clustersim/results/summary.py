@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from clustersim.metrics import region_of
-from clustersim.results.outcomes import OUTCOMES, PRINTED, REGION_NAMES, SINCE_START, TARGETS
+from clustersim.results.outcomes import (
+    NATIONAL,
+    OUTCOMES,
+    PRINTED,
+    REGION_NAMES,
+    SINCE_START,
+    TARGETS,
+)
 
 #: Columns summed by region: ``<what>_<region>``.
 _BY_REGION = ("firms", "employment")
@@ -62,7 +69,7 @@ def caused(
     out: dict[str, dict[str, float]] = {}
     for month, row in run.items():
         base = without[month]
-        diff = {k: row[k] - base[k] for k in row if k in base}
+        diff = {k: row[k] - base[k] for k in row if k in base and k not in NATIONAL}
         spent = row.get("spending_cumulative", 0.0)
         for unit, key in (("job", "employment"), ("firm", "firms")):
             d = diff.get(key, 0.0)

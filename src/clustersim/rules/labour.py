@@ -127,12 +127,17 @@ def count_staff(model: ClusterModel, who: np.ndarray | None = None) -> np.ndarra
 
 
 def wanted_staff(model: ClusterModel) -> np.ndarray:
-    """(firm slots x tiers) staff each operating firm wants, by its kind's tier mix."""
+    """(firm slots x tiers) cohorts each operating firm wants, by its kind's tier mix.
+
+    A firm wants as many cohorts as its wanted size needs, rounded up: the last one works
+    part-time when the wanted size is not a whole number of cohorts (``FirmTable.employees``).
+    """
     f = model.firms
     want = np.zeros((f.n_slots, N_TIERS), dtype=np.int64)
     live = f.live()
     mix = model.behavior.hiring.mix()[f.kind[live]]
-    want[live] = round_by_cumulative(np.maximum(f.target[live], 1.0), mix)
+    cohorts = np.maximum(np.ceil(f.target[live] - 1e-9), 1.0)
+    want[live] = round_by_cumulative(cohorts, mix)
     return want
 
 
@@ -165,6 +170,7 @@ def post_vacancies(
     """(firm slots x tiers) vacancies, trimmed so that no park goes over its capacity."""
     f = model.firms
     vac = np.maximum(want - staff, 0)
+    vac[f.winding_down] = 0  # a firm winding down towards closure does not hire
     total = row_sums(vac)
     firms_hiring = np.flatnonzero(total > 0)
     if len(firms_hiring) == 0:
@@ -261,6 +267,11 @@ def settle(model: ClusterModel) -> None:
     emp = np.flatnonzero(tal.employed())
     f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
     f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
+    # wages are paid for the people at work: the last cohort's part-time share
+    full = f.staff * model.people_per_talent_agent
+    f.wage_bill *= np.where(
+        full > 0, f.employees(model.people_per_talent_agent) / np.maximum(full, 1e-12), 0.0
+    )
     f.wage_bill *= model.people_per_talent_agent
     model.labour_market_state = MarketState.of(model, emp)
 

@@ -63,7 +63,7 @@ def park_utility(
         parks.district, weights=model.park_employees(), minlength=len(parks.districts)
     )
     site = (
-        e.amenity_weight * parks.amenity
+        e.amenity_weight * (parks.amenity + levers.amenity_bonus)
         - e.rent_weight * parks.rent / parks.base_rent.mean()
         + e.talent_weight * np.log1p(district_staff[parks.district] / 1000.0)
         + e.compute_weight * np.log1p(parks.compute)

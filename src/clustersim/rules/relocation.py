@@ -42,7 +42,7 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     rows = np.arange(len(movers))
     utility -= r.moving_cost
     utility[rows, here] += r.moving_cost
-    people = f.staff[movers] * model.people_per_talent_agent
+    people = f.employees(model.people_per_talent_agent, movers)
     free = model.parks.capacity - model.park_employees()
     utility[people[:, None] > free[None, :]] = -np.inf
     utility[rows, here] = (base[kind] + sensitive[:, None] * subsidy[kind])[rows, here]
