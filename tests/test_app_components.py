@@ -8,6 +8,7 @@ import ipyvuetify as v
 import pytest
 import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator
+from mesa.visualization.utils import force_update
 
 from clustersim.app import Page, charts, components
 from clustersim.app.controls import initial_values, model_params, policy_options
@@ -62,6 +63,9 @@ def test_map_shows_the_month_parks_and_firms_and_a_click_opens_a_park() -> None:
     assert len(firm_ids) == len(model.firms.live())  # toy world: a dot per firm
     assert {r["park_id"] for r in rows if "occupancy" in r} == set(model.parks.ids)
     assert f"seed={model.settings.seed}" in str(box)  # the equivalent command line
+    model.step()
+    force_update()  # what SolaraViz does after a step: the map shows the next month
+    assert rc.find(v.Html, class_="clustersim-month").widget.children[0].endswith("(4 of 96)")
     chart.on_click({"park_id": "bund_financial_cluster", "name": "Bund (toy)"})
     assert components.selected_park.value == "bund_financial_cluster"
     chart.on_click({"firm_id": int(model.firms.live()[0]), "park_id": "lujiazui"})
@@ -82,7 +86,13 @@ def test_a_big_world_is_drawn_per_park_and_kind() -> None:
 
 def test_park_panel_lists_the_parks_firms_and_picks_one() -> None:
     model = _model(6)
-    box, rc = solara.render(components.Selection(model), handle_error=False)
+
+    @solara.component
+    def Selection():
+        components.ParkPanel(model)
+        components.FirmPanel(model)
+
+    box, rc = solara.render(Selection(), handle_error=False)
     assert "No park selected" in str(box)
     rc.find(v.Btn, children=["Zhangjiang (toy)"]).widget.click()
     assert components.selected_park.value == "zhangjiang_dih"

@@ -46,7 +46,7 @@ def Page(overrides: list[str] | None = None) -> None:
         components=[(c, 0) for c in COMPONENTS],
         model_params=params,
         name="clustersim: Shanghai's FinTech cluster, month by month",
-        play_interval=50,
+        play_interval=150,
     )
 
 

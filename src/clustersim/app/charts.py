@@ -27,7 +27,13 @@ alt.data_transformers.disable_max_rows()
 MAX_FIRM_DOTS = 1000
 #: Colours of the firm kinds, in the order of ``FIRM_KINDS``.
 KIND_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e")
-WIDTH, HEIGHT = 420, 230
+WIDTH, HEIGHT = 400, 170
+
+
+def as_svg(chart: alt.TopLevelMixin, legend_below: bool = False) -> alt.TopLevelMixin:
+    """Ask vega-embed to draw the chart as SVG: marks a browser test can find and click."""
+    chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}})
+    return chart.configure_legend(orient="bottom", columns=4) if legend_below else chart
 
 
 def _with_and_without(model: LiveModel, columns: list[str], names: list[str]) -> pd.DataFrame:
@@ -50,8 +56,20 @@ def _with_and_without(model: LiveModel, columns: list[str], names: list[str]) ->
     return long
 
 
+def placeholder(title: str, text: str, width: int = WIDTH) -> alt.Chart:
+    """A chart with a message instead of marks (Vega draws empty data with broken axes)."""
+    return (
+        alt.Chart(pd.DataFrame({"text": [text]}), title=title)
+        .mark_text(color="gray")
+        .encode(text="text:N")
+        .properties(width=width, height=HEIGHT)
+    )
+
+
 def _lines(data: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
     """Lines by series; the counterfactual run dashed."""
+    if data.empty:
+        return placeholder(title, "no month simulated yet")
     return (
         alt.Chart(data, title=title)
         .mark_line()
@@ -101,6 +119,8 @@ def targets_chart(model: LiveModel) -> alt.LayerChart:
         .encode(y="target:Q", color=alt.Color("series:N", title=None), tooltip=["series", "target"])
     )
     title = "Leading firms and innovative projects vs the municipal targets (dotted)"
+    if data.empty:
+        return placeholder(title, "no month simulated yet")
     return alt.layer(_lines(data, title, "count"), rules)
 
 
@@ -117,30 +137,39 @@ def spending_chart(model: LiveModel) -> alt.HConcatChart:
         by_month = by_month.melt(id_vars="month", var_name="jurisdiction", value_name="RMB m")
         by_month["RMB m"] = by_month["RMB m"] / 1e6
         by_month["month"] = pd.to_datetime(by_month["month"], format="%Y-%m")
-    lines = (
-        alt.Chart(by_month, title="Spending so far by jurisdiction (RMB m)")
-        .mark_line()
-        .encode(
-            x=alt.X("month:T", title=None),
-            y=alt.Y("RMB m:Q"),
-            color=alt.Color("jurisdiction:N", scale=alt.Scale(domain=list(JURISDICTIONS))),
-            tooltip=["month:T", "jurisdiction:N", alt.Tooltip("RMB m:Q", format=",.1f")],
+    title = "Spending so far by jurisdiction (RMB m)"
+    if by_month.empty:
+        lines = placeholder(title, "no month simulated yet", WIDTH // 2)
+    else:
+        lines = (
+            alt.Chart(by_month, title=title)
+            .mark_line()
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y("RMB m:Q"),
+                color=alt.Color("jurisdiction:N", scale=alt.Scale(domain=list(JURISDICTIONS))),
+                tooltip=["month:T", "jurisdiction:N", alt.Tooltip("RMB m:Q", format=",.1f")],
+            )
+            .properties(width=WIDTH // 2, height=HEIGHT)
         )
-        .properties(width=WIDTH // 2, height=HEIGHT)
-    )
     spent = model.spending_by_instrument()
     spent = spent.assign(**{"RMB m": spent["amount"].astype(float) / 1e6})
-    bars = (
-        alt.Chart(spent, title="By instrument (RMB m)")
-        .mark_bar()
-        .encode(
-            y=alt.Y("instrument:N", sort="-x", title=None),
-            x=alt.X("RMB m:Q"),
-            color=alt.Color("issuer:N", scale=alt.Scale(domain=list(JURISDICTIONS)), title=None),
-            tooltip=["issuer:N", "instrument:N", alt.Tooltip("RMB m:Q", format=",.2f")],
+    if spent.empty:
+        bars = placeholder("By instrument (RMB m)", "nothing granted yet", WIDTH // 2 - 40)
+    else:
+        bars = (
+            alt.Chart(spent, title="By instrument (RMB m)")
+            .mark_bar()
+            .encode(
+                y=alt.Y("instrument:N", sort="-x", title=None),
+                x=alt.X("RMB m:Q"),
+                color=alt.Color(
+                    "issuer:N", scale=alt.Scale(domain=list(JURISDICTIONS)), title=None
+                ),
+                tooltip=["issuer:N", "instrument:N", alt.Tooltip("RMB m:Q", format=",.2f")],
+            )
+            .properties(width=WIDTH // 2 - 40, height=HEIGHT)
         )
-        .properties(width=WIDTH // 2 - 40, height=HEIGHT)
-    )
     return alt.hconcat(lines, bars)
 
 
@@ -179,7 +208,7 @@ def firm_dots(model: ClusterModel, parks: pd.DataFrame) -> pd.DataFrame:
     """
     f = model.firms
     live = f.live()
-    spread = 0.004 + 0.004 * (parks["firms"].to_numpy() / max(parks["firms"].max(), 1)) ** 0.5
+    spread = 0.005 + 0.007 * (parks["firms"].to_numpy() / max(parks["firms"].max(), 1)) ** 0.5
     if len(live) > MAX_FIRM_DOTS:
         park, kind = np.divmod(np.arange(len(parks) * len(FIRM_KINDS)), len(FIRM_KINDS))
         counts = np.zeros((len(parks), len(FIRM_KINDS)), dtype=np.int64)
@@ -222,11 +251,11 @@ def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChar
     projection = {"type": "mercator"}
     park_layer = (
         alt.Chart(parks)
-        .mark_circle(stroke="black", opacity=0.35)
+        .mark_circle(stroke="black", opacity=0.6)
         .encode(
             longitude="lon:Q",
             latitude="lat:Q",
-            size=alt.Size("capacity:Q", scale=alt.Scale(range=[400, 4000]), legend=None),
+            size=alt.Size("capacity:Q", scale=alt.Scale(range=[900, 5000]), legend=None),
             color=alt.Color(
                 "occupancy:Q",
                 scale=alt.Scale(scheme="yelloworangered", domain=[0, 1]),
@@ -238,7 +267,7 @@ def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChar
     )
     labels = (
         alt.Chart(parks)
-        .mark_text(dy=-22, fontSize=10)
+        .mark_text(dy=-30, fontSize=10)
         .encode(longitude="lon:Q", latitude="lat:Q", text="name:N")
     )
     kind_colour = alt.Color(
@@ -254,7 +283,7 @@ def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChar
                 longitude="lon:Q",
                 latitude="lat:Q",
                 color=kind_colour,
-                size=alt.Size("employees:Q", scale=alt.Scale(range=[8, 160]), legend=None),
+                size=alt.Size("employees:Q", scale=alt.Scale(range=[6, 70]), legend=None),
                 tooltip=["firm_id", "kind", "employees", "park_id"],
             )
         )
@@ -266,14 +295,15 @@ def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChar
                 longitude="lon:Q",
                 latitude="lat:Q",
                 color=kind_colour,
-                size=alt.Size("firms:Q", scale=alt.Scale(range=[20, 600]), title="firms"),
+                size=alt.Size("firms:Q", scale=alt.Scale(range=[10, 300]), title="firms"),
                 tooltip=["park_id", "kind", "firms"],
             )
         )
     return (
         alt.layer(park_layer, firm_layer, labels)
+        .resolve_scale(size="independent", color="independent")
         .project(**projection)
-        .properties(width=WIDTH, height=HEIGHT + 60)
+        .properties(width=WIDTH - 40, height=HEIGHT + 20)
     )
 
 

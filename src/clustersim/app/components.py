@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import solara
+from mesa.visualization.utils import update_counter
 
 from clustersim.app import charts
 from clustersim.app.controls import command_line
@@ -43,22 +44,30 @@ def month_label(model: LiveModel) -> str:
 @solara.component
 def MapView(model: LiveModel) -> None:
     """Parks at their coordinates with their occupancy and firms; flows across the edge."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     with solara.Card("Parks and firms", margin=0, classes=["clustersim-map"]):
         solara.Text(month_label(model), classes=["clustersim-month"])
-        solara.FigureAltair(charts.map_chart(model, selected_park.value), on_click=on_map_click)
         flows = charts.outside_flows(model)
         solara.Text(
             f"This month: {flows['candidates']} candidate firms, {flows['came']} came, "
             f"{flows['stayed away']} chose the outside option, {flows['closed']} closed; "
-            f"{flows['arrived']:,.0f} people arrived, {flows['left']:,.0f} left."
+            f"{flows['arrived']:,.0f} people arrived, {flows['left']:,.0f} left.",
+            style={"font-size": "12px"},
         )
-        solara.Text("Click a park for its firms; click a firm's dot for its history.")
-        solara.Text(command_line(model), style={"font-family": "monospace", "font-size": "11px"})
+        solara.FigureAltair(
+            charts.as_svg(charts.map_chart(model, selected_park.value)), on_click=on_map_click
+        )
+        solara.Text(
+            "Click a park for its firms, a firm's dot for its history. Same run: "
+            + command_line(model),
+            style={"font-family": "monospace", "font-size": "10px"},
+        )
 
 
 @solara.component
 def ParkButtons(model: LiveModel) -> None:
     """One button per park: the same as clicking it on the map (keyboard-friendly)."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
         for pid, name in zip(model.parks.ids, model.parks.names, strict=True):
             solara.Button(
@@ -91,6 +100,7 @@ def park_firms(model: LiveModel, park_id: str) -> pd.DataFrame:
 @solara.component
 def ParkPanel(model: LiveModel) -> None:
     """The park clicked on the map: its figures and its firms; pick one for its history."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     with solara.Card("Selected park", margin=0, classes=["clustersim-park-panel"]):
         ParkButtons(model)
         pid = selected_park.value
@@ -121,6 +131,7 @@ def ParkPanel(model: LiveModel) -> None:
 @solara.component
 def FirmPanel(model: LiveModel) -> None:
     """The firm clicked: its state now, its employees month by month, its grants."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     with solara.Card("Selected firm", margin=0, classes=["clustersim-firm-panel"]):
         fid = selected_firm.value
         if fid is None or not 0 <= fid < model.firms.n_slots or not model.firms.entered[fid]:
@@ -136,7 +147,7 @@ def FirmPanel(model: LiveModel) -> None:
         )
         history = model.firm_monthly(fid)
         if not history.empty:
-            solara.FigureAltair(firm_chart(history))
+            solara.FigureAltair(charts.as_svg(firm_chart(history)))
         grants = model.grants_to_firm(fid)
         solara.Text(f"Grants received: {len(grants)}")
         if not grants.empty:
@@ -154,42 +165,47 @@ def firm_chart(history: pd.DataFrame) -> Any:
     )
 
 
-@solara.component
-def Selection(model: LiveModel) -> None:
-    """The park panel above the firm panel."""
-    with solara.Column():
-        ParkPanel(model)
-        FirmPanel(model)
-
-
 def _figure(chart: Any, name: str) -> None:
     with solara.Card(margin=0, classes=[f"clustersim-{name}"]):
-        solara.FigureAltair(chart)
+        solara.FigureAltair(charts.as_svg(chart, legend_below=True))
 
 
 @solara.component
 def DistrictPlot(model: LiveModel) -> None:
     """Firms and employment by district (dashed: without the plan, when overlaid)."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     _figure(charts.district_chart(model), "districts")
 
 
 @solara.component
 def TalentPlot(model: LiveModel) -> None:
     """Talent by tier."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     _figure(charts.talent_chart(model), "talent")
 
 
 @solara.component
 def SpendingPlot(model: LiveModel) -> None:
     """Spending by jurisdiction and by instrument."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     _figure(charts.spending_chart(model), "spending")
 
 
 @solara.component
 def TargetsPlot(model: LiveModel) -> None:
     """Leading firms and innovative projects against the municipal targets."""
+    update_counter.get()  # redrawn after every step (SolaraViz's force_update)
     _figure(charts.targets_chart(model), "targets")
 
 
-#: The page's components in order (SolaraViz's ``components``: all on its first page).
-COMPONENTS = (MapView, Selection, SpendingPlot, DistrictPlot, TargetsPlot, TalentPlot)
+#: The page's components in order (SolaraViz's ``components``: all on its first page,
+#: two a row: the map and the park's panel first, then spending beside the firm's panel).
+COMPONENTS = (
+    MapView,
+    ParkPanel,
+    SpendingPlot,
+    FirmPanel,
+    DistrictPlot,
+    TargetsPlot,
+    TalentPlot,
+)
