@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  "@widgetti/solara-vuetify3-app@5.2.0"
   "@widgetti/solara-vuetify-app@10.1.1"
   "@widgetti/vue-grid-layout@2.3.13-alpha.2"
   "font-awesome@4.5.0"
