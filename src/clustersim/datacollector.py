@@ -58,8 +58,7 @@ class MonthlyDataCollector:
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """The monthly table, indexed by model step (``Step`` 1 is the first month)."""
         frame = self._frame()
-        frame.index = pd.RangeIndex(1, len(frame) + 1, name="Step")
-        return frame
+        return frame.set_axis(pd.RangeIndex(1, len(frame) + 1, name="Step"), axis=0)
 
     def get_agent_vars_dataframe(self) -> pd.DataFrame:
         """The firms' year-end snapshots, indexed by (``Step``, ``AgentID`` = firm id)."""

@@ -1,14 +1,18 @@
-"""The app's charts as plain functions: a model in, an Altair chart out.
+"""The app's charts: a model in, a Vega-Lite spec out.
 
-Each function reads the model's tables (the monthly outcomes, the agent tables, the grant
-ledger) and draws one view; the Solara components (``clustersim.app.components``) only
-place them on the page. Keeping them apart lets a test check a chart's data without a
-browser, and a notebook draw one chart on its own.
+Each view's chart structure is built once with Altair (a template whose data sources are
+named) and every month only its data are filled in: building and validating an Altair
+chart costs tens of milliseconds per chart, filling a template a fraction of one, and the
+app redraws seven charts a month. The functions here read the model's tables (monthly
+outcomes, agent tables, grant ledger); the Solara components only place the specs on the
+page, so a test can check a chart's data without a browser.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+import functools
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import numpy as np
@@ -21,26 +25,83 @@ if TYPE_CHECKING:
     from clustersim.app.live import LiveModel
     from clustersim.model import ClusterModel
 
-alt.data_transformers.disable_max_rows()
-
 #: Above this many operating firms the map draws one dot per park and kind, not per firm.
 MAX_FIRM_DOTS = 1000
 #: Colours of the firm kinds, in the order of ``FIRM_KINDS``.
 KIND_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e")
 WIDTH, HEIGHT = 400, 170
+RUNS = ("with the plan", "without")
+NOT_YET = "no month simulated yet"
+
+Spec = dict[str, Any]
 
 
-def as_svg(chart: alt.TopLevelMixin, legend_below: bool = False) -> alt.TopLevelMixin:
-    """Ask vega-embed to draw the chart as SVG: marks a browser test can find and click."""
+def _template(chart: alt.TopLevelMixin, legend_below: bool = True) -> Spec:
+    """A chart's spec with named data sources, drawn as SVG (marks a test can click)."""
     chart = chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}})
-    return chart.configure_legend(orient="bottom", columns=4) if legend_below else chart
+    if legend_below:
+        chart = chart.configure_legend(orient="bottom", columns=4)
+    return chart.to_dict(validate=False)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")
+
+
+def filled(template: Spec, **data: pd.DataFrame) -> Spec:
+    """The template with its named data sources filled with these tables."""
+    spec = copy.copy(template)
+    spec["datasets"] = {**template.get("datasets", {}), **{k: _records(v) for k, v in data.items()}}
+    return spec
+
+
+def rows(spec: Spec, name: str | None = None) -> list[dict[str, Any]]:
+    """The data rows of a spec (of one named source, or of all)."""
+    sets = spec.get("datasets", {})
+    if name is not None:
+        return list(sets.get(name, []))
+    return [r for rs in sets.values() for r in rs]
+
+
+def _placeholder(title: str, width: int = WIDTH, text: str = NOT_YET) -> alt.Chart:
+    """A message instead of marks (Vega draws empty data with broken axes)."""
+    return (
+        alt.Chart(pd.DataFrame({"text": [text]}), title=title)
+        .mark_text(color="gray")
+        .encode(text=alt.Text("text:N"))
+        .properties(width=width, height=HEIGHT)
+    )
+
+
+def _line_layer(source: str, title: str, y_title: str, width: int) -> alt.Chart:
+    """Lines by series from named data (month, series, value, run); 'without' dashed."""
+    return (
+        alt.Chart(alt.NamedData(source), title=title)
+        .mark_line()
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("value:Q", title=y_title),
+            color=alt.Color("series:N", title=None),
+            strokeDash=alt.StrokeDash(
+                "run:N", title=None, scale=alt.Scale(domain=list(RUNS), range=[[1, 0], [4, 3]])
+            ),
+            tooltip=[
+                alt.Tooltip("month:T"),
+                alt.Tooltip("series:N"),
+                alt.Tooltip("run:N"),
+                alt.Tooltip("value:Q", format=",.0f"),
+            ],
+        )
+        .properties(width=width, height=HEIGHT)
+    )
 
 
 def _with_and_without(model: LiveModel, columns: list[str], names: list[str]) -> pd.DataFrame:
     """Long table (month, series, value, run) of ``columns``, with the counterfactual's."""
-    frames = [(model.monthly(), "with the plan")]
-    if model.counterfactual is not None:
-        frames.append((model.counterfactual.monthly(), "without"))
+    frames = [(model.monthly(), RUNS[0])]
+    without = model.counterfactual_monthly()
+    if without is not None:
+        frames.append((without, RUNS[1]))
     out = []
     for frame, run in frames:
         if frame.empty:
@@ -52,125 +113,140 @@ def _with_and_without(model: LiveModel, columns: list[str], names: list[str]) ->
     if not out:
         return pd.DataFrame({"month": [], "series": [], "value": [], "run": []})
     long = pd.concat(out, ignore_index=True)
-    long["month"] = pd.to_datetime(long["month"], format="%Y-%m")
+    long["month"] = long["month"].astype(str) + "-01"
     return long
 
 
-def placeholder(title: str, text: str, width: int = WIDTH) -> alt.Chart:
-    """A chart with a message instead of marks (Vega draws empty data with broken axes)."""
-    return (
-        alt.Chart(pd.DataFrame({"text": [text]}), title=title)
-        .mark_text(color="gray")
-        .encode(text="text:N")
-        .properties(width=width, height=HEIGHT)
-    )
+@functools.cache
+def _lines_template(title: str, y_title: str, empty: bool) -> Spec:
+    if empty:
+        return _template(_placeholder(title))
+    return _template(_line_layer("lines", title, y_title, WIDTH))
 
 
-def _lines(data: pd.DataFrame, title: str, y_title: str) -> alt.Chart:
-    """Lines by series; the counterfactual run dashed."""
-    if data.empty:
-        return placeholder(title, "no month simulated yet")
-    return (
-        alt.Chart(data, title=title)
-        .mark_line()
-        .encode(
-            x=alt.X("month:T", title=None),
-            y=alt.Y("value:Q", title=y_title),
-            color=alt.Color("series:N", title=None),
-            strokeDash=alt.StrokeDash(
-                "run:N",
-                title=None,
-                scale=alt.Scale(domain=["with the plan", "without"], range=[[1, 0], [4, 3]]),
-            ),
-            tooltip=["month:T", "series:N", "run:N", alt.Tooltip("value:Q", format=",.0f")],
+@functools.cache
+def _district_template(empty: bool) -> Spec:
+    half = WIDTH // 2 + 10
+    if empty:
+        return _template(alt.hconcat(_placeholder("Firms by district", half)))
+    return _template(
+        alt.hconcat(
+            _line_layer("firms", "Firms by district", "firms", half),
+            _line_layer("jobs", "Employment by district", "people", half),
         )
-        .properties(width=WIDTH, height=HEIGHT)
     )
 
 
-def district_chart(model: LiveModel) -> alt.HConcatChart:
+def district_chart(model: LiveModel) -> Spec:
     """Firms and employment by district, month by month."""
     districts = list(model.parks.districts)
     firms = _with_and_without(model, [f"firms_{d}" for d in districts], districts)
     jobs = _with_and_without(model, [f"employment_{d}" for d in districts], districts)
-    half = WIDTH // 2 + 10
-    return alt.hconcat(
-        _lines(firms, "Firms by district", "firms").properties(width=half),
-        _lines(jobs, "Employment by district", "people").properties(width=half),
-    )
+    if firms.empty:
+        return _district_template(True)
+    return filled(_district_template(False), firms=firms, jobs=jobs)
 
 
-def talent_chart(model: LiveModel) -> alt.Chart:
+def talent_chart(model: LiveModel) -> Spec:
     """Talent in Shanghai by tier, month by month."""
     data = _with_and_without(model, [f"talent_{t}" for t in TALENT_TIERS], list(TALENT_TIERS))
-    return _lines(data, "Talent in Shanghai by tier", "people")
+    template = _lines_template("Talent in Shanghai by tier", "people", data.empty)
+    return template if data.empty else filled(template, lines=data)
 
 
-def targets_chart(model: LiveModel) -> alt.LayerChart:
-    """Leading firms and innovative projects against the municipal plan's targets."""
-    names = list(MUNICIPAL_TARGETS)
-    data = _with_and_without(model, names, [n.replace("_", " ") for n in names])
-    goals = pd.DataFrame(
-        {"series": [n.replace("_", " ") for n in names], "target": list(MUNICIPAL_TARGETS.values())}
-    )
+TARGETS_TITLE = "Leading firms and innovative projects vs the municipal targets (dotted)"
+
+
+@functools.cache
+def _targets_template(empty: bool) -> Spec:
+    if empty:
+        return _template(_placeholder(TARGETS_TITLE))
+    names = [n.replace("_", " ") for n in MUNICIPAL_TARGETS]
+    goals = pd.DataFrame({"series": names, "target": list(MUNICIPAL_TARGETS.values())})
     rules = (
         alt.Chart(goals)
         .mark_rule(strokeDash=[2, 2])
-        .encode(y="target:Q", color=alt.Color("series:N", title=None), tooltip=["series", "target"])
-    )
-    title = "Leading firms and innovative projects vs the municipal targets (dotted)"
-    if data.empty:
-        return placeholder(title, "no month simulated yet")
-    return alt.layer(_lines(data, title, "count"), rules)
-
-
-def spending_chart(model: LiveModel) -> alt.HConcatChart:
-    """Spending so far: by jurisdiction month by month, and by instrument."""
-    monthly = model.monthly()
-    cols = [f"spending_{j}_cumulative" for j in JURISDICTIONS]
-    if monthly.empty:
-        by_month = pd.DataFrame({"month": [], "jurisdiction": [], "RMB m": []})
-    else:
-        by_month = monthly[["month", *cols]].rename(
-            columns=dict(zip(cols, JURISDICTIONS, strict=True))
+        .encode(
+            y=alt.Y("target:Q"),
+            color=alt.Color("series:N", title=None),
+            tooltip=[alt.Tooltip("series:N"), alt.Tooltip("target:Q")],
         )
-        by_month = by_month.melt(id_vars="month", var_name="jurisdiction", value_name="RMB m")
-        by_month["RMB m"] = by_month["RMB m"] / 1e6
-        by_month["month"] = pd.to_datetime(by_month["month"], format="%Y-%m")
+    )
+    return _template(alt.layer(_line_layer("lines", TARGETS_TITLE, "count", WIDTH), rules))
+
+
+def targets_chart(model: LiveModel) -> Spec:
+    """Leading firms and innovative projects against the municipal plan's targets."""
+    names = list(MUNICIPAL_TARGETS)
+    data = _with_and_without(model, names, [n.replace("_", " ") for n in names])
+    if data.empty:
+        return _targets_template(True)
+    return filled(_targets_template(False), lines=data)
+
+
+@functools.cache
+def _spending_template(no_months: bool, no_grants: bool) -> Spec:
     title = "Spending so far by jurisdiction (RMB m)"
-    if by_month.empty:
-        lines = placeholder(title, "no month simulated yet", WIDTH // 2)
+    colour = alt.Scale(domain=list(JURISDICTIONS))
+    if no_months:
+        lines = _placeholder(title, WIDTH // 2)
     else:
         lines = (
-            alt.Chart(by_month, title=title)
+            alt.Chart(alt.NamedData("by_month"), title=title)
             .mark_line()
             .encode(
                 x=alt.X("month:T", title=None),
                 y=alt.Y("RMB m:Q"),
-                color=alt.Color("jurisdiction:N", scale=alt.Scale(domain=list(JURISDICTIONS))),
-                tooltip=["month:T", "jurisdiction:N", alt.Tooltip("RMB m:Q", format=",.1f")],
+                color=alt.Color("jurisdiction:N", scale=colour, title=None),
+                tooltip=[
+                    alt.Tooltip("month:T"),
+                    alt.Tooltip("jurisdiction:N"),
+                    alt.Tooltip("RMB m:Q", format=",.1f"),
+                ],
             )
             .properties(width=WIDTH // 2, height=HEIGHT)
         )
-    spent = model.spending_by_instrument()
-    spent = spent.assign(**{"RMB m": spent["amount"].astype(float) / 1e6})
-    if spent.empty:
-        bars = placeholder("By instrument (RMB m)", "nothing granted yet", WIDTH // 2 - 40)
+    if no_grants:
+        bars = _placeholder("By instrument (RMB m)", WIDTH // 2 - 40, "nothing granted yet")
     else:
         bars = (
-            alt.Chart(spent, title="By instrument (RMB m)")
+            alt.Chart(alt.NamedData("by_instrument"), title="By instrument (RMB m)")
             .mark_bar()
             .encode(
                 y=alt.Y("instrument:N", sort="-x", title=None),
                 x=alt.X("RMB m:Q"),
-                color=alt.Color(
-                    "issuer:N", scale=alt.Scale(domain=list(JURISDICTIONS)), title=None
-                ),
-                tooltip=["issuer:N", "instrument:N", alt.Tooltip("RMB m:Q", format=",.2f")],
+                color=alt.Color("issuer:N", scale=colour, title=None),
+                tooltip=[
+                    alt.Tooltip("issuer:N"),
+                    alt.Tooltip("instrument:N"),
+                    alt.Tooltip("RMB m:Q", format=",.2f"),
+                ],
             )
             .properties(width=WIDTH // 2 - 40, height=HEIGHT)
         )
-    return alt.hconcat(lines, bars)
+    return _template(alt.hconcat(lines, bars))
+
+
+def spending_chart(model: LiveModel) -> Spec:
+    """Spending so far: by jurisdiction month by month, and by instrument."""
+    monthly = model.monthly()
+    cols = [f"spending_{j}_cumulative" for j in JURISDICTIONS]
+    if monthly.empty:  # no month recorded yet: no columns either
+        monthly = pd.DataFrame({"month": [], **{c: [] for c in cols}})
+    by_month = monthly[["month", *cols]].rename(columns=dict(zip(cols, JURISDICTIONS, strict=True)))
+    by_month = by_month.melt(id_vars="month", var_name="jurisdiction", value_name="RMB m")
+    by_month["RMB m"] = by_month["RMB m"] / 1e6
+    by_month["month"] = by_month["month"].astype(str) + "-01"
+    spent = model.spending_by_instrument()
+    spent = pd.DataFrame(
+        {
+            "issuer": spent["issuer"].astype(str),
+            "instrument": spent["instrument"].astype(str),
+            "RMB m": spent["amount"].astype(float) / 1e6,
+        }
+    )
+    template = _spending_template(by_month.empty, spent.empty)
+    return filled(template, by_month=by_month, by_instrument=spent)
 
 
 # ----------------------------------------------------------------------- the map
@@ -243,18 +319,14 @@ def firm_dots(model: ClusterModel, parks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChart:
-    """Parks at their coordinates, coloured by occupancy, with their firms around them."""
-    parks = park_table(model)
-    parks["selected"] = parks["park_id"] == selected
-    dots = firm_dots(model, parks)
-    projection = {"type": "mercator"}
+@functools.cache
+def _map_template(per_firm: bool) -> Spec:
     park_layer = (
-        alt.Chart(parks)
+        alt.Chart(alt.NamedData("parks"))
         .mark_circle(stroke="black", opacity=0.6)
         .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
             size=alt.Size("capacity:Q", scale=alt.Scale(range=[900, 5000]), legend=None),
             color=alt.Color(
                 "occupancy:Q",
@@ -262,49 +334,66 @@ def map_chart(model: ClusterModel, selected: str | None = None) -> alt.LayerChar
                 title="occupancy",
             ),
             strokeWidth=alt.condition("datum.selected", alt.value(3), alt.value(0.5)),
-            tooltip=["name", "district", "firms", "employees", "capacity", "occupancy", "rent"],
+            tooltip=[
+                alt.Tooltip(f"{c}:{t}")
+                for c, t in (
+                    ("name", "N"),
+                    ("district", "N"),
+                    ("firms", "Q"),
+                    ("employees", "Q"),
+                    ("capacity", "Q"),
+                    ("occupancy", "Q"),
+                    ("rent", "Q"),
+                )
+            ],
         )
     )
     labels = (
-        alt.Chart(parks)
+        alt.Chart(alt.NamedData("parks"))
         .mark_text(dy=-30, fontSize=10)
-        .encode(longitude="lon:Q", latitude="lat:Q", text="name:N")
+        .encode(
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
+            text=alt.Text("name:N"),
+        )
     )
-    kind_colour = alt.Color(
+    kind = alt.Color(
         "kind:N",
         scale=alt.Scale(domain=list(FIRM_KINDS), range=list(KIND_COLOURS)),
         title="firm kind",
     )
-    if "firm_id" in dots:
-        firm_layer = (
-            alt.Chart(dots)
-            .mark_circle(opacity=0.8)
-            .encode(
-                longitude="lon:Q",
-                latitude="lat:Q",
-                color=kind_colour,
-                size=alt.Size("employees:Q", scale=alt.Scale(range=[6, 70]), legend=None),
-                tooltip=["firm_id", "kind", "employees", "park_id"],
-            )
-        )
+    if per_firm:
+        size = alt.Size("employees:Q", scale=alt.Scale(range=[6, 70]), legend=None)
+        tips = [("firm_id", "Q"), ("kind", "N"), ("employees", "Q"), ("park_id", "N")]
     else:
-        firm_layer = (
-            alt.Chart(dots)
-            .mark_circle(opacity=0.8)
-            .encode(
-                longitude="lon:Q",
-                latitude="lat:Q",
-                color=kind_colour,
-                size=alt.Size("firms:Q", scale=alt.Scale(range=[10, 300]), title="firms"),
-                tooltip=["park_id", "kind", "firms"],
-            )
+        size = alt.Size("firms:Q", scale=alt.Scale(range=[10, 300]), title="firms")
+        tips = [("park_id", "N"), ("kind", "N"), ("firms", "Q")]
+    firm_layer = (
+        alt.Chart(alt.NamedData("firms"))
+        .mark_circle(opacity=0.8)
+        .encode(
+            longitude=alt.Longitude("lon:Q"),
+            latitude=alt.Latitude("lat:Q"),
+            color=kind,
+            size=size,
+            tooltip=[alt.Tooltip(f"{c}:{t}") for c, t in tips],
         )
-    return (
+    )
+    chart = (
         alt.layer(park_layer, firm_layer, labels)
         .resolve_scale(size="independent", color="independent")
-        .project(**projection)
+        .project(type="mercator")
         .properties(width=WIDTH - 40, height=HEIGHT + 20)
     )
+    return _template(chart, legend_below=False)
+
+
+def map_chart(model: ClusterModel, selected: str | None = None) -> Spec:
+    """Parks at their coordinates, coloured by occupancy, with their firms around them."""
+    parks = park_table(model)
+    parks["selected"] = parks["park_id"] == selected
+    dots = firm_dots(model, parks)
+    return filled(_map_template("firm_id" in dots), parks=parks, firms=dots)
 
 
 def outside_flows(model: ClusterModel) -> dict[str, float]:

@@ -8,8 +8,11 @@ on screen (another world after a reset, a firm that never operated) shows nothin
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import solara
 from mesa.visualization.utils import update_counter
@@ -54,9 +57,7 @@ def MapView(model: LiveModel) -> None:
             f"{flows['arrived']:,.0f} people arrived, {flows['left']:,.0f} left.",
             style={"font-size": "12px"},
         )
-        solara.FigureAltair(
-            charts.as_svg(charts.map_chart(model, selected_park.value)), on_click=on_map_click
-        )
+        VegaChart(charts.map_chart(model, selected_park.value), on_click=on_map_click)
         solara.Text(
             "Click a park for its firms, a firm's dot for its history. Same run: "
             + command_line(model),
@@ -125,7 +126,12 @@ def ParkPanel(model: LiveModel) -> None:
             values=ids,
             on_value=selected_firm.set,
         )
-        solara.DataFrame(firms.head(50), items_per_page=8)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=_table(firms.head(12)),
+            classes=["clustersim-table"],
+            style={"max-height": "140px", "overflow-y": "auto", "font-size": "12px"},
+        )
 
 
 @solara.component
@@ -147,27 +153,46 @@ def FirmPanel(model: LiveModel) -> None:
         )
         history = model.firm_monthly(fid)
         if not history.empty:
-            solara.FigureAltair(charts.as_svg(firm_chart(history)))
+            month = history["month"] + "-01"
+            VegaChart(charts.filled(firm_template(), history=history.assign(month=month)))
         grants = model.grants_to_firm(fid)
         solara.Text(f"Grants received: {len(grants)}")
         if not grants.empty:
-            solara.DataFrame(grants, items_per_page=6)
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=_table(grants.tail(12)),
+                classes=["clustersim-table"],
+                style={"max-height": "140px", "overflow-y": "auto", "font-size": "12px"},
+            )
 
 
-def firm_chart(history: pd.DataFrame) -> Any:
-    """A firm's employees month by month."""
-    data = history.assign(month=pd.to_datetime(history["month"], format="%Y-%m"))
-    return (
-        charts.alt.Chart(data, title="Employees")
+def _table(frame: pd.DataFrame) -> str:
+    """A small plain HTML table (a data grid widget costs more to redraw every month)."""
+    return frame.to_html(index=False, border=0, float_format=lambda x: f"{x:,.0f}")
+
+
+@functools.cache
+def firm_template() -> charts.Spec:
+    """A firm's employees month by month (named data ``history``: month, employees)."""
+    chart = (
+        alt.Chart(alt.NamedData("history"), title="Employees")
         .mark_line(point=True)
-        .encode(x=charts.alt.X("month:T", title=None), y="employees:Q")
+        .encode(x=alt.X("month:T", title=None), y=alt.Y("employees:Q"))
         .properties(width=charts.WIDTH, height=120)
+    )
+    return charts._template(chart)
+
+
+def VegaChart(spec: charts.Spec, on_click: Callable[[Any], None] | None = None) -> Any:
+    """A Vega-Lite spec on the page (``solara.FigureAltair`` without rebuilding the chart)."""
+    return solara.widgets.VegaLite.element(
+        spec=spec, on_click=on_click, listen_to_click=on_click is not None
     )
 
 
-def _figure(chart: Any, name: str) -> None:
+def _figure(chart: charts.Spec, name: str) -> None:
     with solara.Card(margin=0, classes=[f"clustersim-{name}"]):
-        solara.FigureAltair(charts.as_svg(chart, legend_below=True))
+        VegaChart(chart)
 
 
 @solara.component

@@ -53,6 +53,8 @@ class LiveModel(ClusterModel):
         if cf != "off":
             self.counterfactual = ClusterModel(scenario, build_incentives(scenario, without=cf))
         self.staff_history = np.full((self.firms.n_slots, self.n_months), np.nan, np.float32)
+        self._monthly_at = self._cf_monthly_at = -1
+        self._monthly = self._cf_monthly = pd.DataFrame()
 
     def step(self) -> None:
         """One month of this model and of its counterfactual; keep the firms' sizes."""
@@ -64,13 +66,42 @@ class LiveModel(ClusterModel):
             live = self.firms.live()
             self.staff_history[live, t] = self.firms.staff[live] * self.talent_weight
 
+    def monthly(self) -> pd.DataFrame:
+        """The monthly outcomes so far (built once a month: every view reads them)."""
+        if self._monthly_at != self.month_index:
+            self._monthly, self._monthly_at = super().monthly(), self.month_index
+        return self._monthly
+
+    def counterfactual_monthly(self) -> pd.DataFrame | None:
+        """The counterfactual's monthly outcomes so far (None without one), built once a month."""
+        cf = self.counterfactual
+        if cf is None:
+            return None
+        if self._cf_monthly_at != cf.month_index:
+            self._cf_monthly, self._cf_monthly_at = cf.monthly(), cf.month_index
+        return self._cf_monthly
+
     def spending_by_instrument(self) -> pd.DataFrame:
-        """RMB granted so far by jurisdiction (``issuer``) and instrument."""
-        frame = self.incentives.spending_frame()
-        if frame is None or frame.empty:
+        """RMB granted so far by jurisdiction (``issuer``) and instrument.
+
+        Read from the ledger's running totals per instrument and year (a few dictionary
+        lookups), not by grouping every grant: the ledger grows by thousands of rows a year.
+        """
+        incentives = self.incentives
+        ledger = getattr(incentives, "ledger", None)
+        instruments = getattr(incentives, "instruments", None)
+        if ledger is None or instruments is None:
             return pd.DataFrame(columns=["issuer", "instrument", "amount"])
-        grouped = frame.groupby(["issuer", "instrument"], observed=True)["amount"].sum()
-        return grouped.reset_index()
+        years = range(self.calendar[0].year, self.month.year + 1)
+        totals: dict[tuple[str, str], float] = {}
+        for inst in instruments:
+            amount = sum(ledger.spent(inst, y) for y in years)
+            if amount > 0:
+                key = (inst.issuer, inst.id)
+                totals[key] = totals.get(key, 0.0) + amount
+        return pd.DataFrame(
+            [(i, n, a) for (i, n), a in totals.items()], columns=["issuer", "instrument", "amount"]
+        )
 
     def grants_to_firm(self, firm_id: int) -> pd.DataFrame:
         """Every grant a firm received: month, regime, instrument, issuer, amount."""
