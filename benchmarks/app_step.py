@@ -98,6 +98,7 @@ def in_browser(overrides: list[str], months: int, screenshot: Path | None) -> li
                 box = park.bounding_box()
                 if box:
                     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15)
+                page.mouse.move(5, 5)  # no tooltip over the map
                 page.wait_for_timeout(2500)
                 page.screenshot(path=str(screenshot))
                 print(f"screenshot: {screenshot}")

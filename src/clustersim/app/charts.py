@@ -213,7 +213,7 @@ def _spending_template(no_months: bool, no_grants: bool) -> Spec:
             alt.Chart(alt.NamedData("by_instrument"), title="By instrument (RMB m)")
             .mark_bar()
             .encode(
-                y=alt.Y("instrument:N", sort="-x", title=None),
+                y=alt.Y("instrument:N", sort="-x", title=None, axis=alt.Axis(labelLimit=110)),
                 x=alt.X("RMB m:Q"),
                 color=alt.Color("issuer:N", scale=colour, title=None),
                 tooltip=[
@@ -222,7 +222,7 @@ def _spending_template(no_months: bool, no_grants: bool) -> Spec:
                     alt.Tooltip("RMB m:Q", format=",.2f"),
                 ],
             )
-            .properties(width=WIDTH // 2 - 40, height=HEIGHT)
+            .properties(width=WIDTH // 2 - 70, height=HEIGHT)
         )
     return _template(alt.hconcat(lines, bars))
 
