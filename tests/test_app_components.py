@@ -62,7 +62,7 @@ def test_map_shows_the_month_parks_and_firms_and_a_click_opens_a_park() -> None:
     firm_ids = {r["firm_id"] for r in rows if "firm_id" in r}
     assert len(firm_ids) == len(model.firms.live())  # toy world: a dot per firm
     assert {r["park_id"] for r in rows if "occupancy" in r} == set(model.parks.ids)
-    assert f"seed={model.settings.seed}" in str(box)  # the equivalent command line
+    assert f"seed={model.cluster_scenario.seed}" in str(box)  # the equivalent command line
     model.step()
     force_update()  # what SolaraViz does after a step: the map shows the next month
     assert rc.find(v.Html, class_="clustersim-month").widget.children[0].endswith("(4 of 96)")
@@ -123,7 +123,7 @@ def test_firm_panel_shows_history_and_grants() -> None:
     history = model.firm_monthly(fid)
     chart = rc.find(solara.widgets.VegaLite).widget
     assert len(_spec_values(chart)) == len(history) > 0
-    assert history["employees"].iloc[-1] == model.firms.staff[fid] * model.talent_weight
+    assert history["employees"].iloc[-1] == model.firms.staff[fid] * model.people_per_talent_agent
 
 
 def test_spending_plot_follows_the_ledger() -> None:
@@ -175,7 +175,7 @@ def test_reset_rebuilds_the_model_from_the_controls() -> None:
     rc.find(v.Btn, children=["Reset"]).widget.click()
     fresh = model.value
     assert isinstance(fresh, LiveModel) and fresh.month_index == 0
-    assert fresh.settings.seed == 7 and fresh.settings.policy_name == "none"
+    assert fresh.cluster_scenario.seed == 7 and fresh.cluster_scenario.policy_name == "none"
     assert "policy=none" in fresh.overrides and "world=toy" in fresh.overrides
 
 

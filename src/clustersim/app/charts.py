@@ -313,7 +313,7 @@ def firm_dots(model: ClusterModel, parks: pd.DataFrame) -> pd.DataFrame:
             "lat": parks["lat"].to_numpy()[park] + radius * np.sin(angle) * 0.85,
             "kind": [FIRM_KINDS[k] for k in f.kind[live]],
             "firm_id": live,
-            "employees": f.staff[live] * model.talent_weight,
+            "employees": f.staff[live] * model.people_per_talent_agent,
             "park_id": parks["park_id"].to_numpy()[park],
         }
     )

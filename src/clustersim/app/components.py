@@ -88,7 +88,7 @@ def park_firms(model: LiveModel, park_id: str) -> pd.DataFrame:
         {
             "firm_id": here,
             "kind": [charts.FIRM_KINDS[k] for k in f.kind[here]],
-            "employees": f.staff[here] * model.talent_weight,
+            "employees": f.staff[here] * model.people_per_talent_agent,
             "patents": f.patents[here],
             "subsidies (RMB)": f.subsidies[here].round(0),
         }
@@ -148,7 +148,8 @@ def FirmPanel(model: LiveModel) -> None:
         park = model.parks.names[f.park[fid]] if f.park[fid] >= 0 else "-"
         solara.Markdown(
             f"**Firm {fid}** ({charts.FIRM_KINDS[f.kind[fid]]}, {state}, {park}): "
-            f"{f.staff[fid] * model.talent_weight:,.0f} employees, {int(f.patents[fid])} patents, "
+            f"{f.staff[fid] * model.people_per_talent_agent:,.0f} employees, "
+            f"{int(f.patents[fid])} patents, "
             f"{int(f.pilots[fid])} pilot projects, RMB {f.subsidies[fid]:,.0f} of grants so far."
         )
         history = model.firm_monthly(fid)

@@ -47,7 +47,7 @@ class LiveModel(ClusterModel):
         super().__init__(
             scenario, incentives, overrides=overrides, seed=seed, rng=rng, **parameters
         )
-        scenario = self.settings
+        scenario = self.cluster_scenario
         cf = scenario.run.counterfactual
         self.counterfactual: ClusterModel | None = None
         if cf != "off":
@@ -64,7 +64,7 @@ class LiveModel(ClusterModel):
             self.counterfactual.step()
         if t < self.n_months:
             live = self.firms.live()
-            self.staff_history[live, t] = self.firms.staff[live] * self.talent_weight
+            self.staff_history[live, t] = self.firms.staff[live] * self.people_per_talent_agent
 
     def monthly(self) -> pd.DataFrame:
         """The monthly outcomes so far (built once a month: every view reads them)."""
