@@ -94,6 +94,7 @@ def in_browser(overrides: list[str], months: int, screenshot: Path | None) -> li
                 )
                 times.append(time.perf_counter() - t0)
             if screenshot is not None:
+                page.wait_for_timeout(2000)  # the last redraw's click handlers in place
                 park = page.locator(".clustersim-map g.mark-symbol path").first
                 box = park.bounding_box()
                 if box:
