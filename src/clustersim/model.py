@@ -17,11 +17,15 @@ One ``step`` is one month (ODD: Process overview and scheduling):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import mesa
 import numpy as np
 import pandas as pd
 
 from clustersim.agents import Firm, FirmTable, Jurisdiction, Park, ParkTable, Talent, TalentTable
+from clustersim.datacollector import MonthlyDataCollector
 from clustersim.incentives import Events, Incentives, NoIncentives
 from clustersim.metrics import MonthlyRecorder, new_tally
 from clustersim.months import Month, month_range
@@ -57,7 +61,34 @@ class ClusterModel(mesa.Model):
 
     """
 
-    def __init__(self, scenario: Scenario, incentives: Incentives | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        incentives: Incentives | None = None,
+        *,
+        overrides: Sequence[str] = (),
+        seed: int | None = None,
+        rng: Any = None,
+        **parameters: Any,
+    ) -> None:
+        """Build the model of a checked ``scenario``, or Mesa-style from keywords.
+
+        ``ClusterModel(scenario, incentives)`` is the model of a scenario already checked.
+        Without a scenario, the keywords are the command line's overrides
+        (``ClusterModel(world="toy", seed=3)`` is ``clustersim-run world=toy seed=3``;
+        see ``clustersim.parameters``), which is how ``mesa.batch_run`` and SolaraViz
+        build it. ``model.overrides`` keeps the overrides that make the same run (empty
+        when the model was given a Scenario).
+        """
+        if not isinstance(scenario, Scenario):
+            from clustersim.parameters import model_arguments
+
+            scenario, incentives, overrides = model_arguments(
+                scenario, incentives, overrides, seed, rng, parameters
+            )
+        elif overrides or seed is not None or rng is not None or parameters:
+            raise TypeError("give a checked Scenario or keyword parameters, not both")
+        self.overrides: list[str] = list(overrides)
         super().__init__(rng=scenario.seed)
         self.cluster_scenario = scenario
         self.world = scenario.world
@@ -260,6 +291,11 @@ class ClusterModel(mesa.Model):
         return self
 
     # ---------------------------------------------------------------- tables
+
+    @property
+    def datacollector(self) -> MonthlyDataCollector:
+        """Mesa's DataCollector interface over the monthly outcomes (batch_run, plots)."""
+        return MonthlyDataCollector(self)
 
     def monthly(self) -> pd.DataFrame:
         """The monthly outcomes recorded so far."""
