@@ -372,7 +372,7 @@ def test_discovery_refuses_conditions_no_run_or_every_run_meets():
     x, cases = planted()
     with pytest.raises(AnalysisError, match="no run meets it"):
         prim_boxes(x, np.zeros(len(x), bool), condition="y > 1e9")
-    with pytest.raises(AnalysisError, match="too few runs"):
+    with pytest.raises(AnalysisError, match="too few distinct runs"):
         prim_boxes(x.iloc[:10], cases[:10])
 
 

@@ -69,7 +69,9 @@ def _check_inputs(x: pd.DataFrame, cases: np.ndarray, what: str) -> np.ndarray:
         raise AnalysisError("cases", f"{cases.size} values", f"needs one per run ({len(x)})")
     if len(x) < MIN_RUNS:
         raise AnalysisError(
-            "runs", len(x), f"too few runs for scenario discovery: at least {MIN_RUNS}"
+            "design points",
+            len(x),
+            f"too few distinct runs for scenario discovery: at least {MIN_RUNS}",
         )
     n = int(cases.sum())
     if n == 0 or n == cases.size:

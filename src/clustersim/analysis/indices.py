@@ -184,9 +184,11 @@ def _analyse(
             seed=seed,
         )
         for i, p in enumerate(names):
-            out.append(
-                _row(outcome, "morris", "mu_star", p, res["mu_star"][i], res["mu_star_conf"][i], n)
+            row = _row(
+                outcome, "morris", "mu_star", p, res["mu_star"][i], res["mu_star_conf"][i], n
             )
+            row["low"] = max(row["low"], 0.0)  # a mean absolute effect is never negative
+            out.append(row)
             out.append(_row(outcome, "morris", "sigma", p, res["sigma"][i], None, n))
             out.append(_row(outcome, "morris", "mu", p, res["mu"][i], None, n))
     return pd.DataFrame(out, columns=list(COLUMNS))

@@ -227,7 +227,8 @@ def load_space(source: str | Path) -> ParameterSpace:
     return space_from_dict(data, name=path.stem, where=str(path))
 
 
-def _set(data: dict[str, Any], path: str, value: float) -> None:
+def set_path(data: dict[str, Any], path: str, value: float) -> None:
+    """Set the value at a dotted path of plain nested config data (the path must exist)."""
     node = data
     parts = path.split(".")
     for part in parts[:-1]:
@@ -235,7 +236,8 @@ def _set(data: dict[str, Any], path: str, value: float) -> None:
     node[parts[-1]] = value
 
 
-def _get(data: Mapping[str, Any], path: str) -> Any:
+def get_path(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of plain nested config data (``KeyError`` if absent)."""
     node: Any = data
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -258,7 +260,7 @@ def check_against(space: ParameterSpace, plain: Mapping[str, Any]) -> None:
 
     for p in space.parameters:
         try:
-            current = _get(plain, p.path)
+            current = get_path(plain, p.path)
         except KeyError:
             raise AnalysisError(
                 f"parameters.{p.path}",
@@ -274,7 +276,7 @@ def check_against(space: ParameterSpace, plain: Mapping[str, Any]) -> None:
             )
         for end, value in (("low", p.low), ("high", p.high)):
             data = copy.deepcopy(dict(plain))
-            _set(data, p.path, value)
+            set_path(data, p.path, value)
             try:
                 load_scenario(data)
             except ConfigError as err:

@@ -82,12 +82,11 @@ def _expand(
     names = list(requested) if explicit else list(DEFAULT_OUTCOMES)
     out: list[str] = []
     for name in names:
-        if name in available:
-            out.append(name)
-            continue
         matches = [c for c in sorted(available) if _belongs(c, name, groups)]
-        if matches:
+        if matches:  # every group and report month of a plain name
             out.extend(matches)
+        elif name in available:  # one column, e.g. caused_jobs@2027-12
+            out.append(name)
         elif explicit:
             import difflib
 
