@@ -193,3 +193,18 @@ def test_presets_compose_and_their_ranges_are_accepted(preset, method, rows):
     assert design.rows == rows
     check_against(design.space, to_plain(cfg))
     assert cfg.run.counterfactual == "no_policy"
+
+
+@pytest.mark.slow
+def test_evaluating_in_process_gives_the_sweeps_numbers_bit_for_bit(morris_sweep):
+    from clustersim.analysis.evaluate import evaluate
+    from clustersim.analysis.outcomes import outcome_table
+
+    design = read_design(morris_sweep)
+    here = evaluate(design, SHORT)
+    swept = pd.read_parquet(morris_sweep / "runs.parquet")
+    a, _ = outcome_table(design, here)
+    b, _ = outcome_table(design, swept)
+    outcome_cols = [c for c in a.columns if "@" in c]
+    assert set(outcome_cols) == {c for c in b.columns if "@" in c}
+    pd.testing.assert_frame_equal(a[outcome_cols], b[outcome_cols], check_exact=True)
