@@ -11,7 +11,8 @@ regions of the parameter space where those runs concentrate:
   of all cases inside it), a **density** (share of the runs inside it that are cases)
   and a **mass** (share of all runs inside it), and restricts a few parameters to
   narrower ranges. The analyst picks a box on the trajectory (``box``); by default the
-  one with the largest coverage x density.
+  densest box that still holds ``MIN_COVERAGE`` of the cases (the usual reading of the
+  trade-off: most of the cases, as pure as possible).
 - CART (a classification tree, scikit-learn's ``DecisionTreeClassifier``): splits the
   space into leaves; each leaf mostly of cases is a box of its own.
 """
@@ -25,6 +26,8 @@ import pandas as pd
 
 from clustersim.analysis.errors import AnalysisError
 
+#: Coverage the default box keeps: the densest box holding at least this share of the cases.
+MIN_COVERAGE = 0.8
 #: Fewest runs a discovery is attempted on (PRIM peels 5% slices: fewer leaves nothing).
 MIN_RUNS = 20
 
@@ -38,7 +41,7 @@ class PrimResult:
             ``restricted`` (number of parameters restricted), ``cases_inside``, ``runs_inside``.
         limits: one row per step and parameter: ``step``, ``parameter``, ``low``,
             ``high``, ``restricted`` (narrower than the sampled range).
-        chosen: the step chosen (``box``, or the largest coverage x density).
+        chosen: the step chosen (``box``, or the densest with coverage >= ``MIN_COVERAGE``).
         cases: runs meeting the condition; runs: all runs.
         ranges: the sampled range of each parameter (min and max over the runs).
 
@@ -148,7 +151,9 @@ def prim_boxes(
             )
     trajectory = pd.DataFrame(rows)
     if box is None:
-        chosen = int((trajectory["coverage"] * trajectory["density"]).to_numpy().argmax())
+        ok = trajectory[trajectory["coverage"] >= MIN_COVERAGE]  # step 0 always qualifies
+        best = ok.sort_values(["density", "coverage"], ascending=False, kind="stable")
+        chosen = int(best["step"].iloc[0])
     else:
         last = len(trajectory) - 1
         if isinstance(box, bool) or not isinstance(box, int) or not 0 <= box <= last:
