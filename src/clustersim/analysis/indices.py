@@ -131,11 +131,22 @@ def _analyse(
     resamples: int,
     conf_level: float,
     seed: int,
+    first_order_only: bool = False,
 ) -> pd.DataFrame:
-    """Indices from the first ``n`` base samples / trajectories of the design."""
+    """Indices from the first ``n`` base samples / trajectories of the design.
+
+    ``first_order_only``: S1 and ST only, from the rows a first-order design has (a
+    second-order design's rows per sample are A, AB_1..AB_D, BA_1..BA_D, B; SALib's layout).
+    """
     rows_needed = n * _rows_per_sample(design)
     y = y[:rows_needed]
     x = design.values[:rows_needed]
+    second = design.method == "sobol" and bool(design.options.get("second_order", True))
+    if second and first_order_only:
+        d = len(design.space)
+        keep = np.r_[np.arange(d + 1), 2 * d + 1]
+        rows = (np.arange(n)[:, None] * (2 * d + 2) + keep[None, :]).ravel()
+        y, x, second = y[rows], x[rows], False
     if np.ptp(y) == 0:
         return _no_variance(design, outcome, n)
     problem = design.space.problem
@@ -144,7 +155,6 @@ def _analyse(
     if design.method == "sobol":
         from SALib.analyze import sobol
 
-        second = bool(design.options.get("second_order", True))
         res = sobol.analyze(
             problem,
             y,
@@ -243,18 +253,20 @@ def convergence(
     resamples: int = 1000,
     conf_level: float = 0.95,
     seed: int = 0,
+    full: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each first-order and total index (or mu*) at N/2 and at N, and whether it settled.
 
     Columns: ``outcome``, ``index``, ``parameter``, ``half`` (value from the first half of
     the design), ``full``, ``change`` (full - half), ``ci_half_width`` (at N) and
     ``converged`` (the change is within the confidence half-width at N, or below 0.02 of
-    the index's scale).
+    the index's scale). ``full``: the indices at N if already computed (``indices``).
     """
     values = _check_outcome(design, np.asarray(y), outcome)
     _check_size(design, design.n, "n" if design.method == "sobol" else "trajectories")
-    full = _analyse(design, values, outcome, design.n, resamples, conf_level, seed)
-    half = _analyse(design, values, outcome, design.n // 2, resamples, conf_level, seed)
+    if full is None:
+        full = _analyse(design, values, outcome, design.n, resamples, conf_level, seed)
+    half = _analyse(design, values, outcome, design.n // 2, resamples, conf_level, seed, True)
     keep = ["S1", "ST"] if design.method == "sobol" else ["mu_star"]
     full = full[full["index"].isin(keep)].reset_index(drop=True)
     half = half[half["index"].isin(keep)].reset_index(drop=True)

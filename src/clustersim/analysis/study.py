@@ -171,11 +171,12 @@ def analyse_table(
                 )
             skipped[name] = reason
             continue
-        parts.append(
-            indices(design, y, name, resamples=resamples, conf_level=conf_level, seed=seed)
-        )
+        found = indices(design, y, name, resamples=resamples, conf_level=conf_level, seed=seed)
+        parts.append(found)
         conv.append(
-            convergence(design, y, name, resamples=resamples, conf_level=conf_level, seed=seed)
+            convergence(
+                design, y, name, resamples=resamples, conf_level=conf_level, seed=seed, full=found
+            )
         )
     if not parts:
         raise AnalysisError(
