@@ -24,6 +24,10 @@ from clustersim.paths import conf_dir
 from hydra_plugins.clustersim_qmc_sweeper.sensitivity_sweeper import draw_design
 from tests.conftest import run_cli
 
+#: Seconds a sweep command may take: the 32-job sweep takes ~1 min on an idle 2-core
+#: machine, but test workers share the cores (make test runs one per core).
+SWEEP_TIMEOUT = 1500
+
 PARAMS = (
     "[behavior.entry.but_for_share,behavior.agglomeration.strength,behavior.entry.subsidy_weight]"
 )
@@ -49,7 +53,7 @@ def analyze(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SWEEP_TIMEOUT,
     )
 
 
@@ -60,7 +64,7 @@ def jobs(sweep: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def morris_sweep(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("morris")
-    proc = run_cli(*sweep_args(root / "sweep"), cwd=root)
+    proc = run_cli(*sweep_args(root / "sweep"), cwd=root, timeout=SWEEP_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root / "sweep"
 
@@ -76,7 +80,7 @@ def test_sweep_writes_its_design_runs_each_point_once_and_resumes(morris_sweep):
     runs = pd.read_parquet(morris_sweep / "runs.parquet")
     assert runs[design.space.names].to_numpy().tolist() == unique.tolist()
     stamps = {n: (morris_sweep / n / MARKER).stat().st_mtime_ns for n in names}
-    again = run_cli(*sweep_args(morris_sweep), cwd=morris_sweep.parent)
+    again = run_cli(*sweep_args(morris_sweep), cwd=morris_sweep.parent, timeout=SWEEP_TIMEOUT)
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"{len(names)} skipped" in again.stderr
     assert {n: (morris_sweep / n / MARKER).stat().st_mtime_ns for n in names} == stamps
@@ -128,7 +132,9 @@ def test_analyze_bad_input_one_line_nothing_written(morris_sweep, tmp_path):
 @pytest.mark.slow
 def test_a_plain_sweep_is_not_a_sensitivity_sweep(tmp_path):
     sweep = tmp_path / "plain"
-    proc = run_cli("-m", *SHORT, "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    proc = run_cli(
+        "-m", *SHORT, "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path, timeout=SWEEP_TIMEOUT
+    )
     assert proc.returncode == 0, proc.stderr
     out = analyze("sensitivity", str(sweep), cwd=tmp_path)
     assert out.returncode == 2
@@ -148,7 +154,7 @@ def test_a_plain_sweep_is_not_a_sensitivity_sweep(tmp_path):
 )
 def test_bad_sweeps_stop_before_any_job(tmp_path, extra, words):
     sweep = tmp_path / "sweep"
-    proc = run_cli(*sweep_args(sweep, *extra), cwd=tmp_path)
+    proc = run_cli(*sweep_args(sweep, *extra), cwd=tmp_path, timeout=SWEEP_TIMEOUT)
     assert proc.returncode != 0
     assert words in proc.stderr, proc.stderr[-2000:]
     assert not sweep.exists() or not any(p.is_dir() for p in sweep.iterdir())
@@ -166,6 +172,7 @@ def test_a_range_the_model_refuses_stops_the_sweep(tmp_path):
     proc = run_cli(
         *sweep_args(sweep, f"hydra.sweeper.space={space}", "hydra.sweeper.parameters=null"),
         cwd=tmp_path,
+        timeout=SWEEP_TIMEOUT,
     )
     assert proc.returncode != 0
     assert "parameters.behavior.entry.but_for_share.high = 1.2" in proc.stderr
@@ -175,7 +182,11 @@ def test_a_range_the_model_refuses_stops_the_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_another_design_into_the_same_folder_is_refused(morris_sweep):
-    proc = run_cli(*sweep_args(morris_sweep, "hydra.sweeper.seed=1"), cwd=morris_sweep.parent)
+    proc = run_cli(
+        *sweep_args(morris_sweep, "hydra.sweeper.seed=1"),
+        cwd=morris_sweep.parent,
+        timeout=SWEEP_TIMEOUT,
+    )
     assert proc.returncode != 0
     assert "holds a sweep of another design" in proc.stderr
     assert read_design(morris_sweep).seed == 0
