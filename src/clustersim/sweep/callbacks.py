@@ -67,6 +67,12 @@ def count_jobs(config: DictConfig) -> int | None:
             from clustersim.sweep.designs import count_jobs as count_design_jobs
 
             return count_design_jobs(overrides, int(sweeper.samples))
+        if target.endswith(".SensitivitySweeper"):
+            from hydra_plugins.clustersim_qmc_sweeper.sensitivity_sweeper import (
+                count_sensitivity_jobs,
+            )
+
+            return count_sensitivity_jobs(config)
     except Exception:  # a sweep Hydra itself will reject, or glob() needing the config loader
         return None
     return None
