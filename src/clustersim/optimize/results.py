@@ -148,23 +148,24 @@ def _front(ost: Any, study: Study) -> list[Any]:
 
 
 def best_trials(study: Study, n: int) -> list[Any]:
-    """The ``n`` best distinct mixes: front trials, highest first objective first.
+    """The ``n`` best distinct mixes: front trials first, then the rest, by first objective.
 
-    The plan as written (trial 0) is the yardstick, so it is not one of them.
+    The plan as written (trial 0) is the yardstick, so it is not one of them; when it is
+    itself the whole front, the best other mixes are still checked (and the report says
+    that none beat it).
     """
-    ost = _load(study)
-    front = _front(ost, study)
-    if len(study.spec.directions) == 1:
-        from optuna.trial import TrialState
+    from optuna.trial import TrialState
 
-        front = [
-            t
-            for t in ost.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.user_attrs.get("budget_excess", math.inf) <= 1e-6
-        ]
-    front.sort(key=lambda t: (-t.values[0], t.number))
+    ost = _load(study)
+    front = {t.number for t in _front(ost, study)}
+    feasible = [
+        t
+        for t in ost.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.user_attrs.get("budget_excess", math.inf) <= 1e-6
+    ]
+    feasible.sort(key=lambda t: (t.number not in front, -t.values[0], t.number))
     out, seen = [], set()
-    for t in front:
+    for t in feasible:
         digest = t.user_attrs.get("mix")
         if t.user_attrs.get("label") == "plan as written" or digest in seen:
             continue

@@ -18,7 +18,7 @@ from typing import Any
 from clustersim.optimize.errors import StudyConfigError
 from clustersim.optimize.objectives import OBJECTIVES
 
-__all__ = ["SAMPLERS", "StudySpec"]
+__all__ = ["SAMPLERS", "StudySpec", "spec_from_mapping"]
 
 #: Samplers a study can use (Optuna's): TPE (single or multi-objective, with the budget
 #: constraint), NSGA-II (multi-objective, with the constraint), random search (a baseline).
@@ -123,6 +123,18 @@ class StudySpec:
             _whole(f"{p}.{name}", getattr(self, name), low)
         for name in ("seed_start", "validation_seed_start", "study_seed", "validation_seeds"):
             _whole(f"{p}.{name}", getattr(self, name), 0)
+        for name, low, rule in (
+            ("min_multiple", 0.0, ">= 0"),
+            ("uncapped_max_multiple", 0.0, "> 0"),
+        ):
+            value = getattr(self, name)
+            bad = isinstance(value, bool) or not isinstance(value, (int, float))
+            if bad or not math.isfinite(value) or value < low or (rule == "> 0" and value == 0):
+                raise StudyConfigError(f"{p}.{name}", value, f"must be a number {rule}")
+        if not isinstance(self.multiples, Mapping):
+            raise StudyConfigError(
+                f"{p}.multiples", self.multiples, "a mapping of instrument id to [low, high]"
+            )
         if self.validation_seeds == 1:
             raise StudyConfigError(
                 f"{p}.validation_seeds", 1, "0 (no validation) or >= 2 (a paired interval needs 2)"
@@ -205,3 +217,41 @@ class StudySpec:
 def _whole(path: str, value: Any, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise StudyConfigError(path, value, f"must be a whole number >= {low}")
+
+
+def spec_from_mapping(data: Mapping[str, Any], field_prefix: str = "optimize") -> StudySpec:
+    """A ``StudySpec`` from the composed ``optimize`` node (unknown keys are errors)."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(StudySpec)]
+    if not isinstance(data, Mapping):
+        raise StudyConfigError(
+            field_prefix, data, f"must be a mapping with keys {', '.join(names)}"
+        )
+    for key in data:
+        if key not in names:
+            raise StudyConfigError(
+                f"{field_prefix}.{key}", data[key], f"unknown key; allowed: {', '.join(names)}"
+            )
+    values = dict(data)
+    plan = values.get("plan")
+    if not plan:
+        raise StudyConfigError(
+            f"{field_prefix}.plan",
+            plan,
+            "name the plan to improve (e.g. optimize.plan=huangpu_2024), or choose a preset "
+            "(experiment=optimize_huangpu)",
+        )
+    if values.get("folder") is None:
+        values["folder"] = f"results/optimize/{plan}"
+    values["folder"] = Path(str(values["folder"]))
+    for key in ("base", "objectives", "instruments"):
+        value = values.get(key)
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            values[key] = tuple(str(v) for v in value)
+    if values.get("multiples") is None:
+        values["multiples"] = {}
+    for key in ("min_multiple", "uncapped_max_multiple"):
+        if isinstance(values.get(key), int) and not isinstance(values.get(key), bool):
+            values[key] = float(values[key])
+    return StudySpec(**values)

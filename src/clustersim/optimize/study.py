@@ -50,7 +50,15 @@ from clustersim.optimize.evaluate import Evaluator, Measures, ModelEvaluator, _l
 from clustersim.optimize.space import SearchSpace, build_space
 from clustersim.optimize.spec import StudySpec
 
-__all__ = ["STUDY_DB", "STUDY_NAME", "STUDY_YAML", "Study", "open_study", "run_search"]
+__all__ = [
+    "STUDY_DB",
+    "STUDY_NAME",
+    "STUDY_YAML",
+    "Study",
+    "load_spec",
+    "open_study",
+    "run_search",
+]
 
 STUDY_YAML = "study.yaml"
 STUDY_DB = "study.db"
@@ -440,3 +448,14 @@ def _clear_dead_partials(runs: Path) -> None:
                 alive = True
         if not alive:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def load_spec(folder: str | Path) -> StudySpec:
+    """The settings of the study in ``folder`` (from its ``study.yaml``)."""
+    from clustersim.optimize.spec import spec_from_mapping
+
+    path = Path(folder) / STUDY_YAML
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder}: not a study folder (no {STUDY_YAML})")
+    data = yaml.safe_load(path.read_text())
+    return spec_from_mapping({**data, "folder": str(folder)})
