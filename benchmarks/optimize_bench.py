@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import time
 from pathlib import Path
@@ -43,9 +44,9 @@ def main() -> None:
         validation_seeds=0,
     )
     before = _complete(args.folder)
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), _cpu()
     result = optimize(spec, log=lambda _m: None)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu0
     after = int((result.trials["state"] == "complete").sum())
     added = after - before
     runs = len([p for p in (args.folder / "runs").iterdir() if not p.name.startswith(".")])
@@ -65,10 +66,27 @@ def main() -> None:
     minutes = per_trial * TARGET_TRIALS / 60
     verdict = "within" if minutes < TARGET_MINUTES else "over"
     print(
-        f"extrapolated: {TARGET_TRIALS} trials x {args.seeds} seeds = {minutes:,.1f} min "
-        f"({verdict} the {TARGET_MINUTES} min target; linear in trials, measured on a "
-        "shared machine)"
+        f"extrapolated from wall time: {TARGET_TRIALS} trials x {args.seeds} seeds = "
+        f"{minutes:,.1f} min ({verdict} the {TARGET_MINUTES} min target at this load; "
+        "linear in trials)"
     )
+    cpu_trial = cpu / added
+    idle = cpu_trial * TARGET_TRIALS / min(args.workers, os.cpu_count() or 1) / 60
+    verdict = "within" if idle < TARGET_MINUTES else "over"
+    print(
+        f"CPU time {cpu:,.0f} s: {cpu_trial:,.1f} CPU-s per trial; with {args.workers} "
+        f"workers on an idle machine, {TARGET_TRIALS} trials = {idle:,.1f} min ({verdict} "
+        f"the {TARGET_MINUTES} min target)"
+    )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the worker processes)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _complete(folder: Path) -> int:
