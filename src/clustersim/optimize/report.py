@@ -238,7 +238,7 @@ def headline(
     key = f"caused_{objective}"
     label = _label(objective)
     who = (
-        f"{space.issuer.capitalize()}'s budget as written ({millions(budget)} m RMB a year "
+        f"{space.issuer.capitalize()}'s budget as written (RMB {millions(budget)} m a year "
         f"for {len(space.levers)} instruments)"
     )
     if validation is not None and len(validation):
