@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from clustersim.optimize import StudySpec, SyntheticEvaluator, optimize
+from clustersim.optimize import StudyConfigError, StudySpec, SyntheticEvaluator, optimize
 
 LEVERS = ("enterprise_landing_award", "high_growth_subsidy", "compute_subsidy")
 TARGET = "high_growth_subsidy"
@@ -112,7 +112,7 @@ def test_a_rerun_adds_only_the_missing_trials(tmp_path):
 SCRIPT = """
 import sys
 from pathlib import Path
-from clustersim.optimize import StudySpec, SyntheticEvaluator, optimize
+from clustersim.optimize import StudyConfigError, StudySpec, SyntheticEvaluator, optimize
 if __name__ == "__main__":  # worker processes are spawned: they import this file
     spec = StudySpec(folder=Path(sys.argv[1]), plan="huangpu_2024", base=("world=toy",),
                      instruments={levers!r}, spending_objective=False, seeds=2, trials=12,
@@ -194,3 +194,18 @@ def test_two_workers_complete_exactly_the_trials_asked(tmp_path):
         }
     assert states == {"COMPLETE": 12}
     assert len(owners) == 2  # both workers took trials
+
+
+def test_the_budget_can_be_an_amount_or_what_the_plan_spends(tmp_path):
+    result = optimize(
+        spec(tmp_path / "amount", trials=4, budget=1_000_000),
+        SyntheticEvaluator(TARGET),
+        log=quiet,
+    )
+    lines = result.trials[[f"{i}.line" for i in LEVERS]].sum(axis=1)
+    assert result.budget == 1_000_000 and (lines <= 1_000_000).all() and (lines > 0).any()
+    # the stand-in's plan as written spends nothing: a budget of 0 is refused, nothing written
+    folder = tmp_path / "spent"
+    with pytest.raises(StudyConfigError, match=r"^optimize.budget = 'spent'.*must be > 0"):
+        optimize(spec(folder, budget="spent"), SyntheticEvaluator(TARGET), log=quiet)
+    assert not folder.exists()
