@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import math
 import multiprocessing
 import os
@@ -96,11 +97,9 @@ class Study:
         return f"sqlite:///{(self.folder / STUDY_DB).resolve()}"
 
 
-def open_study(spec: StudySpec, evaluator: Evaluator | None = None) -> Study:
-    """Check the settings against the composed config; raise ``StudyConfigError`` or return.
-
-    Nothing is written: the folder is created only by ``run_search``.
-    """
+@functools.lru_cache(maxsize=8)
+def _composed(overrides: tuple[str, ...]) -> tuple[dict[str, Any], str, str]:
+    """(plain config, world start, world end) of the runs' base; checked; cached per process."""
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -108,18 +107,25 @@ def open_study(spec: StudySpec, evaluator: Evaluator | None = None) -> Study:
     from clustersim.config import to_plain
     from clustersim.settings import load_scenario
 
-    spec.check()
     try:
-        cfg = compose(spec.base_overrides())
+        cfg = compose(list(overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        raise StudyConfigError("optimize.base", list(spec.base), f"does not compose: {e}") from None
-    plain = to_plain(cfg)
+        raise StudyConfigError("optimize.base", list(overrides), f"does not compose: {e}") from None
     scenario = load_scenario(cfg)  # ConfigError names a bad world/behaviour/policy value
-    world = scenario.world
-    month = spec.month or world.end
-    if not world.start <= month <= world.end:
+    return to_plain(cfg), scenario.world.start, scenario.world.end
+
+
+def open_study(spec: StudySpec, evaluator: Evaluator | None = None) -> Study:
+    """Check the settings against the composed config; raise ``StudyConfigError`` or return.
+
+    Nothing is written: the folder is created only by ``run_search``.
+    """
+    spec.check()
+    plain, start, end = _composed(tuple(spec.base_overrides()))
+    month = spec.month or end
+    if not start <= month <= end:
         raise StudyConfigError(
-            "optimize.month", month, f"must lie within {world.start}..{world.end} (the world)"
+            "optimize.month", month, f"must lie within {start}..{end} (the world)"
         )
     space = build_space(
         plain.get("policy") or {},
