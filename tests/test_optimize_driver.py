@@ -143,6 +143,7 @@ def running_with_all_params(db: Path) -> bool:
     return len(rows) == 1 and rows[0][0] == 3 * len(LEVERS)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_study_then_rerun_loses_and_duplicates_nothing(tmp_path):
     folder = tmp_path / "killed"
     script = tmp_path / "study.py"
@@ -175,6 +176,7 @@ def test_kill_9_mid_study_then_rerun_loses_and_duplicates_nothing(tmp_path):
     assert sequence(t) == sequence(whole.trials)
 
 
+@pytest.mark.slow
 def test_two_workers_complete_exactly_the_trials_asked(tmp_path):
     folder = tmp_path / "parallel"
     script = tmp_path / "study.py"
