@@ -26,6 +26,8 @@ SLOW_MODULES = frozenset(
         "test_cli_run",
         "test_firm_sizes",
         "test_notebooks",
+        "test_optimize_cli",
+        "test_optimize_model",
         "test_report",
         "test_report_rationing",
         "test_sweep_cli",
