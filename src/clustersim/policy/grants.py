@@ -298,6 +298,33 @@ def decide(
     return Decision(paid, away)
 
 
+def _decide(
+    requested: np.ndarray,
+    cap: np.ndarray | float,
+    floor: np.ndarray | float,
+    received: np.ndarray | float,
+    approval_probability: float,
+    approval_draws: np.ndarray | None,
+    budget: float,
+    priority_draws: np.ndarray | None,
+) -> Decision:
+    """``decide`` on inputs the model made itself: the same steps, without the checks.
+
+    The model grants each instrument every month, mostly to a handful of applicants;
+    for such batches the checks cost several times the grant itself. ``grant`` is the
+    only caller; a test checks that it decides exactly as ``decide`` does.
+    """
+    amounts = _capped(requested, cap, floor, received)
+    if approval_probability < 1.0:
+        if approval_draws is None:
+            raise ValueError("an approval probability below 1 needs approval_draws")
+        amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
+    if priority_draws is None and not math.isinf(budget):
+        raise ValueError("a finite budget needs priority_draws")
+    paid, away = _ration(amounts, budget, priority_draws)
+    return Decision(paid, away)
+
+
 def grant(
     instrument: Instrument,
     base: Any,
@@ -320,7 +347,9 @@ def grant(
             may be None when the budget is unlimited.
 
     An entitlement (approved for sure, no cap, no floor, no budget line: a tax rate)
-    pays every request as it is, without the queue.
+    pays every request as it is, without the queue. The model's inputs are its own
+    (a checked config, its own arrays, its own streams), so the steps of ``decide`` run
+    here without ``decide``'s input checks; the result is the same (tested).
 
     """
     requested = requested_amount(instrument, base)
@@ -328,13 +357,13 @@ def grant(
     sure = instrument.approval_probability == 1.0
     if sure and instrument.cap is None and instrument.floor is None and math.isinf(budget):
         return Decision(np.maximum(requested, 0.0))
-    return decide(
+    return _decide(
         requested,
-        cap=None if instrument.cap is None else applicant_cap(instrument, base),
-        floor=None if instrument.floor is None else applicant_floor(instrument, base),
-        received=received,
-        approval_probability=instrument.approval_probability,
-        approval_draws=approval_draws,
-        remaining_budget=budget,
-        priority_draws=priority_draws,
+        math.inf if instrument.cap is None else applicant_cap(instrument, base),
+        0.0 if instrument.floor is None else applicant_floor(instrument, base),
+        0.0 if received is None else np.asarray(received, dtype=float),
+        instrument.approval_probability,
+        None if approval_draws is None else np.asarray(approval_draws, dtype=float),
+        float(budget),
+        None if priority_draws is None else np.asarray(priority_draws, dtype=float),
     )
