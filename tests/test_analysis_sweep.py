@@ -19,8 +19,8 @@ from hydra import compose, initialize_config_dir
 from clustersim.analysis.designs import DESIGN_FILE, read_design
 from clustersim.analysis.space import check_against
 from clustersim.config import to_plain
-from clustersim.io import MARKER
 from clustersim.paths import conf_dir
+from clustersim.results.run_folder import MARKER
 from hydra_plugins.clustersim_qmc_sweeper.sensitivity_sweeper import draw_design
 from tests.conftest import run_cli
 

@@ -29,7 +29,7 @@ PARAMETER_LABELS = {
     "behavior.entry.talent_weight": "the pull of a district's FinTech talent pool",
     "behavior.growth.volatility": "the volatility of firm growth",
     "behavior.growth.size_elasticity": "how fast growth volatility falls with size",
-    "behavior.exit.young_multiplier": "the extra closure risk of young firms",
+    "behavior.exit.kind_multiplier.high_growth": "the closure risk of high-growth firms",
     "behavior.relocation.review_rate": "how often firms reconsider their location",
     "behavior.talent.incentive_weight": "the weight talent gives awards",
     "behavior.policy_response.horizon_years": "the years of support an entrant counts on",

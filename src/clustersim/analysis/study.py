@@ -31,8 +31,9 @@ ANALYSIS_DIR = "analysis"
 
 def load_runs(folder: Path) -> pd.DataFrame:
     """The sweep's runs.parquet, collected first if it is missing."""
-    from clustersim.sweep.collect import NotASweepError, collect
-    from clustersim.sweep.layout import RUNS_TABLE
+    from clustersim.results.collector import collect
+    from clustersim.results.discover import NotASweepError
+    from clustersim.results.sweep_folder import RUNS_TABLE
 
     folder = Path(folder)
     path = folder / RUNS_TABLE

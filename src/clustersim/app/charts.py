@@ -18,7 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from clustersim.outputs import MUNICIPAL_TARGETS
+from clustersim.results.outcomes import TARGETS as MUNICIPAL_TARGETS
 from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS, TALENT_TIERS
 
 if TYPE_CHECKING:

@@ -139,7 +139,7 @@ class ModelEvaluator:
     def _run(self, name: str, config: dict[str, Any], overrides: list[str]) -> Path:
         """The run folder ``runs/<name>``: reused if complete with this config, else run."""
         from clustersim.config import config_hash
-        from clustersim.io import RunFolderError, is_complete, read_marker
+        from clustersim.results.run_folder import RunFolderError, is_complete, read_marker
         from clustersim.runner import simulate, write_run
         from clustersim.settings import load_scenario
 
