@@ -202,7 +202,10 @@ class SensitivitySweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         overrides = parser.parse_overrides(list(arguments))
         swept = {ov.get_key_element() for ov in overrides if ov.is_sweep_override()}
-        combos = crossings(overrides, design.space.names)
+        try:
+            combos = crossings(overrides, design.space.names)
+        except HydraException as err:
+            self._fail(sweep_dir, str(err).removeprefix("sensitivity sweeper: "))
         loader = self.hydra_context.config_loader
         for combo in combos:
             # every crossed setting composes, and each parameter can take both ends of its range
