@@ -159,8 +159,11 @@ def _label(values: dict[str, str], keys: list[str], policy: str) -> str:
 
 
 def _aggregate_ledger(run: StoredRun, job: str) -> pd.DataFrame | None:
-    led = run.table(LEDGER, columns=["regime", "issuer", "instrument", "month", "amount"])
+    led = run.table(LEDGER, columns=["regime", "issuer", "instrument", "month", "rule", "amount"])
     if led is None or led.empty:
+        return None
+    led = led[led["rule"].astype(str) != "service"]  # in kind: valued, but costs the plan nothing
+    if led.empty:
         return None
     for c in ("regime", "issuer", "instrument", "month"):
         led[c] = led[c].astype(str)
