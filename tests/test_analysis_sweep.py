@@ -198,7 +198,7 @@ def test_another_design_into_the_same_folder_is_refused(morris_sweep):
 )
 def test_presets_compose_and_their_ranges_are_accepted(preset, method, rows):
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=[f"+experiment={preset}"], return_hydra_config=True)
+        cfg = compose("config", overrides=[f"experiment={preset}"], return_hydra_config=True)
     assert cfg.hydra.sweeper.method == method
     design = draw_design(cfg.hydra.sweeper)
     assert design.rows == rows

@@ -108,7 +108,11 @@ def test_every_region_and_payer_has_its_outcomes_declared():
             assert oc.OUTCOMES[f"{what}_{region}"].region == region
     for name in oc.SPENDING:
         assert oc.OUTCOMES[name].scale == 1e-6 and oc.OUTCOMES[name].unit == "RMB million"
-    assert oc.TARGETS == {"leading_firms": 20, "innovative_projects": 50}
+    assert oc.TARGETS == {
+        "leading_firms": 20,
+        "leading_application_institutions": 20,
+        "innovative_projects": 50,
+    }
     assert set(oc.COMPARED) <= set(oc.OUTCOMES) and set(oc.PRINTED) <= set(oc.OUTCOMES)
 
 
