@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clustersim.agents import Firm, FirmTable, Talent, TalentTable
-from tests.conftest import finished
+from clustersim.agents import Firm, FirmTable, Park, ParkTable, Talent, TalentTable
+from tests.conftest import finished, scenario
 
 
 @pytest.mark.parametrize("table", [FirmTable, TalentTable])
@@ -55,3 +55,28 @@ def test_snapshots_and_faces_show_every_declared_output(table, face, attr, snaps
         else:
             assert value == expected, name
     assert getattr(m, attr).faces[one.slot] is one
+
+
+def test_park_table_follows_its_declared_columns_and_the_world() -> None:
+    world = scenario("world=toy").world
+    parks = ParkTable(world)
+    assert len({c.name for c in ParkTable.COLUMNS}) == len(ParkTable.COLUMNS)
+    specs = list(world.parks.values())
+    for c in ParkTable.COLUMNS:
+        a = getattr(parks, c.name)
+        assert a.shape == (len(specs),) and a.dtype == np.dtype(c.dtype), c.name
+        assert c.doc, c.name
+    assert parks.capacity.tolist() == [p.capacity * world.scale for p in specs]
+    assert parks.rent.tolist() == [p.base_rent for p in specs]
+    assert [parks.districts[d] for d in parks.district] == [p.district for p in specs]
+
+
+def test_park_faces_read_every_declared_output_live() -> None:
+    m = finished("world=toy", "seed=1")
+    faces = list(m.agents_by_type[Park])
+    assert len(faces) == len(m.parks)
+    for face in faces:
+        for c in ParkTable.COLUMNS:
+            if c.out is not None:
+                assert getattr(face, c.out) == getattr(m.parks, c.name)[face.slot], c.out
+    assert faces[0].rent == float(m.parks.rent[0]) and isinstance(faces[0].rent, float)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from clustersim.agents.columns import Column, ColumnTable, face_properties
 from clustersim.settings import World
 from clustersim.vocabulary import FIRM_KINDS
 
@@ -14,39 +15,80 @@ if TYPE_CHECKING:
     from clustersim.model import ClusterModel
 
 
-class ParkTable:
-    """State of all parks, one array entry per park in the world's order.
+class ParkTable(ColumnTable):
+    """State of all parks, one slot per park in the world's order.
+
+    The per-park state variables are declared once in ``COLUMNS`` (as for firms and
+    talent); those with an output name are also read-only attributes of the ``Park`` face.
+    Besides the columns:
 
     Attributes:
         ids: park ids, as in ``conf/world``.
         names: display names.
-        district: index into ``districts`` of each park's district.
-        districts: the world's district names.
-        capacity: workstations (people) the park can host; carrier subsidies add to it.
-        base_rent: office rent at the start, RMB per m² per day.
-        rent: current rent, responding to occupancy.
-        amenity: amenity and prestige index.
-        compute: compute capacity, PFLOPS.
-        lon, lat: coordinates, for maps.
+        districts: the world's district names (``district`` indexes into them).
         affinity: (kinds x parks) fixed preference of each firm kind for each park.
         tags: the set of tags of each park (e.g. ``huangpu_core_zone``).
 
     """
 
+    ID = "park"
+    COLUMNS = (
+        Column("district", np.int64, -1, "index into ``districts`` of the park's district"),
+        Column(
+            "capacity",
+            np.float64,
+            0.0,
+            "workstations (people) the park can host; carrier subsidies add to it",
+            out="capacity",
+        ),
+        Column(
+            "base_rent",
+            np.float64,
+            0.0,
+            "office rent at the start, RMB per m² per day",
+            out="base_rent",
+        ),
+        Column(
+            "rent",
+            np.float64,
+            0.0,
+            "current rent, RMB per m² per day, responding to occupancy",
+            out="rent",
+        ),
+        Column("amenity", np.float64, 0.0, "amenity and prestige index", out="amenity"),
+        Column("compute", np.float64, 0.0, "compute capacity, PFLOPS", out="compute"),
+        Column("lon", np.float64, 0.0, "longitude, for maps", out="lon"),
+        Column("lat", np.float64, 0.0, "latitude, for maps", out="lat"),
+        Column(
+            "initial_share",
+            np.float64,
+            0.0,
+            "share of the initial firms located here",
+            out="initial_share",
+        ),
+    )
+
+    district: np.ndarray
+    capacity: np.ndarray
+    base_rent: np.ndarray
+    rent: np.ndarray
+    amenity: np.ndarray
+    compute: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    initial_share: np.ndarray
+
     def __init__(self, world: World) -> None:
         parks = list(world.parks.values())
+        super().__init__(len(parks))
         self.ids: tuple[str, ...] = world.park_ids
         self.names = [p.name for p in parks]
         self.districts: tuple[str, ...] = world.districts
-        self.district = np.array([world.districts.index(p.district) for p in parks], np.int64)
-        self.capacity = np.array([p.capacity for p in parks]) * world.scale
-        self.base_rent = np.array([p.base_rent for p in parks], dtype=np.float64)
-        self.rent = self.base_rent.copy()
-        self.amenity = np.array([p.amenity for p in parks], dtype=np.float64)
-        self.compute = np.array([p.compute for p in parks], dtype=np.float64)
-        self.lon = np.array([p.lon for p in parks], dtype=np.float64)
-        self.lat = np.array([p.lat for p in parks], dtype=np.float64)
-        self.initial_share = np.array([p.initial_share for p in parks], dtype=np.float64)
+        self.district[:] = [world.districts.index(p.district) for p in parks]
+        for name in ("capacity", "base_rent", "amenity", "compute", "lon", "lat", "initial_share"):
+            getattr(self, name)[:] = [getattr(p, name) for p in parks]
+        self.capacity *= world.scale
+        self.rent[:] = self.base_rent
         self.affinity = np.zeros((len(FIRM_KINDS), len(parks)))
         for j, p in enumerate(parks):
             if p.kind_affinity is not None:
@@ -55,6 +97,10 @@ class ParkTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def present(self) -> np.ndarray:
+        """Every park (parks never close)."""
+        return np.arange(self.n_slots)
 
     def index(self, park_id: str) -> int:
         """Position of a park id in every per-park array."""
@@ -65,11 +111,14 @@ class ParkTable:
         return np.array([tag in t for t in self.tags])
 
 
+@face_properties("parks", ParkTable.COLUMNS)
 class Park(mesa.Agent):
     """A park as a Mesa agent: a face on one column of the ``ParkTable``.
 
-    Attributes are read live from the model's tables: ``firms`` and ``employees`` count
-    what is located here now; ``rent`` and ``occupancy`` are this month's.
+    Attributes are read live from the model's tables: one per output column of
+    ``ParkTable.COLUMNS`` (``capacity``, ``rent``, ``amenity``, ...), plus ``district``;
+    ``firms`` and ``employees`` count what is located here now; ``rent`` and
+    ``occupancy`` are this month's.
     """
 
     def __init__(self, model: ClusterModel, slot: int) -> None:
@@ -90,16 +139,6 @@ class Park(mesa.Agent):
     def district(self) -> str:
         """The district the park lies in."""
         return self.model.parks.districts[self.model.parks.district[self.slot]]
-
-    @property
-    def capacity(self) -> float:
-        """Workstations (people) the park can host."""
-        return float(self.model.parks.capacity[self.slot])
-
-    @property
-    def rent(self) -> float:
-        """Current rent, RMB per m² per day."""
-        return float(self.model.parks.rent[self.slot])
 
     @property
     def firms(self) -> int:
