@@ -219,3 +219,16 @@ def test_evaluating_in_process_gives_the_sweeps_numbers_bit_for_bit(morris_sweep
     outcome_cols = [c for c in a.columns if "@" in c]
     assert set(outcome_cols) == {c for c in b.columns if "@" in c}
     pd.testing.assert_frame_equal(a[outcome_cols], b[outcome_cols], check_exact=True)
+
+
+@pytest.mark.slow
+def test_the_report_of_a_sensitivity_sweep_says_which_assumptions_matter(morris_sweep, tmp_path):
+    from clustersim.report.publish import write_report
+
+    _, md = write_report(morris_sweep, out=tmp_path / "report.html")
+    text = md.read_text()
+    assert "## 8. Which assumptions matter" in text
+    assert "## 9. Under which assumptions does the verdict change" in text
+    # no counterfactual in this sweep: the section says why it cannot trace the verdicts
+    assert "without a counterfactual" in text
+    assert "the but-for share (location choices a subsidy can tip)" in text  # ranges table

@@ -18,6 +18,7 @@ from clustersim.report.sections.differences import difference_section
 from clustersim.report.sections.headline import headline_section
 from clustersim.report.sections.overview import overview_section
 from clustersim.report.sections.parks import map_section
+from clustersim.report.sections.sensitivity import sensitivity_sections
 from clustersim.report.sections.spending import spending_section
 from clustersim.report.sections.trajectories import trajectory_section
 from clustersim.report.style import variant_colours
@@ -39,6 +40,7 @@ def build_document(data: SweepData) -> Document:
         map_section(data, colours),
         spending_section(data, colours, months),
         assumptions_section(data),
+        *sensitivity_sections(data.sweep_dir),  # only for a sensitivity design
     ]
     title = f"Policy comparison: {Path(data.sweep_dir).name}"
     return Document(title=title, facts=facts, sections=sections)

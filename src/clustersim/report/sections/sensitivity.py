@@ -40,6 +40,7 @@ from clustersim.analysis.study import (
     analyse_table,
     discover_table,
     index_figure,
+    load_runs,
 )
 from clustersim.report.document import Bullets, Figure, Paragraph, Section, Table
 
@@ -107,7 +108,7 @@ def which_assumptions_matter(
     design: SensitivityDesign, table: pd.DataFrame, groups: dict[str, str]
 ) -> tuple[Section, SensitivityResult | None]:
     """Section "Which assumptions matter" (and the indices it was made from)."""
-    sec = Section("assumptions_matter", "Which assumptions matter")
+    sec = Section("assumptions_matter", "8. Which assumptions matter")
     method = "Sobol" if design.method == "sobol" else "Morris"
     sec.add(
         Paragraph(
@@ -174,8 +175,13 @@ def which_assumptions_matter(
             Figure(
                 "sensitivity_indices",
                 f"{outcome_label(first)[0].upper()}{outcome_label(first)[1:]}: {method} indices",
-                "Bars further right matter more; a total bar well beyond the first-order one "
-                "means the assumption acts through interactions with others.",
+                (
+                    "Bars further right matter more; a total bar well beyond the first-order "
+                    "one means the assumption acts through interactions with others."
+                    if design.method == "sobol"
+                    else "Points further right move the verdict more; points higher up have "
+                    "effects that depend on the other assumptions (interactions or curvature)."
+                ),
                 _png(index_figure(result, first)),
             )
         )
@@ -188,7 +194,7 @@ def which_assumptions_matter(
                 "Not settled: with half the runs, the indices of "
                 + ", ".join(outcome_label(o) for o in unsettled)
                 + " differed from those above by more than their intervals; read them as a "
-                "ranking, not as shares, or rerun with a larger design.",
+                "rough ranking, or rerun with a larger design.",
                 "warning",
             )
         )
@@ -230,7 +236,7 @@ def when_the_verdict_changes(
     folder: Path, design: SensitivityDesign, table: pd.DataFrame, groups: dict[str, str]
 ) -> Section:
     """Section "Under which assumptions does the verdict change"."""
-    sec = Section("verdict_changes", "Under which assumptions does the verdict change")
+    sec = Section("verdict_changes", "9. Under which assumptions does the verdict change")
     sec.add(
         Paragraph(
             "For each question below, the runs where the answer is yes were searched for a "
@@ -305,16 +311,20 @@ def when_the_verdict_changes(
     return sec
 
 
-def sensitivity_sections(folder: str | Path, runs: pd.DataFrame) -> list[Section]:
-    """Both sections for a sensitivity sweep (an empty list for any other sweep)."""
+def sensitivity_sections(folder: str | Path) -> list[Section]:
+    """Both sections for a sensitivity sweep (an empty list for any other sweep).
+
+    They read the sweep's runs as collected (``runs.parquet``), one row per design point
+    and crossed setting, not the report's view of them by variant.
+    """
     folder = Path(folder)
     if not is_sensitivity_sweep(folder):
         return []
     try:
         design = read_design(folder)
-        table, groups = outcome_table(design, runs)
+        table, groups = outcome_table(design, load_runs(folder))
     except AnalysisError as err:
-        sec = Section("assumptions_matter", "Which assumptions matter")
+        sec = Section("assumptions_matter", "8. Which assumptions matter")
         sec.add(
             Paragraph(f"The sensitivity design of this sweep cannot be analysed: {err}.", "warning")
         )
