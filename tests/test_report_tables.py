@@ -192,6 +192,10 @@ def test_variant_colours_are_fixed_and_distinct():
 
 def test_formatting():
     assert fmt.interval(1234.4, 1000.0, 1500.0) == "1,234 [1,000 – 1,500]"
-    assert fmt.interval(3.0, math.nan, math.nan) == "3"
-    assert fmt.signed_interval(-2.5, -4.0, -1.0) == "−2.50 [−4, −1]"
+    assert fmt.interval(3.0, math.nan, math.nan) == "3.00"
+    assert fmt.signed_interval(-2.5, -4.0, -1.0) == "−2.50 [−4.00, −1.00]"
+    # one column, one format: a whole number is not shown with fewer decimals
+    assert [fmt.num(v) for v in (90.0, 90.5, 12.0)] == ["90.0", "90.5", "12.0"]
+    assert fmt.interval(50.0, 48.1, 52.6) == "50.0 [48.1 – 52.6]"
+    assert fmt.num(-0.001) == "0.00"
     assert fmt.millions(12.5e6) == "12.5"

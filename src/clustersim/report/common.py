@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.report import fmt
-from clustersim.report.stats import Estimate
+from clustersim.report.stats import FEW_PAIRS, Estimate
 from clustersim.results.outcomes import COMPARED, PAYERS
 from clustersim.results.outcomes import OUTCOMES as DECLARED
 from clustersim.results.outcomes import SPENDING as SPENDING_OUTCOMES
@@ -54,6 +54,20 @@ VERDICTS = {
 }
 
 
+def verdict_text(verdict: str, n: int) -> str:
+    """What a verdict says in a table, honest about few pairs of seeds.
+
+    With fewer than ``stats.FEW_PAIRS`` pairs a percentile bootstrap has few distinct
+    resamples and its interval is too narrow, so "distinguishable" would overstate what
+    3 seeds show: the cell says what the seeds point to and that they are too few.
+    """
+    if n < FEW_PAIRS and verdict in ("higher", "lower"):
+        return f"{verdict} in these {n} seeds; too few for a firm verdict"
+    if n < FEW_PAIRS and verdict == "indistinguishable":
+        return f"cannot be told from zero ({n} seeds)"
+    return VERDICTS[verdict]
+
+
 def outcome_column(metric: str, month: str, caused: bool = False) -> str:
     """The runs.parquet column of an outcome at a month (``caused_`` for the caused one)."""
     return f"{'caused_' if caused else ''}{metric}@{month}"
@@ -83,6 +97,7 @@ def estimate_row(e: Estimate, prefix: str) -> dict[str, Any]:
         f"{prefix}_low": e.low,
         f"{prefix}_high": e.high,
         f"{prefix}_verdict": e.verdict,
+        f"{prefix}_n": e.n,
     }
 
 

@@ -106,6 +106,37 @@ def scale_of(metric: str) -> float:
     return DECLARED[metric].scale
 
 
+#: Panels whose value ranges differ by this factor or more get a sentence saying so.
+SCALE_RATIO = 5.0
+
+
+def scale_note(fig: Figure) -> str:
+    """A sentence when a figure's panels side by side have very different value scales.
+
+    A reader compares heights across panels; when one panel's axis spans ten times
+    another's, equal heights mean very different numbers. Compares the span of each
+    panel's value axis (y, or x for horizontal bars), ignoring empty panels.
+    """
+    spans = []
+    for ax in fig.axes:
+        if not ax.has_data() or ax.get_label() == "<colorbar>":
+            continue
+        low, high = ax.get_ylim()
+        spans.append(abs(high - low))
+    spans = [s for s in spans if s > 0]
+    if len(spans) < 2 or max(spans) < SCALE_RATIO * min(spans):
+        return ""
+    ratio = max(spans) / min(spans)
+    return (
+        f" Note: the panels have different scales (one axis spans about {ratio:,.0f} times "
+        "another); compare the shapes within a panel, not heights across panels."
+    )
+
+
 def figure(key: str, fig: Figure, title: str, caption: str) -> DocFigure:
-    """A drawn figure as a document figure (PNG bytes with its title and caption)."""
+    """A drawn figure as a document figure (PNG bytes with its title and caption).
+
+    A figure whose panels have very different scales says so in its caption (``scale_note``).
+    """
+    caption = caption + scale_note(fig)
     return DocFigure(key=key, title=title, caption=caption, png=png(fig))

@@ -13,12 +13,12 @@ from matplotlib.ticker import StrMethodFormatter
 
 from clustersim.report import fmt
 from clustersim.report.common import (
-    VERDICTS,
     estimate_row,
     estimate_text,
     outcome_column,
     values_of,
     variant_frame,
+    verdict_text,
 )
 from clustersim.report.document import Paragraph, Section, Table
 from clustersim.report.load import SweepData
@@ -156,7 +156,7 @@ def additionality_section(data: SweepData, colours: dict[str, str]) -> Section:
                     f"caused [{CI_LEVEL:.0%} CI]": estimate_text(
                         r["caused"], r["caused_low"], r["caused_high"]
                     ),
-                    "verdict": VERDICTS[r["caused_verdict"]],
+                    "verdict": verdict_text(r["caused_verdict"], int(r["caused_n"])),
                     "caused / supported": fmt.share(r["additionality"]),
                 }
             )

@@ -11,11 +11,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from clustersim.report import fmt
-from clustersim.report.common import OUTCOMES, VERDICTS, outcome_column, paired, variant_frame
+from clustersim.report.common import (
+    OUTCOMES,
+    outcome_column,
+    paired,
+    variant_frame,
+    verdict_text,
+)
 from clustersim.report.document import Paragraph, Section, Table
 from clustersim.report.load import SweepData
 from clustersim.report.stats import (
     CI_LEVEL,
+    FEW_PAIRS,
     bootstrap_mean_ci,
 )
 from clustersim.report.style import TITLES, UNITS, figure, scale_of
@@ -133,7 +140,7 @@ def difference_section(data: SweepData, colours: dict[str, str]) -> tuple[Sectio
                 f"difference [{CI_LEVEL:.0%} CI]": fmt.signed_interval(
                     r["diff"], r["low"], r["high"], scale
                 ),
-                "verdict": VERDICTS[r["verdict"]],
+                "verdict": verdict_text(r["verdict"], int(r["n"])),
             }
         )
     sec.add(
@@ -148,7 +155,8 @@ def difference_section(data: SweepData, colours: dict[str, str]) -> tuple[Sectio
             f"Differences from {data.baseline}, paired by seed",
             variant_frame(rows),
             "Look at the verdict column: only differences marked distinguishable are more "
-            "than chance with these seeds.",
+            f"than chance with these seeds; with fewer than {FEW_PAIRS} seeds no verdict is "
+            "firm, whatever the interval.",
         ),
         figure(
             "differences",

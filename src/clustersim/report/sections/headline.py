@@ -48,6 +48,24 @@ def headline_table(
     return pd.DataFrame(rows)
 
 
+def target_mark(mean: float, low: float, high: float, target: float) -> str:
+    """`` ✓`` when the runs reach the target, `` ✗`` when they fall short, else `` ≈``.
+
+    With an interval across seeds, the whole interval must lie on one side of the target
+    for a mark either way: an interval that straddles it (50 [48.1 – 52.6] against 50)
+    says some runs reach it and some do not. A single run is marked by its value.
+    """
+    if not math.isfinite(mean):
+        return ""
+    if math.isfinite(low) and math.isfinite(high):
+        if low >= target:
+            return " ✓"
+        if high < target:
+            return " ✗"
+        return " ≈"
+    return " ✓" if mean >= target else " ✗"
+
+
 def headline_section(data: SweepData) -> tuple[Section, pd.DataFrame]:
     """Section 1: mean and 90% interval across seeds per variant; targets marked."""
     head = headline_table(data.runs, data.variants, data.months)
@@ -62,8 +80,8 @@ def headline_section(data: SweepData) -> tuple[Section, pd.DataFrame]:
             for v in data.variants:
                 r = d.loc[v]
                 cell = fmt.interval(r["mean"], r["low"], r["high"], scale)
-                if target is not None and math.isfinite(r["mean"]):
-                    cell += " ✓" if r["mean"] >= target else " ✗"
+                if target is not None:
+                    cell += target_mark(r["mean"], r["low"], r["high"], target)
                 row[v] = cell
             row["municipal target"] = f"about {target}" if target is not None else ""
             rows.append(row)
@@ -75,8 +93,9 @@ def headline_section(data: SweepData) -> tuple[Section, pd.DataFrame]:
             "it shows chance variation between runs, not the precision of the mean). "
             "Spending is cumulative from the start of the run to the month, in RMB million, "
             "by the paying jurisdiction. The municipal plan's targets are about 20 leading "
-            "FinTech firms and about 50 innovative projects: ✓ marks a mean that reaches the "
-            "target, ✗ one that falls short."
+            "FinTech firms and about 50 innovative projects: ✓ marks a target every run in the "
+            "interval reaches, ✗ one they all fall short of, and ≈ an interval that straddles "
+            "the target (some runs reach it, some do not)."
         ),
         Table(
             "Headline outcomes: mean [90% interval across seeds]",

@@ -320,36 +320,32 @@ def spending_section(data: SweepData, colours: dict[str, str], months: list[str]
             )
         )
         return sec
+    # One row per instrument-year that ran out: short cells, so the table fits the page
+    # (a row per instrument with every year in one cell overflowed it).
     rows = []
     month_column = "ran out: median month (runs)"
     if none_recorded:
         month_column = "ran out (estimated): median month (runs)"
-    for (v, inst), grp in ran.groupby(["variant", "instrument"], sort=False):
+    for r in ran.itertuples():
         row = {
-            "variant": v,
-            "instrument": inst,
-            "yearly budget (RMB m)": fmt.millions(grp["budget"].iloc[0]),
-            "share of the budget granted, years it ran out (mean)": fmt.share(
-                grp["spent_share"].mean()
-            ),
-            month_column: ", ".join(
-                f"{r.month} ({r.ran_out}/{r.n}"
-                + (f", {r.estimated} estimated" if r.estimated and not none_recorded else "")
-                + ")"
-                for r in grp.itertuples()
-            ),
+            "variant": r.variant,
+            "instrument": r.instrument,
+            "year": str(r.year),
+            "yearly budget (RMB m)": fmt.millions(r.budget),
+            "share of the budget granted (mean)": fmt.share(r.spent_share),
+            month_column: f"{r.month} ({r.ran_out}/{r.n}"
+            + (f", {r.estimated} estimated" if r.estimated and not none_recorded else "")
+            + ")",
         }
         if data.rationing_jobs:
-            row["turned away that year: applications (RMB m), mean per run"] = ", ".join(
-                f"{r.year}: {fmt.num(r.turned_away)} ({fmt.millions(r.turned_away_amount)})"
-                for r in grp.itertuples()
-            )
+            row["turned away that year: applications"] = fmt.num(r.turned_away)
+            row["turned away that year: RMB m"] = fmt.millions(r.turned_away_amount)
         rows.append(row)
     caption = (
-        "Instruments listed here turned approved applications away for lack of budget"
+        "Instrument-years listed here turned approved applications away for lack of budget"
         if not none_recorded
-        else "Instruments listed here could, by the estimate, no longer pay an application "
-        "as large as the largest they paid that year"
+        else "Instrument-years listed here could, by the estimate, no longer pay an "
+        "application as large as the largest they paid that year"
     )
     caption += "; an earlier month means a tighter budget, and (k/n) says in how many runs it "
     caption += "happened"
@@ -357,8 +353,8 @@ def spending_section(data: SweepData, colours: dict[str, str], months: list[str]
         caption += " ('m estimated': for m of the n runs the month is the estimate above)"
     if data.rationing_jobs:
         caption += (
-            "; the last column gives how many applications were turned away in each of "
-            "those years and their RMB, mean over the runs that recorded them"
+            "; the last two columns give the applications turned away that year and their "
+            "RMB, mean per run over the runs that recorded them"
         )
     sec.add(
         Table("Yearly budgets that ran out", variant_frame(rows), caption + "."),
