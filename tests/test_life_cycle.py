@@ -48,6 +48,17 @@ def test_falls_with_spots_a_rate_that_rises() -> None:
     assert not v.falls_with(rising, "size")
 
 
+def test_falls_with_forgives_only_a_rise_within_sampling_noise() -> None:
+    # seed 2 of the default world: 4.87% of 2,813 vs 5.26% of 2,243 firm-years
+    close = pd.DataFrame(
+        {"by": "size", "class": [10, 20], "firms": [2813, 2243], "exits": [137, 118]}
+    )
+    assert not v.falls_with(close, "size")  # strictly, it rises
+    assert v.falls_with(close, "size", noise_z=2.0)  # by 0.6 s.e.: chance
+    far = close.assign(exits=[137, 160])
+    assert not v.falls_with(far, "size", noise_z=2.0)  # 4.9% -> 7.1%: 3.4 s.e.
+
+
 def test_large_firms_hit_by_closure_wind_down_for_months() -> None:
     # every firm is hit by closure in its first month; those of 10+ people must shrink
     # month by month, and close only once under 5 people

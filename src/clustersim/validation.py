@@ -138,11 +138,14 @@ def exit_rates(firms_yearly: pd.DataFrame, model_month_of_year_end: dict[str, in
     return table
 
 
-def falls_with(table: pd.DataFrame, by: str, min_firms: int = 30) -> bool:
+def falls_with(table: pd.DataFrame, by: str, min_firms: int = 30, noise_z: float = 0.0) -> bool:
     """True if the exit rate by ``by`` never rises from one class to the next.
 
     Classes with fewer than ``min_firms`` firm-years are pooled into the class below
-    (their rates are noise).
+    (their rates are noise). With ``noise_z > 0`` a rise counts only when it exceeds
+    ``noise_z`` standard errors of the difference of the two rates (binomial): one seed's
+    adjacent classes with ~100 closures each differ by chance by about half a point, which
+    says nothing about the hazard. ``noise_z=0`` asks for a strict fall.
     """
     t = table[table["by"] == by].sort_values("class")
     firms, exits = [], []
@@ -153,8 +156,11 @@ def falls_with(table: pd.DataFrame, by: str, min_firms: int = 30) -> bool:
         else:
             firms.append(f)
             exits.append(e)
-    rates = np.array(exits) / np.maximum(np.array(firms), 1)
-    return bool(np.all(np.diff(rates) <= 1e-12))
+    n = np.maximum(np.array(firms, dtype=float), 1.0)
+    rates = np.array(exits, dtype=float) / n
+    variance = rates * (1.0 - rates) / n
+    allowed = noise_z * np.sqrt(variance[:-1] + variance[1:])
+    return bool(np.all(np.diff(rates) <= allowed + 1e-12))
 
 
 def largest_district_fall(monthly: pd.DataFrame, districts: list[str], min_jobs: float) -> dict:
