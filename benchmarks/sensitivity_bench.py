@@ -3,7 +3,7 @@
 Prints, does not assert (speed is measured here, never in tests):
 
 1. A Morris screen of the ten parameters of conf/sensitivity/behaviour.yaml run through
-   the real ``clustersim-run -m +experiment=sensitivity_morris`` (each point with its
+   the real ``clustersim-run -m experiment=sensitivity_morris`` (each point with its
    counterfactual) on the chosen world, with ``--trajectories`` trajectories (the issue's
    target: 20 trajectories = 220 runs in under 6 minutes on the default world). Prints
    the wall time, the runs and the wall time per run.
@@ -69,7 +69,7 @@ def main() -> None:
         took, _ = run_sweep(
             [
                 "-m",
-                "+experiment=sensitivity_morris",
+                "experiment=sensitivity_morris",
                 f"world={args.world}",
                 f"hydra.sweeper.n={args.trajectories}",
                 f"hydra.sweep.dir={sweep}",
@@ -110,7 +110,7 @@ def main() -> None:
         took, _ = run_sweep(
             [
                 "-m",
-                "+experiment=sensitivity_sobol",
+                "experiment=sensitivity_sobol",
                 f"world={args.world}",
                 f"hydra.sweeper.n={n}",
                 f"hydra.sweep.dir={sweep}",
