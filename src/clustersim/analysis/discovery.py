@@ -19,6 +19,8 @@ regions of the parameter space where those runs concentrate:
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,8 +105,14 @@ def prim_boxes(
     mass_min: float = 0.05,
     condition: str = "",
 ) -> PrimResult:
-    """Run PRIM once (the first box) and return its peeling trajectory and chosen box."""
-    import prim
+    """Run PRIM once (the first box) and return its peeling trajectory and chosen box.
+
+    PRIM is EMA Workbench's (BSD-3; the reference implementation scenario-discovery users
+    know), imported here because the package is slow to import and only discovery needs it.
+    """
+    with warnings.catch_warnings():  # it warns that its optional ipyparallel is missing
+        warnings.simplefilter("ignore", UserWarning)
+        from ema_workbench.analysis import prim
 
     cases = _check_inputs(x, cases, condition)
     for name, value, rule in (
@@ -123,7 +131,7 @@ def prim_boxes(
     values = frame.to_numpy()
     lows0, highs0 = values.min(axis=0), values.max(axis=0)
     rows, limit_rows = [], []
-    for step, lims in enumerate(found._box_lims):
+    for step, lims in enumerate(found.box_lims):
         lo = np.array([float(lims[c][0]) for c in frame.columns])
         hi = np.array([float(lims[c][1]) for c in frame.columns])
         inside = ((values >= lo) & (values <= hi)).all(axis=1)
