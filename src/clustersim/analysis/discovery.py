@@ -20,7 +20,6 @@ regions of the parameter space where those runs concentrate:
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 
 import numpy as np
