@@ -23,6 +23,7 @@ from clustersim.analysis.designs import SensitivityDesign, read_design
 from clustersim.analysis.discovery import PrimResult, cart_boxes, peeling_figure, prim_boxes
 from clustersim.analysis.errors import AnalysisError
 from clustersim.analysis.indices import convergence, indices
+from clustersim.analysis.narrative import outcome_label
 from clustersim.analysis.outcomes import DEFAULT_OUTCOMES, outcome_names, outcome_table
 
 #: Where the analysis writes, inside the sweep folder.
@@ -328,7 +329,12 @@ def index_figure(result: SensitivityResult, outcome: str):
             )
         ax.set_xlabel("mu* (mean absolute effect of moving the parameter)")
         ax.set_ylabel("sigma (spread of effects: interactions, non-linearity)")
-    ax.set_title(f"{outcome}: {result.design.method} indices, N={result.design.n}", fontsize=10)
+    label = outcome_label(outcome)
+    method = "Sobol" if result.design.method == "sobol" else "Morris"
+    ax.set_title(
+        f"{label[:1].upper()}{label[1:]}: {method} indices, N={result.design.n}\n({outcome})",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
