@@ -122,10 +122,12 @@ def prim_boxes(
         if not rule[0] < value < rule[1]:
             raise AnalysisError(name, value, f"must lie strictly between {rule[0]} and {rule[1]}")
     frame = x.astype(np.float64).reset_index(drop=True)
-    finder = prim.Prim(
-        frame, cases, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
-    )
-    found = finder.find_box()
+    with warnings.catch_warnings():  # its pandas deprecation notes are not the user's concern
+        warnings.filterwarnings("ignore", module="ema_workbench")
+        finder = prim.Prim(
+            frame, cases, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min
+        )
+        found = finder.find_box()
     traj = found.peeling_trajectory.reset_index(drop=True)
     values = frame.to_numpy()
     lows0, highs0 = values.min(axis=0), values.max(axis=0)
