@@ -5,7 +5,8 @@ Each dataclass field may carry a constraint in its metadata (``gt``, ``ge``, ``l
 ``lt``, ``choices``); ``build`` walks a plain mapping against a dataclass and raises
 ``ConfigError`` naming the dotted field, the value and what is allowed. Unknown keys are
 errors too, which also catches keys a user added with ``+key=...`` (Hydra accepts those
-silently).
+silently). ``build`` checks every field before it gives up, and reports all the bad ones
+at once (``ConfigErrors``), so a user fixes a config in one round, not one per value.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import json
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -30,6 +32,71 @@ class ConfigError(ValueError):
     def __init__(self, field: str, value: Any, allowed: str) -> None:
         self.field, self.value, self.allowed = field, value, allowed
         super().__init__(f"{field} = {value!r}: {allowed}")
+
+    def problems(self) -> list[ConfigError]:
+        """The single problems this error stands for (itself)."""
+        return [self]
+
+    def within(self, prefix: str) -> ConfigError:
+        """The same problem, its field prefixed with ``prefix`` (a sweep job, a file)."""
+        return ConfigError(f"{prefix}{self.field}", self.value, self.allowed)
+
+
+class ConfigErrors(ConfigError):
+    """Several bad values found in one config: every one named, on a line of its own.
+
+    ``field``, ``value`` and ``allowed`` are those of the first problem, so code that reads
+    one problem still works; ``problems()`` lists them all.
+    """
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        self._problems = [p for e in problems for p in e.problems()]
+        first = self._problems[0]
+        self.field, self.value, self.allowed = first.field, first.value, first.allowed
+        lines = "\n".join(f"  {p}" for p in self._problems)
+        ValueError.__init__(self, f"{len(self._problems)} settings are invalid:\n{lines}")
+
+    def problems(self) -> list[ConfigError]:
+        """Every problem, in the order they were found."""
+        return list(self._problems)
+
+    def within(self, prefix: str) -> ConfigError:
+        """The same problems, each field prefixed with ``prefix``."""
+        return ConfigErrors([p.within(prefix) for p in self._problems])
+
+
+class Problems:
+    """Collects the ``ConfigError``s of several independent checks, to report them together.
+
+    Each check runs in ``with problems.check():``; a ``ConfigError`` it raises is kept and
+    the next check runs. ``raise_any()`` then raises one ``ConfigError``, or
+    ``ConfigErrors`` naming them all.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[ConfigError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run the block; a ``ConfigError`` it raises is kept and the caller goes on."""
+        try:
+            yield
+        except ConfigError as err:
+            self.found.extend(err.problems())
+
+    def add(self, err: ConfigError) -> None:
+        """Keep a problem found without raising it."""
+        self.found.extend(err.problems())
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def raise_any(self) -> None:
+        """Raise what was found: the one ``ConfigError``, or ``ConfigErrors`` of several."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ConfigErrors(self.found)
 
 
 def bound(
@@ -94,12 +161,22 @@ def _convert(path: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigError(path, value, "must be a list")
         (item_tp, *_rest) = get_args(tp)
-        return tuple(_convert(f"{path}[{i}]", v, item_tp, meta) for i, v in enumerate(value))
+        problems, items = Problems(), []
+        for i, v in enumerate(value):
+            with problems.check():
+                items.append(_convert(f"{path}[{i}]", v, item_tp, meta))
+        problems.raise_any()
+        return tuple(items)
     if origin is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(path, value, "must be a mapping")
         _key_tp, val_tp = get_args(tp)
-        return {str(k): _convert(f"{path}.{k}", v, val_tp, meta) for k, v in value.items()}
+        problems, out = Problems(), {}
+        for k, v in value.items():
+            with problems.check():
+                out[str(k)] = _convert(f"{path}.{k}", v, val_tp, meta)
+        problems.raise_any()
+        return out
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(path, value, "must be true or false")
@@ -128,17 +205,24 @@ def _convert(path: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> Any:
 
 
 def build(cls: type[T], data: Any, path: str) -> T:
-    """Build dataclass ``cls`` from mapping ``data``; every error names its dotted path."""
+    """Build dataclass ``cls`` from mapping ``data``; every error names its dotted path.
+
+    Every field is checked before an error is raised: one bad value gives its
+    ``ConfigError``, several give ``ConfigErrors`` naming each. The class's own ``check``
+    (relations between fields) runs only once every field is valid.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(path, data, f"must be a mapping with keys {_field_names(cls)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = [k for k in data if k not in fields]
-    if unknown:
-        key = unknown[0]
-        raise ConfigError(
-            f"{path}.{key}", data[key], f"unknown key; allowed keys: {_field_names(cls)}"
-        )
+    problems = Problems()
+    for key in data:
+        if key not in fields:
+            problems.add(
+                ConfigError(
+                    f"{path}.{key}", data[key], f"unknown key; allowed keys: {_field_names(cls)}"
+                )
+            )
     kwargs = {}
     for name, f in fields.items():
         sub = f"{path}.{name}"
@@ -149,8 +233,11 @@ def build(cls: type[T], data: Any, path: str) -> T:
             if f.default_factory is not dataclasses.MISSING:
                 kwargs[name] = f.default_factory()
                 continue
-            raise ConfigError(sub, None, "missing: this setting is required")
-        kwargs[name] = _convert(sub, data[name], hints[name], f.metadata)
+            problems.add(ConfigError(sub, None, "missing: this setting is required"))
+            continue
+        with problems.check():
+            kwargs[name] = _convert(sub, data[name], hints[name], f.metadata)
+    problems.raise_any()
     obj = cls(**kwargs)
     check = getattr(obj, "check", None)
     if callable(check):
