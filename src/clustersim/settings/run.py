@@ -1,0 +1,37 @@
+"""The run settings (``run:`` in ``conf/config.yaml``): how a run is carried out, not the model.
+
+Whether to show progress, which counterfactual to run beside it, what to write and which
+months the summary reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clustersim.config import ConfigError
+from clustersim.months import Month, MonthError
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How a run is carried out and what it writes (not part of the model)."""
+
+    progress: bool
+    counterfactual: str
+    write_talent_snapshots: bool
+    report_months: tuple[str, ...]
+
+    def check(self, path: str) -> None:
+        """Report months must be real months; the counterfactual must be a known kind."""
+        cf = self.counterfactual
+        if cf not in ("off", "no_policy") and cf.count(".") != 1:
+            raise ConfigError(
+                f"{path}.counterfactual",
+                cf,
+                "must be off, no_policy, or <regime>.<instrument> (the run without it)",
+            )
+        for i, m in enumerate(self.report_months):
+            try:
+                Month.parse(m)
+            except MonthError as e:
+                raise ConfigError(f"{path}.report_months[{i}]", m, str(e)) from None
