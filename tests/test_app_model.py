@@ -14,7 +14,7 @@ from mesa.experimental.scenarios import Scenario as MesaScenario
 from clustersim.app.live import LiveModel
 from clustersim.config import ConfigError
 from clustersim.model import ClusterModel
-from clustersim.parameters import OverrideError, as_overrides, budget_overrides, override_text
+from clustersim.parameters import ComposeError, as_overrides, budget_overrides, override_text
 from tests.conftest import run_cli, scenario
 
 TOY_HUANGPU = {
@@ -89,8 +89,8 @@ def test_bad_keywords_name_field_value_and_rule(kwargs: dict, field: str, words:
     assert "\n" not in str(err.value)
 
 
-def test_unknown_override_is_an_override_error() -> None:
-    with pytest.raises(OverrideError, match="foo"):
+def test_unknown_override_is_a_compose_error() -> None:
+    with pytest.raises(ComposeError, match="foo"):
         ClusterModel(overrides=["world=toy", "foo=1"])
 
 

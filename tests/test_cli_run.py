@@ -67,6 +67,10 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
         ("+behavior.entry.typo=1", "behavior.entry.typo"),
         ("behavior.entry.but_for_share=nan", "behavior.entry.but_for_share"),
         ("world.initial.talent_agents=100000", "world.parks.*.capacity"),
+        ("seed=99999999999999999999", "seed"),
+        ("run.report_months=[]", "run.report_months"),
+        ("world.scale=1e12", "world.scale"),
+        ("behavior.entry.nokey=3", "behavior.entry.nokey"),  # Hydra's error, in one line
     ],
 )
 def test_bad_input_is_one_clear_line_and_nothing_is_written(
@@ -83,9 +87,69 @@ def test_bad_input_is_one_clear_line_and_nothing_is_written(
 
 def test_unknown_world_is_rejected_by_name(tmp_path: Path) -> None:
     proc = run_cli("world=atlantis", cwd=tmp_path)
-    assert proc.returncode != 0
-    assert "world" in proc.stderr and "atlantis" in proc.stderr and "shanghai" in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "clustersim-run: invalid config: world = 'atlantis': unknown world; "
+        "allowed: arthur, shanghai, toy"
+    )
     assert not (tmp_path / "results").exists()
+
+
+def test_a_user_experiment_file_is_checked_whole_and_its_yaml_errors_located(
+    tmp_path: Path,
+) -> None:
+    mine = tmp_path / "mine" / "experiment"
+    mine.mkdir(parents=True)
+    (mine / "broken.yaml").write_text("# @package _global_\nworld:\n  scale: [1, 2\nseed: 3\n")
+    (mine / "bad.yaml").write_text(
+        "# @package _global_\nseed: -3\nworld:\n  scale: -1\n"
+        "behavior:\n  growth:\n    volatility: -2\n"
+    )
+    broken = run_cli("-cd", str(tmp_path / "mine"), "experiment=broken", cwd=tmp_path)
+    assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1
+    assert "broken.yaml, line 4, column 5': not valid YAML" in broken.stderr
+    bad = run_cli("-cd", str(tmp_path / "mine"), "experiment=bad", "world=toy", cwd=tmp_path)
+    assert bad.returncode == 2 and "3 settings are invalid" in bad.stderr
+    for field in ("seed = -3", "world.scale = -1.0", "behavior.growth.volatility = -2.0"):
+        assert field in bad.stderr
+    assert "Traceback" not in broken.stderr + bad.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_unwritable_run_folder_is_one_line(tmp_path: Path) -> None:
+    proc = run_cli("world=toy", "hydra.run.dir=/proc/forbidden", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "clustersim-run: cannot write /proc/forbidden: No such file or directory (runs write "
+        "under paths.results; choose a folder you can write with hydra.run.dir=, "
+        "hydra.sweep.dir= or paths.results=)"
+    ]
+
+
+def test_a_complete_run_folder_is_refused_before_simulating(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    first = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = _outputs(folder)
+    marker_time = (folder / MARKER).stat().st_mtime_ns
+    again = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    assert again.returncode == 2
+    assert f"invalid config: hydra.run.dir = '{folder}': already holds a complete run" in (
+        again.stderr
+    )
+    assert "setup" not in again.stdout + again.stderr  # the run's log line: it never ran
+    assert _outputs(folder) == before and (folder / MARKER).stat().st_mtime_ns == marker_time
+
+
+def test_a_seed_too_large_stops_a_sweep_before_any_job(tmp_path: Path) -> None:
+    proc = run_cli(
+        "-m", "world=toy", "seed=1,99999999999999999999", "hydra.sweep.dir=sweep", cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert "invalid config in sweep job [world=toy seed=99999999999999999999]: seed = " in (
+        proc.stderr
+    )
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_an_interrupted_write_leaves_no_folder(tmp_path: Path) -> None:

@@ -27,13 +27,14 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
+from clustersim.composition import explain
 from clustersim.config import ConfigError
 from clustersim.paths import conf_dir, respell
 from clustersim.results.collector import collect
 from clustersim.results.jobs import run_job
 from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
 from clustersim.results.sweep_folder import FAILURES_DIR, job_name, reset_status
-from clustersim.runner import RunResult, simulate, write_run
+from clustersim.runner import RunResult, check_output_folder, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
 
 __all__ = [
@@ -58,13 +59,21 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
     """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``.
 
     The old spelling of presets (``+experiment=arthur_lockin``) is accepted with a
-    ``FutureWarning`` saying what to type instead, as the command line does.
+    ``FutureWarning`` saying what to type instead, as the command line does. An override
+    or config file Hydra cannot use raises ``clustersim.composition.ComposeError`` (a
+    ``ConfigError``) naming it and what is allowed.
     """
     overrides, notes = respell(list(overrides))
     for note in notes:
         warnings.warn(note, FutureWarning, stacklevel=2)
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return hydra_compose("config", overrides=overrides, return_hydra_config=True)
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+            return hydra_compose("config", overrides=overrides, return_hydra_config=True)
+    except Exception as err:
+        explained = explain(overrides, err)
+        if explained is None:
+            raise
+        raise explained from err
 
 
 def scenario(overrides: Sequence[str] = ()) -> Scenario:
@@ -78,7 +87,12 @@ def run(overrides: Sequence[str] = (), progress: bool = False) -> RunResult:
 
 
 def run_to_folder(overrides: Sequence[str], folder: str | Path) -> RunResult:
-    """Run one scenario and write its run folder at ``folder``, as the command line does."""
+    """Run one scenario and write its run folder at ``folder``, as the command line does.
+
+    The folder is checked before the run (``ConfigError`` if it already holds a complete
+    run or cannot be written), so a bad folder costs no simulation.
+    """
+    check_output_folder(Path(folder), "folder")
     result = run(overrides)
     write_run(result, Path(folder), list(overrides))
     return result
@@ -151,9 +165,7 @@ def _checked(overrides: list[str]) -> DictConfig:
     try:
         load_scenario(cfg)
     except ConfigError as err:
-        raise ConfigError(
-            f"sweep job [{' '.join(overrides)}]: {err.field}", err.value, err.allowed
-        ) from err
+        raise err.within(f"sweep job [{' '.join(overrides)}]: ") from err
     return cfg
 
 

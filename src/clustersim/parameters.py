@@ -24,16 +24,23 @@ Keywords:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from clustersim.composition import ComposeError, compose_checked
 from clustersim.config import ConfigError
 
-__all__ = ["BUDGET_SCALE", "as_overrides", "override_text", "scenario_from_parameters"]
+__all__ = [
+    "BUDGET_SCALE",
+    "ComposeError",
+    "as_overrides",
+    "compose_checked",
+    "override_text",
+    "scenario_from_parameters",
+]
 
 #: The one keyword that is not a config key: a multiplier on every regime's budgets.
 BUDGET_SCALE = "budget_scale"
@@ -123,7 +130,7 @@ def scenario_from_parameters(
     """The checked scenario of Mesa-style keywords, and the overrides that make it.
 
     Raises ``ConfigError`` (field, value, what is allowed) for a bad value, and
-    ``OverrideError`` for an override Hydra cannot apply (an unknown key or option).
+    ``ComposeError`` for an override Hydra cannot apply (an unknown key or option).
     """
     from clustersim.settings import load_scenario
 
@@ -142,62 +149,6 @@ def _plain_policy(cfg: Any) -> Mapping[str, Any]:
 
     policy = OmegaConf.to_container(cfg.policy, resolve=True) if "policy" in cfg else {}
     return policy if isinstance(policy, Mapping) else {}
-
-
-class OverrideError(ConfigError):
-    """An override Hydra cannot apply: an unknown key, an unknown option, bad syntax."""
-
-    def __init__(self, override: str, reason: str) -> None:
-        key, _, value = override.partition("=")
-        ValueError.__init__(self, f"{key} = {value!r}: {reason}")
-        self.field, self.value, self.allowed = key, value, reason
-
-
-@functools.lru_cache(maxsize=64)
-def _compose(lines: tuple[str, ...]) -> Any:
-    """The composed config of ``lines``, kept: a reset with the same controls composes once.
-
-    Composing costs about a second; callers only read the config (``load_scenario`` copies
-    it into plain containers), so sharing one is safe.
-    """
-    from clustersim.api import compose
-
-    return compose(lines)
-
-
-def compose_checked(lines: Sequence[str]) -> Any:
-    """Compose ``lines`` as ``clustersim-run`` would; a Hydra error becomes one clear line."""
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    try:
-        return _compose(tuple(lines))
-    except (HydraException, OmegaConfBaseException, ValueError) as err:
-        raise _explain(lines, err) from None
-
-
-def _explain(lines: Sequence[str], err: Exception) -> ConfigError:
-    """Name the override Hydra refused, and what is allowed, in one line."""
-    text = str(err).strip()
-    first = text.splitlines()[0] if text else type(err).__name__
-    missing = re.search(r"Could not find '([^']+)/([^']+)'", text)
-    if missing:
-        group, option = missing.groups()
-        options = re.findall(r"^\t(\S+)$", text, flags=re.M)
-        allowed = f"unknown {group}; allowed: {', '.join(options)}" if options else first
-        return OverrideError(f"{group}={option}", allowed)
-    not_in_struct = re.search(r"Key '([^']+)' is not in struct", text)
-    no_match = re.search(r"Could not override '([^']+)'", text)
-    key = (no_match or not_in_struct).group(1) if (no_match or not_in_struct) else None
-    if key is not None:
-        for line in lines:
-            bare = line.lstrip("+~").partition("=")[0]
-            if bare == key or bare.endswith("." + key) or key.endswith(bare):
-                return OverrideError(
-                    line.lstrip("+~"), "unknown key (see `clustersim-run --cfg job` for the keys)"
-                )
-        return OverrideError(f"{key}=?", "unknown key (see `clustersim-run --cfg job`)")
-    return OverrideError(" ".join(lines) or "(none)", f"cannot apply the overrides: {first}")
 
 
 def model_arguments(

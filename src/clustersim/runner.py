@@ -16,12 +16,42 @@ from typing import Any
 import pandas as pd
 
 from clustersim import __version__
-from clustersim.config import config_hash
+from clustersim.config import ConfigError, config_hash
 from clustersim.incentives import Incentives, NoIncentives
 from clustersim.model import ClusterModel
 from clustersim.results import run_folder as rf
 from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
+
+
+def check_output_folder(folder: Path, field: str) -> None:
+    """A run may be written at ``folder``: checked before it runs, not after (``ConfigError``).
+
+    ``folder`` must not hold a complete run (it is never overwritten) nor be a file, and
+    the nearest existing folder on its way must be writable (the run is staged beside it).
+    ``field`` names the setting that chose the folder (``hydra.run.dir``).
+    """
+    import os
+
+    folder = Path(folder)
+    if rf.is_complete(folder):
+        raise ConfigError(
+            field,
+            str(folder),
+            "already holds a complete run, which is never overwritten: choose a new folder "
+            "(or remove this one)",
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(field, str(folder), "is a file, not a folder")
+    existing = folder.parent.resolve()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            field,
+            str(folder),
+            f"cannot be written ({existing} is not writable): choose a folder you can write",
+        )
 
 
 def build_incentives(scenario: Scenario, without: str | None = None) -> Incentives:

@@ -5,13 +5,18 @@ behavior.entry.but_for_share=0.5``). A single run checks the config, runs the mo
 a progress bar, prints a summary table and writes its folder under ``paths.runs``
 (``results/runs/`` unless ``conf/paths/`` says otherwise).
 Bad input gets one clear line naming the field, the value and what is allowed, exit
-code 2, and nothing written.
+code 2, and nothing written: a value out of its domain (several are listed together), an
+unknown key or option, an override or config file Hydra cannot parse (file and line), a
+run folder that cannot be written or already holds a complete run (before simulating).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +25,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from clustersim.cli.common import BAD_INPUT
+from clustersim.composition import explain
 from clustersim.config import ConfigError
 from clustersim.paths import conf_dir, respell
 from clustersim.results.run_folder import remove_if_empty
 from clustersim.results.summary import summary_table
-from clustersim.runner import simulate, write_run
+from clustersim.runner import check_output_folder, simulate, write_run
 from clustersim.settings import load_scenario
 
 log = logging.getLogger("clustersim")
@@ -53,11 +60,12 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
 
 def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     try:
+        check_output_folder(out_dir, "hydra.run.dir")  # before the run, not after it
         summary = execute(cfg, out_dir)
     except ConfigError as err:
         remove_if_empty(out_dir, stop_at=Path.cwd())
         print(f"clustersim-run: invalid config: {err}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(BAD_INPUT)
     except BaseException:
         remove_if_empty(out_dir, stop_at=Path.cwd())
         raise
@@ -89,7 +97,48 @@ def main() -> None:
     for note in notes:
         print(f"clustersim-run: note: {note}", file=sys.stderr)
     sys.argv[1:] = args
-    task()
+    with _one_line_errors(args):
+        task()
+
+
+@contextmanager
+def _one_line_errors(args: list[str]) -> Iterator[None]:
+    """Report what Hydra cannot compose or create in one line, with exit status 2.
+
+    Hydra prints its own multi-line report (and a hint about ``HYDRA_FULL_ERROR``) for an
+    unknown key or option, a YAML error or a run folder it cannot create, and exits with
+    status 1. With ``HYDRA_FULL_ERROR`` set, Hydra lets the error reach us instead, and we
+    say what was wrong and what is allowed in one line (``clustersim.composition``), as
+    every other entry point does. Errors of the simulation itself propagate unchanged.
+    """
+    previous = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        yield
+    except ConfigError as err:
+        _exit(f"invalid config: {err}")
+    except Exception as err:
+        explained = explain([a for a in args if "=" in a and not a.startswith("-")], err)
+        if explained is not None:  # (Hydra's missing-option error is also an OSError)
+            _exit(f"invalid config: {explained}")
+        if not isinstance(err, OSError):
+            raise
+        where = err.filename if err.filename is not None else ""
+        _exit(
+            f"cannot write {where!s}: {err.strerror or err} (runs write under paths.results; "
+            "choose a folder you can write with hydra.run.dir=, hydra.sweep.dir= or "
+            "paths.results=)"
+        )
+    finally:
+        if previous is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = previous
+
+
+def _exit(message: str) -> None:
+    print(f"clustersim-run: {message}", file=sys.stderr)
+    sys.exit(BAD_INPUT)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ live in the YAML files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
-from clustersim.config import ConfigError, bound
+from clustersim.config import ConfigError, Problems, bound
 from clustersim.settings.common import ByKind, ByTier, check_shares
 from clustersim.vocabulary import FIRM_KINDS
 
@@ -35,7 +35,9 @@ class Entry:
     sequential: bool
     but_for_share: float = bound(ge=0, le=1)
     subsidy_weight: float = bound(ge=0)
-    subsidy_scale: float = bound(gt=0, doc="RMB")
+    subsidy_scale: float = bound(
+        ge=1, doc="RMB; at least one yuan (utility ~ log1p(subsidy/scale))"
+    )
     rent_weight: float = bound(ge=0)
     amenity_weight: float = bound(ge=0)
     talent_weight: float = bound(ge=0)
@@ -51,11 +53,31 @@ class Growth:
 
     enabled: bool
     drift: ByKind
-    volatility: float = bound(ge=0, doc="yearly s.d. of log growth of a one-person firm")
+    volatility: float = bound(
+        ge=0,
+        le=3,
+        doc="yearly s.d. of log growth of a one-person firm; at most 3, five times the default"
+        " and twice the widest prior of conf/calibration (measured s.d.s are 0.1-1, Amaral et"
+        " al. 1997); beyond it rules.growth's cap on a firm's s.d. (1.2) binds for all firms",
+    )
     size_elasticity: float = bound(ge=0, lt=1, doc="s.d. ~ people ** -size_elasticity")
     financing_drag: float = bound(ge=0)
     exit_size: float = bound(gt=0, doc="talent agents; a target below this exits")
-    max_size: float = bound(gt=0, doc="talent agents; a reflecting ceiling")
+    max_size: float = bound(
+        gt=0,
+        le=1e7,
+        doc="talent agents; a reflecting ceiling. At most ten million agents, more than"
+        " Shanghai's whole finance workforce; its square (the reflection) must stay finite",
+    )
+
+    def check(self, path: str) -> None:
+        """A firm must be able to grow past the size at which it closes."""
+        if self.max_size <= self.exit_size:
+            raise ConfigError(
+                f"{path}.max_size",
+                self.max_size,
+                f"must be > exit_size ({self.exit_size}), the size below which a firm closes",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,9 +106,24 @@ class Innovation:
     """R&D spending, the R&D stock, patents, certifications and pilot projects."""
 
     rd_intensity: ByKind
-    rd_depreciation: float = bound(ge=0, le=1, doc="per year")
-    rd_price_elasticity: float = bound(ge=0, doc="R&D spending ~ (1 - subsidy share) ** -this")
-    patent_rate: float = bound(ge=0, doc="patents per month per sqrt(R&D stock in RMB m)")
+    rd_depreciation: float = bound(
+        ge=0.01,
+        le=1,
+        doc="per year; at least 1% (estimates are 10-40%, Hall, Mairesse & Mohnen 2010): the"
+        " initial R&D stock is the steady state spend / depreciation, infinite at 0",
+    )
+    rd_price_elasticity: float = bound(
+        ge=0,
+        le=10,
+        doc="R&D spending ~ (1 - subsidy share) ** -this; at most 10, ten times the long-run"
+        " estimate (Bloom, Griffith & Van Reenen 2002); far above it spending overflows",
+    )
+    patent_rate: float = bound(
+        ge=0,
+        le=10,
+        doc="patents per month per sqrt(R&D stock in RMB m); at most 10 (1,000 times the"
+        " default); far above it the monthly Poisson draw overflows",
+    )
     high_tech_hazard: float = bound(ge=0, le=1)
     specialised_hazard: float = bound(ge=0, le=1)
     specialised_max_employees: float = bound(gt=0)
@@ -95,6 +132,29 @@ class Innovation:
     leading_application_pilots: int = bound(
         ge=1, doc="pilot projects an FI arm needs to count as leading in application"
     )
+
+    #: Largest R&D intensity (R&D spending / wage bill) a kind may have. Assumption: ten
+    #: times the wage bill, far above any firm's (the plans' high-tech rule asks 3-5% of
+    #: revenue); far above it the R&D stock and the patent draws overflow.
+    MAX_RD_INTENSITY: ClassVar[float] = 10.0
+
+    def check(self, path: str) -> None:
+        """R&D intensities lie within [0, ``MAX_RD_INTENSITY``]; pilot rates are >= 0."""
+        problems = Problems()
+        for kind, value in zip(FIRM_KINDS, self.rd_intensity.array(), strict=True):
+            if not 0.0 <= value <= self.MAX_RD_INTENSITY:
+                problems.add(
+                    ConfigError(
+                        f"{path}.rd_intensity.{kind}",
+                        float(value),
+                        f"must be >= 0 and <= {self.MAX_RD_INTENSITY} (R&D spending as a share"
+                        " of the wage bill)",
+                    )
+                )
+        for kind, value in zip(FIRM_KINDS, self.pilot_rate.array(), strict=True):
+            if value < 0:
+                problems.add(ConfigError(f"{path}.pilot_rate.{kind}", float(value), "must be >= 0"))
+        problems.raise_any()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,7 +246,7 @@ class TalentBehavior:
     outside_utility: ByTier
     wage_weight: float = bound(ge=0)
     incentive_weight: float = bound(ge=0)
-    incentive_scale: float = bound(gt=0, doc="RMB")
+    incentive_scale: float = bound(ge=1, doc="RMB; at least one yuan")
     job_weight: float = bound(ge=0)
     housing_weight: float = bound(ge=0)
     search_noise: float = bound(gt=0)
@@ -219,7 +279,7 @@ class PolicyResponse:
     growth_per_grant: float = bound(ge=0, doc="monthly drift per unit of grant / annual wage bill")
     certification_response: float = bound(ge=0)
     pilot_response: float = bound(ge=0)
-    response_scale: float = bound(gt=0, doc="RMB")
+    response_scale: float = bound(ge=1, doc="RMB; at least one yuan")
     event_hosting_rate: float = bound(ge=0, le=1)
     standard_rate: float = bound(ge=0, le=1)
     quality_award_rate: float = bound(ge=0, le=1)
@@ -230,7 +290,9 @@ class PolicyResponse:
     district_programme_rate: float = bound(ge=0, le=1)
     exam_rate: float = bound(ge=0, le=1)
     growth_milestones: tuple[float, ...]
-    workstation_cost: float = bound(gt=0, doc="RMB per workstation a carrier grant adds")
+    workstation_cost: float = bound(
+        ge=1, doc="RMB per workstation a carrier grant adds; at least one yuan"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

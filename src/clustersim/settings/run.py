@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clustersim.config import ConfigError
+from clustersim.config import ConfigError, Problems
 from clustersim.months import Month, MonthError
 
 
@@ -22,16 +22,32 @@ class RunOptions:
     report_months: tuple[str, ...]
 
     def check(self, path: str) -> None:
-        """Report months must be real months; the counterfactual must be a known kind."""
+        """The counterfactual is of a known kind; report months are one or more real months.
+
+        Whether the counterfactual names something of the scenario, and whether the months
+        lie within the world's, is checked with the whole scenario (``load_scenario``).
+        """
+        problems = Problems()
         cf = self.counterfactual
         if cf not in ("off", "no_policy") and cf.count(".") != 1:
-            raise ConfigError(
-                f"{path}.counterfactual",
-                cf,
-                "must be off, no_policy, or <regime>.<instrument> (the run without it)",
+            problems.add(
+                ConfigError(
+                    f"{path}.counterfactual",
+                    cf,
+                    "must be off, no_policy, or <regime>.<instrument> (the run without it)",
+                )
+            )
+        if not self.report_months:
+            problems.add(
+                ConfigError(
+                    f"{path}.report_months",
+                    [],
+                    "must name at least one month (YYYY-MM) for the summary to report",
+                )
             )
         for i, m in enumerate(self.report_months):
             try:
                 Month.parse(m)
             except MonthError as e:
-                raise ConfigError(f"{path}.report_months[{i}]", m, str(e)) from None
+                problems.add(ConfigError(f"{path}.report_months[{i}]", m, str(e)))
+        problems.raise_any()

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.config import ConfigError, build, to_plain
+from clustersim.config import ConfigError, Problems, build, to_plain
 from clustersim.months import Month
 from clustersim.national import NationalFramework, load_national
 from clustersim.policy.instruments import Regime
 from clustersim.policy.parsing import parse_regimes
 from clustersim.settings.behavior import Behavior
+from clustersim.settings.limits import check_run_size, check_seed
 from clustersim.settings.run import RunOptions
 from clustersim.settings.world import World
 from clustersim.vocabulary import PLAN_TAGS, SHANGHAI_DISTRICTS
@@ -93,42 +94,58 @@ def _policy_choice(cfg: Any) -> str | None:
     return None
 
 
+#: The top-level keys of a scenario's config (Hydra's own node and ``paths`` are left out
+#: before the check, ``clustersim.config.NOT_SETTINGS``).
+TOP_LEVEL = ("seed", "world", "behavior", "policy", "national", "run")
+
+
 def load_scenario(cfg: Any) -> Scenario:
-    """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``."""
+    """Check a composed config (DictConfig or mapping) and return the typed ``Scenario``.
+
+    Raises ``ConfigError`` for one bad value and ``ConfigErrors`` naming every bad value
+    when there are several: each part is checked on its own, then what relates them (the
+    report months and the counterfactual against the world and the policy) and the run's
+    size (``clustersim.settings.limits``) once the parts they need are valid.
+    """
     data = to_plain(cfg)
-    allowed = {"seed", "world", "behavior", "policy", "national", "run"}
+    problems = Problems()
     for key in data:
-        if key not in allowed:
-            raise ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    seed = data.get("seed")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError("seed", seed, "must be a whole number >= 0")
-    world = build(World, data.get("world"), "world")
-    behavior = build(Behavior, data.get("behavior"), "behavior")
-    national = load_national(data.get("national"))
-    run = build(RunOptions, data.get("run"), "run")
-    for i, m in enumerate(run.report_months):
-        month = Month.parse(m)
-        if not world.start_month <= month <= world.end_month:
-            raise ConfigError(
-                f"run.report_months[{i}]",
-                m,
-                f"must lie within world.start..world.end ({world.start}..{world.end})",
+        if key not in TOP_LEVEL:
+            problems.add(
+                ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(TOP_LEVEL))}")
             )
+    seed = world = behavior = national = run = None
+    regimes: tuple[Regime, ...] = ()
+    with problems.check():
+        seed = check_seed(data.get("seed"))
+    with problems.check():
+        world = build(World, data.get("world"), "world")
+    with problems.check():
+        behavior = build(Behavior, data.get("behavior"), "behavior")
+    with problems.check():
+        national = load_national(data.get("national"))
+    with problems.check():
+        run = build(RunOptions, data.get("run"), "run")
     policy = data.get("policy") or {}
     if not isinstance(policy, Mapping):
-        raise ConfigError("policy", policy, "must be a mapping of regime name to instruments")
-    regimes = parse_policy(policy, world)
-    cf = run.counterfactual
-    if cf not in ("off", "no_policy"):
-        keys = [i.key for r in regimes for i in r.instruments]
-        if cf not in keys:
-            raise ConfigError(
-                "run.counterfactual",
-                cf,
-                "must name an instrument of the scenario as <regime>.<instrument>; "
-                f"available: {', '.join(sorted(keys)) or 'none (the scenario has no policy)'}",
-            )
+        problems.add(
+            ConfigError("policy", policy, "must be a mapping of regime name to instruments")
+        )
+    elif world is not None:
+        with problems.check():
+            regimes = parse_policy(policy, world)
+    if world is not None and run is not None:
+        with problems.check():
+            _check_report_months(run, world)
+        with problems.check():
+            check_run_size(world, run)
+        if isinstance(policy, Mapping) and not any(
+            p.field.startswith("policy") for p in problems.found
+        ):
+            with problems.check():
+                _check_counterfactual(run.counterfactual, regimes, world)
+    problems.raise_any()
+    assert seed is not None and world is not None and behavior is not None and run is not None
     return Scenario(
         seed=seed,
         world=world,
@@ -140,3 +157,72 @@ def load_scenario(cfg: Any) -> Scenario:
         policy_choice=_policy_choice(cfg),
         national=national,
     )
+
+
+def _check_report_months(run: RunOptions, world: World) -> None:
+    """Every report month must lie within the world's months."""
+    problems = Problems()
+    for i, m in enumerate(run.report_months):
+        if not world.start_month <= Month.parse(m) <= world.end_month:
+            problems.add(
+                ConfigError(
+                    f"run.report_months[{i}]",
+                    m,
+                    f"must lie within world.start..world.end ({world.start}..{world.end})",
+                )
+            )
+    problems.raise_any()
+
+
+def _check_counterfactual(cf: str, regimes: tuple[Regime, ...], world: World) -> None:
+    """A counterfactual must drop something the scenario has, in force within its months.
+
+    ``no_policy`` needs a policy; ``<regime>.<instrument>`` needs that regime in the
+    scenario, that instrument in the regime, switched on, and its window overlapping the
+    world's months. Otherwise the counterfactual would be the run itself, and every
+    caused outcome a meaningless 0.
+    """
+    field = "run.counterfactual"
+    if cf == "off":
+        return
+    if not regimes:
+        raise ConfigError(
+            field,
+            cf,
+            "the scenario has no policy (policy=none), so there is nothing to drop: must be off",
+        )
+    if cf == "no_policy":
+        return
+    regime_name, _, instrument_id = cf.partition(".")
+    by_name = {r.name: r for r in regimes}
+    if regime_name not in by_name:
+        raise ConfigError(
+            field,
+            cf,
+            f"{regime_name!r} is not a regime of this scenario; regimes: "
+            f"{', '.join(by_name)} (or off, no_policy)",
+        )
+    regime = by_name[regime_name]
+    ids = [i.id for i in regime.instruments]
+    if instrument_id not in ids:
+        raise ConfigError(
+            field,
+            cf,
+            f"{regime_name} has no instrument {instrument_id!r}; its instruments: "
+            f"{', '.join(sorted(ids))}",
+        )
+    inst = regime.instrument(instrument_id)
+    if not inst.enabled:
+        raise ConfigError(
+            field,
+            cf,
+            f"the instrument is switched off in this scenario "
+            f"(policy.{cf}.enabled=false): the counterfactual would be the run itself",
+        )
+    if inst.window.end < world.start_month or inst.window.start > world.end_month:
+        raise ConfigError(
+            field,
+            cf,
+            f"the instrument is in force {inst.window}, never within the run's "
+            f"months {world.start}..{world.end}: the counterfactual would be the run itself",
+        )

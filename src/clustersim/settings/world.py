@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clustersim.config import ConfigError, bound
+from clustersim.config import ConfigError, Problems, bound
 from clustersim.months import Month, MonthError
 from clustersim.settings.common import ByKind, check_shares
 from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
@@ -85,7 +85,9 @@ class World:
     start: str
     end: str
     scale: float = bound(gt=0, doc="multiplies population, inflows and park capacities")
-    people_per_talent_agent: float = bound(gt=0, doc="people one talent agent stands for")
+    people_per_talent_agent: float = bound(
+        ge=1, doc="people one talent agent stands for (an agent is at least one person)"
+    )
     districts: tuple[str, ...]
     parks: dict[str, ParkSpec]
     initial: InitialPopulation
@@ -93,40 +95,94 @@ class World:
     talent_arrivals: Inflow
 
     def check(self, path: str) -> None:
-        """Months exist and are ordered; parks name known districts; shares add up."""
+        """Months, parks, districts, shares; at this scale, some agents and room for them.
+
+        Months exist and are ordered; parks name known districts; shares add up; the scaled
+        world keeps at least one agent and its parks can seat its initial staff. Every
+        problem is reported (``ConfigErrors`` when there are several).
+        """
+        problems = Problems()
+        start = end = None
         try:
             start = Month.parse(self.start)
         except MonthError as e:
-            raise ConfigError(f"{path}.start", self.start, str(e)) from None
+            problems.add(ConfigError(f"{path}.start", self.start, str(e)))
         try:
             end = Month.parse(self.end)
         except MonthError as e:
-            raise ConfigError(f"{path}.end", self.end, str(e)) from None
-        if end < start:
-            raise ConfigError(f"{path}.end", self.end, f"must not be before start ({self.start})")
+            problems.add(ConfigError(f"{path}.end", self.end, str(e)))
+        if start is not None and end is not None and end < start:
+            problems.add(
+                ConfigError(f"{path}.end", self.end, f"must not be before start ({self.start})")
+            )
         if not self.parks:
-            raise ConfigError(f"{path}.parks", {}, "at least one park is required")
+            problems.add(ConfigError(f"{path}.parks", {}, "at least one park is required"))
         for pid, park in self.parks.items():
             if park.district not in self.districts:
-                raise ConfigError(
-                    f"{path}.parks.{pid}.district",
-                    park.district,
-                    f"unknown district; allowed: {', '.join(self.districts)}",
+                problems.add(
+                    ConfigError(
+                        f"{path}.parks.{pid}.district",
+                        park.district,
+                        f"unknown district; allowed: {', '.join(self.districts)}",
+                    )
                 )
-        shares = np.array([p.initial_share for p in self.parks.values()])
-        check_shares(f"{path}.parks.*.initial_share", shares, "initial shares of parks")
+        if self.parks:
+            shares = np.array([p.initial_share for p in self.parks.values()])
+            with problems.check():
+                check_shares(f"{path}.parks.*.initial_share", shares, "initial shares of parks")
         if len(self.firm_entrants.shares) != len(FIRM_KINDS):
-            raise ConfigError(
-                f"{path}.firm_entrants.shares",
-                list(self.firm_entrants.shares),
-                f"one share per firm kind ({', '.join(FIRM_KINDS)})",
+            problems.add(
+                ConfigError(
+                    f"{path}.firm_entrants.shares",
+                    list(self.firm_entrants.shares),
+                    f"one share per firm kind ({', '.join(FIRM_KINDS)})",
+                )
             )
         if len(self.talent_arrivals.shares) != len(TALENT_TIERS):
-            raise ConfigError(
-                f"{path}.talent_arrivals.shares",
-                list(self.talent_arrivals.shares),
-                f"one share per talent tier ({', '.join(TALENT_TIERS)})",
+            problems.add(
+                ConfigError(
+                    f"{path}.talent_arrivals.shares",
+                    list(self.talent_arrivals.shares),
+                    f"one share per talent tier ({', '.join(TALENT_TIERS)})",
+                )
             )
+        with problems.check():
+            self._check_scaled_population(path)
+        problems.raise_any()
+
+    def _check_scaled_population(self, path: str) -> None:
+        """At this scale: one talent agent (and firm) at least, and seats for the staff.
+
+        The scaled world keeps one talent agent (and one firm, if it starts with firms), and
+        its parks can seat the people employed at the start. ``world.scale=1e-9`` would
+        otherwise run an empty city and report zeros.
+        """
+        init = self.initial
+        need = [init.talent_agents] + ([init.firms] if init.firms > 0 else [])
+        smallest = 1.0 / min(need)
+        if self.scale < smallest:
+            raise ConfigError(
+                f"{path}.scale",
+                self.scale,
+                f"too small: the scaled world would have {init.talent_agents * self.scale:.3g} "
+                f"talent agents and {init.firms * self.scale:.3g} firms; must be >= "
+                f"{smallest:.3g} (one agent of each) for this world",
+            )
+        if init.firms > 0 and self.parks:
+            employed = (
+                round(init.talent_agents * self.scale)
+                * (1.0 - init.unemployment_rate)
+                * self.people_per_talent_agent
+            )
+            seats = sum(p.capacity for p in self.parks.values()) * self.scale
+            if seats < employed:
+                raise ConfigError(
+                    f"{path}.parks.*.capacity",
+                    seats,
+                    f"the parks seat {seats:.4g} people but the initial population employs "
+                    f"{employed:.4g} (world.initial.talent_agents x (1 - unemployment_rate) x "
+                    "people_per_talent_agent): raise capacities or lower the population",
+                )
 
     @property
     def start_month(self) -> Month:
