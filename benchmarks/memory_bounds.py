@@ -1,4 +1,4 @@
-"""Peak memory of a run against its size: where the bounds of ``clustersim.settings.limits`` come from.
+"""Peak memory of a run against its size: where ``clustersim.settings.limits`` gets its figures.
 
 A run lays out every agent slot it will need at the start (the initial firms and talent,
 then every month's candidate entrants and arrivals), so its memory grows with the number
@@ -54,7 +54,9 @@ def measure(overrides: list[str]) -> dict[str, int]:
     """Peak resident memory (bytes) and slot counts of one run, in a fresh process."""
     out = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(overrides)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
