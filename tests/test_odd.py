@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from clustersim import settings
+from clustersim.national import NationalFramework
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 SPANS = re.findall(r"`([^`\n]+)`", ODD.read_text(encoding="utf-8"))
@@ -90,11 +91,11 @@ PARAMETERS = (
     {f"world.{p}" for p in _fields(settings.World)}
     | {f"behavior.{p}" for p in _fields(settings.Behavior)}
     | {f"run.{p}" for p in _fields(settings.RunOptions)}
-    | {f"national.{p}" for p in _fields(settings.NationalFramework)}
+    | {f"national.{p}" for p in _fields(NationalFramework)}
     | _fields(settings.Behavior)
     | _fields(settings.World)
     | _fields(settings.RunOptions)
-    | _fields(settings.NationalFramework)
+    | _fields(NationalFramework)
 )
 #: Instrument fields a plan's YAML sets (ODD section "Incentives").
 PLAN_FIELDS = {"payout.gives", "payout.amount", "payout.rate"}
