@@ -176,3 +176,17 @@ def test_paths_results_moves_the_run_folder(tmp_path: Path) -> None:
     runs = list((tmp_path / "elsewhere" / "runs").iterdir())
     assert len(runs) == 1 and is_complete(runs[0])
     assert not (tmp_path / "results").exists()
+
+
+def test_an_unknown_key_in_a_sweep_stops_it_in_one_line_and_leaves_no_folder(
+    tmp_path: Path,
+) -> None:
+    proc = run_cli(
+        "-m", "world=toy", "seed=1,2", "foo.bar=1", "hydra.sweep.dir=sweep", cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert (
+        "foo.bar = '1': unknown key; the keys of the top level are: seed, world, behavior, "
+        "policy, national, run" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr and not (tmp_path / "sweep").exists()

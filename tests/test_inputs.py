@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from clustersim import api
-from clustersim.composition import ComposeError, schema_keys
+from clustersim.composition import ComposeError, schema_keys, unknown_key
 from clustersim.config import ConfigError, ConfigErrors, to_plain
 from clustersim.runner import simulate
 from clustersim.settings import load_scenario
@@ -228,6 +228,12 @@ def test_bad_override_syntax_is_named() -> None:
     with pytest.raises(ComposeError) as err:
         api.compose(["seed=[1,2"])
     assert err.value.field == "seed" and "not a valid override" in err.value.allowed
+
+
+def test_an_unknown_part_of_a_key_is_found_where_it_starts() -> None:
+    assert unknown_key("foo.bar").startswith("unknown key; the keys of the top level are: seed")
+    assert "the keys of world.initial are: firms" in unknown_key("world.initial.typo")
+    assert "--cfg job" in unknown_key("policy.huangpu_2024.nope")  # free-form: not listed
 
 
 def test_schema_keys_follow_the_settings() -> None:

@@ -138,12 +138,20 @@ def _explain_override(lines: Sequence[str], err: BaseException) -> ComposeError:
 
 
 def unknown_key(dotted: str) -> str:
-    """What to say about an unknown key: the keys allowed where it was given, when known."""
-    parent, _, _ = dotted.rpartition(".")
-    keys = schema_keys(parent)
-    if keys:
-        where = parent or "the top level"
-        return f"unknown key; the keys of {where} are: {', '.join(keys)}"
+    """What to say about an unknown key: the first part that is unknown, and the keys there.
+
+    ``behavior.entry.nokey`` -> the keys of ``behavior.entry``; ``foo.bar`` -> ``foo`` is
+    not a key of the top level. Inside free-form parts (a policy) the keys are not listed.
+    """
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        parent = ".".join(parts[:i])
+        keys = schema_keys(parent)
+        if keys is None:
+            break
+        if part not in keys:
+            where = parent or "the top level"
+            return f"unknown key; the keys of {where} are: {', '.join(keys)}"
     return "unknown key (see `clustersim-run --cfg job` for the keys)"
 
 

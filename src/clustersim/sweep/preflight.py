@@ -2,8 +2,9 @@
 
 Hydra composes a sweep's configs before launching them, which catches unknown groups
 and wrong types, but not a value the model cannot run with (a negative scale, a month
-that does not exist, an unknown key added with ``+``). ``check_batch`` also checks each
-composed config as ``clustersim-run`` would (``load_scenario``); on the first bad one it
+that does not exist, an unknown key added with ``+``). ``check_batch`` composes each job
+and checks it as ``clustersim-run`` would (``load_scenario``); on the first bad one (or
+one Hydra cannot compose, ``clustersim.composition.explain``) it
 removes the sweep folder this command created (unless it already holds jobs), prints one
 line naming the job, the field, the value and what is allowed, and exits with status 2.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from clustersim.composition import explain
 from clustersim.config import ConfigError
 from clustersim.results.run_folder import remove_if_empty
 from clustersim.settings import load_scenario
@@ -26,12 +28,15 @@ def check_batch(sweeper: Any, batch: Sequence[Sequence[str]], sweep_dir: Path) -
     loader = getattr(sweeper, "hydra_context", None)
     loader = loader.config_loader if loader is not None else sweeper.config_loader
     for overrides in batch:
-        cfg = loader.load_sweep_config(
-            master_config=sweeper.config, sweep_overrides=list(overrides)
-        )
         try:
+            cfg = loader.load_sweep_config(
+                master_config=sweeper.config, sweep_overrides=list(overrides)
+            )
             load_scenario(cfg)
-        except ConfigError as err:
+        except Exception as exc:  # only bad input is reported here; anything else re-raised
+            err = exc if isinstance(exc, ConfigError) else explain(list(overrides), exc)
+            if err is None:
+                raise
             _abandon(Path(sweep_dir))
             job = " ".join(overrides)
             print(f"clustersim-run: invalid config in sweep job [{job}]: {err}", file=sys.stderr)
