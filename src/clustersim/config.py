@@ -26,12 +26,27 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 T = TypeVar("T")
 
 
+#: Longest value an error message repeats in full; longer ones are cut (a whole config
+#: group pasted into one line hides the rule that was broken).
+SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """A value as an error message repeats it: its repr, a group of settings by its keys."""
+    if isinstance(value, Mapping):
+        keys = list(value)
+        more = f", ... ({len(keys)} keys)" if len(keys) > 6 else ""
+        return "{" + ", ".join(str(k) for k in keys[:6]) + more + "}"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
 class ConfigError(ValueError):
     """A config value that the model cannot run with; the message says field, value, rule."""
 
     def __init__(self, field: str, value: Any, allowed: str) -> None:
         self.field, self.value, self.allowed = field, value, allowed
-        super().__init__(f"{field} = {value!r}: {allowed}")
+        super().__init__(f"{field} = {shown(value)}: {allowed}")
 
     def problems(self) -> list[ConfigError]:
         """The single problems this error stands for (itself)."""

@@ -97,6 +97,12 @@ def _policy_choice(cfg: Any) -> str | None:
 #: The top-level keys of a scenario's config (Hydra's own node and ``paths`` are left out
 #: before the check, ``clustersim.config.NOT_SETTINGS``).
 TOP_LEVEL = ("seed", "world", "behavior", "policy", "national", "run")
+#: Config groups of other tools that a user may compose into a run by mistake, and which
+#: tool runs them.
+STUDY_KEYS = {
+    "optimize": "an optimisation study: run it with clustersim-optimize, e.g. "
+    "clustersim-optimize experiment=optimize_huangpu",
+}
 
 
 def load_scenario(cfg: Any) -> Scenario:
@@ -111,9 +117,10 @@ def load_scenario(cfg: Any) -> Scenario:
     problems = Problems()
     for key in data:
         if key not in TOP_LEVEL:
-            problems.add(
-                ConfigError(key, data[key], f"unknown key; allowed: {', '.join(sorted(TOP_LEVEL))}")
-            )
+            allowed = f"unknown key; allowed: {', '.join(sorted(TOP_LEVEL))}"
+            if key in STUDY_KEYS:
+                allowed += f" ({STUDY_KEYS[key]})"
+            problems.add(ConfigError(key, data[key], allowed))
     seed = world = behavior = national = run = None
     regimes: tuple[Regime, ...] = ()
     with problems.check():
