@@ -132,7 +132,7 @@ def parse_spec(data: Mapping[str, Any], path: Path, name: str | None = None) -> 
         raise ConfigError(
             "method", method, "must be smc (pyabc ABC-SMC) or rejection (QMC fast mode)"
         )
-    population = _whole("population", data.get("population", 100), 10, 100_000)
+    population = _whole("population", data.get("population", 100), 4, 100_000)
     generations = _whole("generations", data.get("generations", 5), 1, 100)
     design_points = _whole("design_points", data.get("design_points", 1024), 16, 1_000_000)
     if design_points & (design_points - 1):
@@ -207,13 +207,18 @@ def schema_field(key: str) -> tuple[type, Mapping[str, Any]]:
 
     Raises ``ConfigError`` naming the key when it does not exist or is not a number.
     """
-    from clustersim.settings import Behavior, World
+    from clustersim.settings import Behavior
 
-    roots: dict[str, Any] = {"behavior": Behavior, "world": World}
+    roots: dict[str, Any] = {"behavior": Behavior}
     parts = key.split(".")
     path = f"parameters.{key}"
     if parts[0] not in roots:
-        raise ConfigError(path, key, "a fitted parameter must be a behavior.* or world.* setting")
+        raise ConfigError(
+            path,
+            key,
+            "a fitted parameter must be a behavior.* setting "
+            "(the result is the preset behavior=calibrated)",
+        )
     tp: Any = roots[parts[0]]
     meta: Mapping[str, Any] = {}
     done = [parts[0]]

@@ -23,6 +23,7 @@ Snapshot statistics (year-end snapshots whose month lies in the period):
   above ``min_employees`` (Axtell 2001 reports 1.06 for US firms);
 - ``growth_size_beta``: beta in sd(annual log growth) ~ size^-beta, from surviving firms
   binned by size (Stanley et al. 1996; Amaral et al. 1997: 0.18 for employees);
+- ``growth_sd``: standard deviation of annual log growth rates of surviving firms;
 - ``growth_kurtosis``: excess kurtosis of annual log growth rates of surviving firms
   (3 for the Laplace "tent" of Stanley et al. 1996 and Bottazzi & Secchi 2006, 0 for a
   normal);
@@ -183,6 +184,11 @@ def _growth_size_beta(
     return float(-slope)
 
 
+def _growth_sd(firms: pd.DataFrame, first: str, last: str, **_: Any) -> float:
+    growth, _size = _growth_rates(firms, first, last)
+    return float(growth.std(ddof=1)) if len(growth) >= 10 else float("nan")
+
+
 def _growth_kurtosis(firms: pd.DataFrame, first: str, last: str, **_: Any) -> float:
     growth, _size = _growth_rates(firms, first, last)
     if len(growth) < 30:
@@ -269,6 +275,14 @@ STATISTICS: dict[str, Statistic] = {
             {"bins": 5.0},
             _growth_size_beta,
             "beta in sd(annual log growth) ~ size^-beta",
+        ),
+        Statistic(
+            "growth_sd",
+            SNAPSHOTS,
+            (),
+            {},
+            _growth_sd,
+            "standard deviation of annual log growth of surviving firms",
         ),
         Statistic(
             "growth_kurtosis",

@@ -306,7 +306,7 @@ def _year_ends(first: str, last: str, start: str, end: str) -> list[int]:
 
 def _check_snapshots(t: Target, path: str, start: str, end: str) -> None:
     ends = _year_ends(t.first, t.last, start, end)
-    pairs = t.statistic in ("growth_size_beta", "growth_kurtosis", "exit_rate_by_age")
+    pairs = t.statistic in ("growth_size_beta", "growth_sd", "growth_kurtosis", "exit_rate_by_age")
     if pairs:
         ends = [m for m in ends if m % 12 == 11 and m + 12 <= month_number(end)]
     if not ends:

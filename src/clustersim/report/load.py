@@ -43,6 +43,9 @@ NOT_VARIANT = ("seed", "run.counterfactual", "run.progress", "run.write_talent_s
 NOT_A_SETTING = ("experiment",)
 #: Prefix of the behavioural parameters (they define replicates, not variants).
 BEHAVIOR = "behavior."
+#: The behaviour preset chosen (``behavior=calibrated_draw_03``): a posterior draw is a
+#: replicate, like a seed, so the report's intervals include parameter uncertainty.
+BEHAVIOR_PRESET = "behavior"
 #: The counterfactual whose caused figures the headline tables use.
 NO_POLICY = "no_policy"
 
@@ -288,7 +291,11 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
     }
     keys = sorted({k for o in overrides.values() for k in o})
     varied = [k for k in keys if len({o.get(k) for o in overrides.values()}) > 1]
-    variant_keys = [k for k in varied if k not in NOT_VARIANT and not k.startswith(BEHAVIOR)]
+    variant_keys = [
+        k
+        for k in varied
+        if k not in NOT_VARIANT and not k.startswith(BEHAVIOR) and k != BEHAVIOR_PRESET
+    ]
     replicate_keys = [k for k in varied if k not in variant_keys and k != "run.counterfactual"]
     if "seed" not in replicate_keys:
         replicate_keys.insert(0, "seed")

@@ -1,0 +1,126 @@
+"""The runs of a calibration: one settings-named run folder per parameter point and seed.
+
+Every simulation a calibration asks for is a run of the model like any other: its
+folder, inside ``<calibration folder>/runs/``, is named by the values it sets
+(``growth.volatility=0.1234,...,seed=81727``), written atomically by
+``clustersim.io.atomic_run_folder`` and skipped when it is already complete with the same
+config (``clustersim.sweep.jobs.sweep_job``: the same resume, failure records and
+config-hash check as a sweep). So a calibration killed at any moment and started again
+redoes no finished run, and the runs can be collected (``clustersim-collect``) and
+inspected like a sweep's.
+
+A run folder holds ``overrides.yaml``, ``config.yaml``, ``summary.json`` and
+``monthly.parquet`` like any run, plus ``statistics.json``: the value of every target's
+statistic (fitting and validation targets). The firm snapshots the statistics are
+computed from are not kept (a few hundred kB a run, thousands of runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clustersim import __version__
+from clustersim.calibrate.problem import Problem
+from clustersim.calibrate.statistics import evaluate
+from clustersim.config import config_hash
+from clustersim.io import atomic_run_folder
+from clustersim.runner import simulate
+
+#: The statistics file of a calibration run.
+STATISTICS_FILE = "statistics.json"
+#: Where the runs go inside a calibration folder.
+RUNS_DIR = "runs"
+
+
+def point_seed(problem: Problem, values: Sequence[float], replicate: int) -> int:
+    """The seed of one run: fixed by the calibration seed, the values and the replicate.
+
+    The same point always runs with the same seed, so a resumed calibration finds it.
+    """
+    text = f"{problem.spec.seed}:{','.join(problem.values_text(values))}:{replicate}"
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % (2**31 - 1)
+
+
+def run_name(problem: Problem, values: Sequence[float], seed: int) -> str:
+    """The run folder's name: the short name and value of each parameter, then the seed."""
+    names = [p.name for p in problem.parameters]
+    if len(set(names)) < len(names):
+        names = [p.key for p in problem.parameters]
+    texts = problem.values_text(values)
+    return ",".join(f"{n}={t}" for n, t in zip(names, texts, strict=True)) + f",seed={seed}"
+
+
+def target_statistics(problem: Problem, monthly: Any, firms_yearly: Any) -> dict[str, float]:
+    """The value of every target's statistic for one run's tables."""
+    return {
+        t.name: evaluate(
+            t.statistic, monthly, firms_yearly, first=t.first, last=t.last, settings=t.settings
+        )
+        for t in problem.targets.targets
+    }
+
+
+def _execute(problem: Problem, values: Sequence[float], seed: int, overrides: list[str]):
+    def execute(cfg: Mapping[str, Any], out: Path) -> dict[str, Any]:
+        result = simulate(problem.scenario(values, seed))
+        stats = target_statistics(problem, result.monthly, result.firms_yearly)
+        marker = {"config_hash": config_hash(cfg), "seed": seed, "version": __version__}
+        summary = result.summary()
+        with atomic_run_folder(out, marker) as w:
+            w.text("config.yaml", yaml.safe_dump(dict(cfg), sort_keys=True, allow_unicode=True))
+            w.text("overrides.yaml", yaml.safe_dump(overrides, allow_unicode=True))
+            w.json("summary.json", summary)
+            w.json(STATISTICS_FILE, {k: _plain(v) for k, v in stats.items()})
+            w.table("monthly.parquet", result.monthly)
+        return summary
+
+    return execute
+
+
+def _plain(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def run_point(problem: Problem, folder: Path, values: Sequence[float]) -> dict[str, float]:
+    """Every target's statistic at ``values``, averaged over the point's replicate runs.
+
+    Runs that are already complete are read, not rerun. A run that fails gives NaN
+    statistics (it is recorded in ``runs/.failures/``, as in a sweep).
+    """
+    from clustersim.sweep.jobs import sweep_job
+
+    sweep = Path(folder) / RUNS_DIR
+    per_run: list[dict[str, float]] = []
+    for r in range(problem.spec.runs_per_point):
+        seed = point_seed(problem, values, r)
+        overrides = problem.overrides(values, seed)
+        out = sweep / run_name(problem, values, seed)
+        cfg = dict(problem.scenario(values, seed).plain)
+        summary = sweep_job(
+            cfg,
+            out,
+            _execute(problem, values, seed, overrides),
+            sweep_dir=sweep,
+            overrides=overrides,
+        )
+        if summary.get("status") == "failed":
+            per_run.append({t: math.nan for t in problem.targets.names})
+            continue
+        stored = json.loads((out / STATISTICS_FILE).read_text())
+        per_run.append({k: math.nan if v is None else float(v) for k, v in stored.items()})
+    return {
+        name: _mean([run.get(name, math.nan) for run in per_run]) for name in problem.targets.names
+    }
+
+
+def _mean(values: list[float]) -> float:
+    if any(not math.isfinite(v) for v in values):
+        return math.nan
+    return sum(values) / len(values)
