@@ -199,7 +199,7 @@ def test_bad_prior_in_the_file(tmp_path, key, prior, field, says):
             "seed",
             {"low": 0.0, "high": 1.0, "source": SRC},
             "parameters.seed",
-            "behavior.* or world.*",
+            "behavior.* setting",
         ),
     ],
 )

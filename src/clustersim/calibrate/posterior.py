@@ -91,8 +91,9 @@ def predictive(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
 
     Simulated values are the statistics of the accepted particles (weighted): the
     posterior predictive of each statistic, with the runs' own noise. A target is
-    *reached* when its observed value lies within the simulated 90% interval widened by
-    two of its standard deviations; a target not reached is *out of reach* when no run of
+    *reached* when its observed value lies within the simulated 90% interval or the
+    simulated median is within two of its standard deviations; a target not reached is
+    *out of reach* when no run of
     the whole calibration (every point of the prior tried) came within two standard
     deviations of it, else it is *missed at the fit* (other targets pull the fit away).
     """
@@ -105,7 +106,7 @@ def predictive(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
         every = particles[col].to_numpy(float) if col in particles else np.array([np.nan])
         every = every[np.isfinite(every)]
         z = (med - t.observed) / t.uncertainty if math.isfinite(med) else math.nan
-        near = math.isfinite(lo) and lo - 2 * t.uncertainty <= t.observed <= hi + 2 * t.uncertainty
+        near = math.isfinite(lo) and (lo <= t.observed <= hi or abs(z) <= 2)
         if not len(every):
             verdict = Verdict(False, "no run gave a value")
         elif near:

@@ -171,7 +171,7 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
             "predictive, including each run's own chance variation). z is the simulated "
             "median minus the observed value, in standard deviations of the observation. A "
             "target counts as reached when the observed value lies within the simulated 90% "
-            "interval widened by two of its standard deviations."
+            "interval or the simulated median within two of its standard deviations."
         ),
         Table("Fitting targets", _fit_table(pred, "fit")),
         Figure(

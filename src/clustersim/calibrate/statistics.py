@@ -137,19 +137,23 @@ def _year_pairs(firms: pd.DataFrame, first: str, last: str) -> list[tuple[str, s
     return pairs
 
 
+def _panel(firms: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Firms x year-end months of one snapshot column (NaN where the firm is absent)."""
+    return firms.pivot_table(index="firm_id", columns="month", values=column, aggfunc="first")
+
+
 def _growth_rates(firms: pd.DataFrame, first: str, last: str) -> tuple[np.ndarray, np.ndarray]:
     """Annual log growth of employees of firms present at both ends, and their start size."""
+    pairs = _year_pairs(firms, first, last)
+    if not pairs:
+        return np.empty(0), np.empty(0)
+    panel = _panel(firms, "employees")
     growth, size = [], []
-    for a, b in _year_pairs(firms, first, last):
-        start = firms[firms["month"].astype(str) == a].set_index("firm_id")["employees"]
-        end = firms[firms["month"].astype(str) == b].set_index("firm_id")["employees"]
-        both = start.index.intersection(end.index)
-        s, e = start.loc[both].to_numpy(float), end.loc[both].to_numpy(float)
-        ok = (s > 0) & (e > 0)
+    for a, b in pairs:
+        s, e = panel[a].to_numpy(float), panel[b].to_numpy(float)
+        ok = (s > 0) & (e > 0)  # NaN (absent) compares False
         growth.append(np.log(e[ok] / s[ok]))
         size.append(s[ok])
-    if not growth:
-        return np.empty(0), np.empty(0)
     return np.concatenate(growth), np.concatenate(size)
 
 
@@ -207,16 +211,18 @@ def _exit_rate_by_age(
     max_age_months: float = 1e9,
     **_: Any,
 ) -> float:
-    at_risk = gone = 0
+    pairs = _year_pairs(firms, first, last)
+    if not pairs:
+        return float("nan")
+    born = _panel(firms, "born")
     origin = month_number(start_month)
-    for a, b in _year_pairs(firms, first, last):
-        now = firms[firms["month"].astype(str) == a]
-        later = set(firms.loc[firms["month"].astype(str) == b, "firm_id"])
-        age = (month_number(a) - origin) - now["born"].to_numpy(float)
-        pick = (age >= min_age_months) & (age < max_age_months)
-        ids = now["firm_id"].to_numpy()[pick]
-        at_risk += len(ids)
-        gone += sum(1 for i in ids if i not in later)
+    at_risk = gone = 0
+    for a, b in pairs:
+        present = born[a].notna().to_numpy()
+        age = (month_number(a) - origin) - born[a].to_numpy(float)
+        pick = present & (age >= min_age_months) & (age < max_age_months)
+        at_risk += int(pick.sum())
+        gone += int((pick & born[b].isna().to_numpy()).sum())
     return gone / at_risk if at_risk else float("nan")
 
 

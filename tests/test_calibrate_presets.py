@@ -1,0 +1,92 @@
+"""The shipped calibration results compose and run like any other config.
+
+conf/behavior/calibrated.yaml (posterior medians) and calibrated_draw_NN.yaml (posterior
+draws) are written by clustersim-calibrate; +experiment=posterior_compare_plans sweeps the
+regimes across the draws, and the comparison report treats a draw as a replicate.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import clustersim.api as cs
+from clustersim.paths import conf_dir
+from clustersim.report.cli import write_report
+from clustersim.report.load import load_sweep
+
+BEHAVIOR = conf_dir() / "behavior"
+SHORT = ["world=toy", "world.end=2021-12", "run.report_months=[2021-12]"]
+
+
+def _leaves(data, prefix="behavior"):
+    for key, value in data.items():
+        if key == "defaults":
+            continue
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}.{key}")
+        else:
+            yield f"{prefix}.{key}", value
+
+
+def _get(obj, dotted):
+    for part in dotted.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def test_calibrated_preset_composes_and_runs():
+    preset = yaml.safe_load((BEHAVIOR / "calibrated.yaml").read_text())
+    fitted = dict(_leaves(preset))
+    assert len(fitted) >= 6
+    default = cs.scenario(SHORT)
+    calibrated = cs.scenario([*SHORT, "behavior=calibrated"])
+    for key, value in fitted.items():
+        assert _get(calibrated.behavior, key) == pytest.approx(value)
+    assert any(_get(default.behavior, k) != pytest.approx(v) for k, v in fitted.items())
+    result = cs.run([*SHORT, "behavior=calibrated", "seed=1"])
+    assert len(result.monthly) == 24 and result.monthly["firms"].iloc[-1] > 0
+
+
+def test_posterior_draws_are_presets_of_the_same_parameters():
+    fitted = set(dict(_leaves(yaml.safe_load((BEHAVIOR / "calibrated.yaml").read_text()))))
+    draws = sorted(BEHAVIOR.glob("calibrated_draw_*.yaml"))
+    assert len(draws) >= 2
+    values = set()
+    for path in draws:
+        leaves = dict(_leaves(yaml.safe_load(path.read_text())))
+        assert set(leaves) == fitted, path.name
+        values.add(tuple(sorted(leaves.items())))
+        cs.scenario([*SHORT, f"behavior={path.stem}"])
+    assert len(values) > 1, "the draws differ"
+
+
+def test_posterior_comparison_runs_and_its_report_builds(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clustersim.cli.run",
+            "-m",
+            "+experiment=posterior_compare_plans",
+            *SHORT,
+            "policy=none,shanghai_2020",
+            "behavior=calibrated_draw_00,calibrated_draw_01",
+            "seed=0",
+            "hydra/launcher=basic",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = load_sweep(sweep)
+    counts = data.runs.groupby("variant").size().to_dict()
+    assert counts == {"none": 2, "shanghai_2020": 2}  # two draws = two replicates per regime
+    html, md = write_report(sweep)
+    assert html.is_file() and md.is_file()
