@@ -118,9 +118,7 @@ def calibrate(
             ) from None
     particles_path = folder / "particles.parquet"
     if report_only:
-        if not particles_path.is_file():
-            raise ConfigError("--report-only", str(folder), "no finished calibration there yet")
-        particles = pd.read_parquet(particles_path)
+        particles = _finished_so_far(problem, folder, particles_path)
     else:
         folder.mkdir(parents=True, exist_ok=True)
         write_json_atomic(
@@ -146,6 +144,9 @@ def calibrate(
         written = write_presets(problem, particles, few, preset_dir, n_runs)
         log(f"presets: {written[0]} and {len(written) - 1} posterior draws")
     html, md = write_calibration_report(build_report(problem, particles, n_runs, failed), folder)
+    if report_only:
+        log(f"report: {html} ({md})")
+        return folder
     write_json_atomic(
         folder / MANIFEST,
         {
@@ -158,6 +159,19 @@ def calibrate(
     )
     log(f"report: {html} ({md})")
     return folder
+
+
+def _finished_so_far(problem: Any, folder: Path, particles_path: Path) -> pd.DataFrame:
+    """The particles of a finished calibration, or of the generations finished so far."""
+    from clustersim.calibrate.engine import DATABASE, smc_particles
+
+    if problem.spec.method == "smc" and (folder / DATABASE).is_file():
+        particles = smc_particles(problem, folder)
+        if len(particles):
+            return particles
+    if particles_path.is_file():
+        return pd.read_parquet(particles_path)
+    raise ConfigError("--report-only", str(folder), "no finished generation there yet")
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -196,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report-only",
         action="store_true",
-        help="rebuild the report and presets of a finished calibration",
+        help="rebuild the report and presets (of the generations finished so far)",
     )
     args = parser.parse_args(argv)
     if args.workers < 1:

@@ -221,7 +221,7 @@ def smc(
         abc.run(max_nr_populations=1)
         done = _generations_done(folder)
         progress(f"calibrate: generation {done}/{spec.generations} done")
-    return _smc_table(problem, folder, names)
+    return smc_particles(problem, folder)
 
 
 def _generations_done(folder: Path) -> int:
@@ -235,9 +235,11 @@ def _generations_done(folder: Path) -> int:
     return int(history.max_t + 1)
 
 
-def _smc_table(problem: Problem, folder: Path, names: list[str]) -> pd.DataFrame:
+def smc_particles(problem: Problem, folder: Path) -> pd.DataFrame:
+    """Every particle of the generations in the folder's database (the last one accepted)."""
     import pyabc
 
+    names = [f"u{i}" for i in range(len(problem.parameters))]
     history = pyabc.History(f"sqlite:///{(Path(folder) / DATABASE).resolve()}", create=False)
     history.id = 1
     rows = []
