@@ -188,7 +188,7 @@ def provenance(problem: Problem, particles: pd.DataFrame, n_runs: int) -> list[s
     gens = int(particles["generation"].max()) + 1
     kept = int(particles["accepted"].sum())
     how = (
-        f"pyabc ABC-SMC, {gens} generations of {spec.population} particles"
+        f"pyabc ABC-SMC, {gens} generation{'s' if gens != 1 else ''} of {spec.population} particles"
         if spec.method == "smc"
         else f"ABC rejection, {kept} of {spec.design_points} Sobol points kept"
     )
