@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 SLOW_MODULES = frozenset(
     {
         "test_api",
+        "test_calibrate_engine",
+        "test_calibrate_presets",
         "test_cli_run",
         "test_firm_sizes",
         "test_notebooks",

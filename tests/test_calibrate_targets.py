@@ -21,10 +21,11 @@ SPEC = conf_dir() / "calibration" / "shanghai.yaml"
 
 
 @pytest.fixture(scope="module")
-def shanghai_problem():
+def shanghai_problem():  # composes and probes the default world: used by a slow test only
     return load_problem("shanghai")
 
 
+@pytest.mark.slow
 def test_shipped_targets_and_config_check_out(shanghai_problem):
     p = shanghai_problem
     assert len(p.parameters) == 6
