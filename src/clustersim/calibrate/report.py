@@ -159,7 +159,11 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
         (
             "posterior",
             f"{len(post)} particles"
-            + (f" after {gens} generations" if spec.method == "smc" else ""),
+            + (
+                f" after {gens} generation{'s' if gens != 1 else ''}"
+                if spec.method == "smc"
+                else ""
+            ),
         ),
         ("seed", str(spec.seed)),
     ]
