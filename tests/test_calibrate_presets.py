@@ -1,7 +1,7 @@
 """The shipped calibration results compose and run like any other config.
 
 conf/behavior/calibrated.yaml (posterior medians) and calibrated_draw_NN.yaml (posterior
-draws) are written by clustersim-calibrate; +experiment=posterior_compare_plans sweeps the
+draws) are written by clustersim-calibrate; experiment=posterior_compare_plans sweeps the
 regimes across the draws, and the comparison report treats a draw as a replicate.
 """
 
@@ -15,8 +15,8 @@ import yaml
 
 import clustersim.api as cs
 from clustersim.paths import conf_dir
-from clustersim.report.cli import write_report
-from clustersim.report.load import load_sweep
+from clustersim.report.load import report_data
+from clustersim.report.publish import write_report
 
 BEHAVIOR = conf_dir() / "behavior"
 SHORT = ["world=toy", "world.end=2021-12", "run.report_months=[2021-12]"]
@@ -72,7 +72,7 @@ def test_posterior_comparison_runs_and_its_report_builds(tmp_path):
             "-m",
             "clustersim.cli.run",
             "-m",
-            "+experiment=posterior_compare_plans",
+            "experiment=posterior_compare_plans",
             *SHORT,
             "policy=none,shanghai_2020",
             "behavior=calibrated_draw_00,calibrated_draw_01",
@@ -85,7 +85,7 @@ def test_posterior_comparison_runs_and_its_report_builds(tmp_path):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    data = load_sweep(sweep)
+    data = report_data(sweep)
     counts = data.runs.groupby("variant").size().to_dict()
     assert counts == {"none": 2, "shanghai_2020": 2}  # two draws = two replicates per regime
     html, md = write_report(sweep)

@@ -41,7 +41,7 @@ from clustersim.config import ConfigError
 BAD_INPUT = 2
 #: The calibration folder's record of what it holds.
 MANIFEST = "calibration.json"
-#: Posterior draws written as behaviour presets for +experiment=posterior_compare_plans.
+#: Posterior draws written as behaviour presets for experiment=posterior_compare_plans.
 PRESET_DRAWS = 10
 
 

@@ -6,7 +6,7 @@
   accepted particles, and whether the model reaches it;
 - ``write_preset``: the calibrated behaviour preset (posterior medians) and one preset per
   posterior draw, each number commented with its provenance, so ``behavior=calibrated``
-  and ``+experiment=posterior_compare_plans`` compose like any other config.
+  and ``experiment=posterior_compare_plans`` compose like any other config.
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def write_presets(
                 [
                     f"Posterior draw {k} of {len(draws)} "
                     f"(resampled by weight, seed {problem.spec.seed}),",
-                    "for +experiment=posterior_compare_plans.",
+                    "for experiment=posterior_compare_plans.",
                     "",
                     *head,
                 ],

@@ -20,9 +20,9 @@ from matplotlib.figure import Figure as MplFigure
 from clustersim.calibrate.posterior import final_population, predictive, summarise
 from clustersim.calibrate.problem import Problem
 from clustersim.report.document import Bullets, Document, Figure, Paragraph, Section, Table
-from clustersim.report.figures import png
 from clustersim.report.html import render_html
 from clustersim.report.markdown import write_markdown
+from clustersim.report.style import png
 
 
 def _g(value: float) -> str:
@@ -300,7 +300,7 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
             [
                 "behavior=calibrated: the posterior medians (conf/behavior/calibrated.yaml), "
                 "e.g. clustersim-run behavior=calibrated",
-                "+experiment=posterior_compare_plans: the regimes compared across posterior "
+                "experiment=posterior_compare_plans: the regimes compared across posterior "
                 "draws x seeds, so the comparison report's intervals include parameter "
                 "uncertainty",
                 f"{spec.folder}/posterior.parquet: the posterior draws; particles.parquet: "
