@@ -78,7 +78,7 @@ def _check_folder(folder: Path, print_: str) -> None:
 
 def _count_runs(folder: Path) -> tuple[int, int]:
     from clustersim.calibrate.runs import RUNS_DIR
-    from clustersim.io import MARKER
+    from clustersim.results.run_folder import MARKER
 
     runs = folder / RUNS_DIR
     done = sum(1 for p in runs.iterdir() if (p / MARKER).is_file()) if runs.is_dir() else 0
@@ -100,7 +100,7 @@ def calibrate(
     from clustersim.calibrate.posterior import draw, summarise, write_presets
     from clustersim.calibrate.problem import load_problem
     from clustersim.calibrate.report import build_report, write_calibration_report
-    from clustersim.sweep.layout import write_json_atomic
+    from clustersim.results.sweep_folder import write_json_atomic
 
     problem = load_problem(name, extra=settings)  # every check before anything is written
     spec = problem.spec
