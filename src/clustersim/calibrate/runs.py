@@ -3,7 +3,8 @@
 Every simulation a calibration asks for is a run of the model like any other: its
 folder, inside ``<calibration folder>/runs/``, is named by the values it sets
 (``growth.volatility=0.1234,...,seed=81727``), written atomically by
-``clustersim.results.run_folder.atomic_run_folder`` and skipped when it is already complete with the same
+``clustersim.results.run_folder.atomic_run_folder`` and skipped when it is already complete
+with the same
 config (``clustersim.sweep.jobs.sweep_job``: the same resume, failure records and
 config-hash check as a sweep). So a calibration killed at any moment and started again
 redoes no finished run, and the runs can be collected (``clustersim-collect``) and
