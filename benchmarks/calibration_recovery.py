@@ -25,9 +25,9 @@ from clustersim.paths import conf_dir
 
 #: The "unknown" truth: away from the defaults and from the prior's edges.
 TRUE = {
-    "behavior.exit.hazard.high_growth": 0.006,
-    "behavior.exit.young_multiplier": 2.5,
-    "behavior.growth.volatility": 0.15,
+    "behavior.exit.kind_multiplier.high_growth": 1.8,
+    "behavior.exit.financing_multiplier": 2.0,
+    "behavior.growth.volatility": 0.4,
     "behavior.growth.size_elasticity": 0.3,
     "behavior.growth.drift.high_growth": 0.007,
     "behavior.growth.exit_size": 0.8,

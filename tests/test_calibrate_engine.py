@@ -21,7 +21,7 @@ from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.recovery import write_synthetic_targets
 from clustersim.paths import conf_dir
 
-TRUE = {"behavior.exit.hazard.high_growth": 0.007, "behavior.growth.volatility": 0.16}
+TRUE = {"behavior.exit.kind_multiplier.high_growth": 1.8, "behavior.growth.volatility": 0.35}
 
 
 def _two_parameter_spec(
@@ -83,13 +83,13 @@ def test_smc_resumed_gives_the_same_posterior_and_redoes_no_run(tmp_path, synthe
 def test_cli_bad_input_writes_nothing(tmp_path):
     spec = _two_parameter_spec(tmp_path, None, folder=str(tmp_path / "out"))
     data = yaml.safe_load(spec.read_text())
-    data["parameters"]["behavior.growth.volatility"]["low"] = 0.5  # above high
+    data["parameters"]["behavior.growth.volatility"]["low"] = 2.0  # above high
     spec.write_text(yaml.safe_dump(data))
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
-            "clustersim.calibrate.cli",
+            "clustersim.cli.calibrate",
             str(spec),
             "--preset-dir",
             str(tmp_path / "presets"),
@@ -101,7 +101,7 @@ def test_cli_bad_input_writes_nothing(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "clustersim-calibrate: invalid calibration: parameters.behavior.growth.volatility.low "
-        "= 0.5: must be below high (0.3)"
+        "= 2.0: must be below high (1.5)"
     ]
     assert not (tmp_path / "out").exists() and not (tmp_path / "presets").exists()
 
@@ -119,7 +119,7 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
         [
             sys.executable,
             "-m",
-            "clustersim.calibrate.cli",
+            "clustersim.cli.calibrate",
             str(spec),
             "--workers",
             "2",
@@ -157,7 +157,7 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
         [
             sys.executable,
             "-m",
-            "clustersim.calibrate.cli",
+            "clustersim.cli.calibrate",
             str(spec),
             "--workers",
             "2",
