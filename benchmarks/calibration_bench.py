@@ -51,7 +51,7 @@ def main() -> int:
     cmd = [
         sys.executable,
         "-m",
-        "clustersim.calibrate.cli",
+        "clustersim.cli.calibrate",
         args.calibration,
         *args.settings,
         f"folder={folder}",

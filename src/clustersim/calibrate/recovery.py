@@ -87,14 +87,18 @@ def _first_key(lines: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m clustersim.calibrate.recovery <calibration> --out <targets.yaml>``."""
-    import argparse
-
     from clustersim.calibrate.problem import load_problem
+    from clustersim.cli.common import BAD_INPUT, OK, command, fail
+    from clustersim.config import ConfigError
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser = command(
+        "python -m clustersim.calibrate.recovery",
+        "Write a targets file whose observed values are the model's own statistics at "
+        "known parameter values (for recovery checks).",
+    )
     parser.add_argument("calibration", help="calibration config (name in conf/calibration or path)")
     parser.add_argument("--out", required=True, type=Path, help="targets file to write")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
     parser.add_argument(
         "--at",
         nargs="*",
@@ -103,17 +107,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="true parameter values (default: the base config's own values)",
     )
     args = parser.parse_args(argv)
-    problem = load_problem(args.calibration)
-    given = dict(a.split("=", 1) for a in args.at)
-    values = []
-    for p in problem.parameters:
-        node = problem.base
-        for part in p.key.split("."):
-            node = node[part]
-        values.append(float(given.get(p.key, node)))
-    write_synthetic_targets(problem, values, range(args.seeds), args.out)
+    if args.seeds < 2:
+        return fail(parser, f"--seeds = {args.seeds}: must be at least 2 (the spread is one)")
+    try:
+        problem = load_problem(args.calibration)
+        keys = [p.key for p in problem.parameters]
+        given: dict[str, float] = {}
+        for item in args.at:
+            key, sep, text = item.partition("=")
+            if not sep or key not in keys:
+                raise ConfigError("--at", item, "must be KEY=VALUE, KEY one of " + ", ".join(keys))
+            try:
+                given[key] = float(text)
+            except ValueError:
+                raise ConfigError(f"--at {key}", text, "must be a number") from None
+        values = []
+        for p in problem.parameters:
+            node = problem.base
+            for part in p.key.split("."):
+                node = node[part]
+            values.append(float(given.get(p.key, node)))
+        write_synthetic_targets(problem, values, range(args.seeds), args.out)
+    except (ConfigError, ValueError) as err:
+        return fail(parser, str(err), BAD_INPUT)
     print(f"wrote {args.out}")
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

@@ -1,36 +1,24 @@
-"""``clustersim-calibrate``: fit behavioural parameters to published figures.
+"""A calibration from its config to its outputs: run or resume, then posterior, presets, report.
 
-Usage::
-
-    clustersim-calibrate <calibration> [setting=value ...] [--workers N]
-                         [--preset-dir DIR | --no-preset] [--report-only]
-
-``<calibration>`` names ``conf/calibration/<name>.yaml`` (or is a path). Settings of the
-calibration config can be changed on the command line (``population=50``,
-``method=rejection``, ``folder=results/calibration/try``); ``overrides+=world.end=2023-12``
-adds (or replaces) a base override of every run.
-
-Writes into the calibration's folder (``results/calibration/<name>`` by default):
+``calibrate(name, settings, workers, preset_dir)`` is what ``clustersim-calibrate``
+(``clustersim.cli.calibrate``) runs. It checks the calibration config and its targets
+before anything is written, refuses a folder that holds a calibration of other settings
+(``calibration.json``'s fingerprint), runs the inference (``engine.smc`` or
+``engine.rejection``), and writes into the calibration's folder
+(``results/calibration/<name>`` by default):
 ``runs/`` (one settings-named run folder per simulation), ``abc.db`` (pyabc's record of
 the generations), ``particles.parquet`` (every particle: parameter values, statistics,
 distance, weight, generation), ``posterior.parquet`` (equal-weight posterior draws),
 ``parameters.csv`` (prior and posterior summary), ``report.html`` and ``report.md``; and
-the presets ``calibrated.yaml`` and ``calibrated_draw_NN.yaml`` into ``conf/behavior/``
-(or ``--preset-dir``). Running the same command again resumes: finished runs and
-generations are not redone.
-
-Bad input (a calibration config or targets file that does not check out, a folder that
-holds a calibration of other settings) gets one line naming the field, the value and
-what is allowed, exit status 2, and nothing is written.
+the presets ``calibrated.yaml`` and ``calibrated_draw_NN.yaml`` into ``preset_dir``.
+Running the same calibration again resumes: finished runs and generations are not redone.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +26,6 @@ import pandas as pd
 
 from clustersim.config import ConfigError
 
-BAD_INPUT = 2
 #: The calibration folder's record of what it holds.
 MANIFEST = "calibration.json"
 #: Posterior draws written as behaviour presets for experiment=posterior_compare_plans.
@@ -178,51 +165,3 @@ def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    from clustersim.paths import conf_dir
-
-    parser = argparse.ArgumentParser(
-        prog="clustersim-calibrate",
-        description="Fit behavioural parameters to published figures (ABC): docs/calibration.md",
-    )
-    parser.add_argument(
-        "calibration", help="name in conf/calibration/ (e.g. shanghai, toy) or a path"
-    )
-    parser.add_argument(
-        "settings", nargs="*", help="setting=value changes to the calibration config"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="processes running the model (default: every core)",
-    )
-    parser.add_argument(
-        "--preset-dir",
-        type=Path,
-        default=None,
-        help="where calibrated.yaml and the draw presets go (default conf/behavior)",
-    )
-    parser.add_argument("--no-preset", action="store_true", help="do not write the presets")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the report and presets (of the generations finished so far)",
-    )
-    args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error(f"--workers = {args.workers}: must be at least 1")
-    preset_dir = None if args.no_preset else (args.preset_dir or conf_dir() / "behavior")
-    try:
-        calibrate(args.calibration, args.settings, args.workers, preset_dir, args.report_only)
-    except ConfigError as err:
-        print(f"clustersim-calibrate: invalid calibration: {err}", file=sys.stderr)
-        return BAD_INPUT
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,49 @@
+"""``clustersim-calibrate`` as a user types it: bad input is one line, status 2, nothing written.
+
+The runs themselves (a calibration, its presets, its report, a resume) are in
+tests/test_calibrate_engine.py (slow).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from clustersim.cli.calibrate import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["nowhere"],
+            "clustersim-calibrate: invalid calibration: calibration = 'nowhere': no such file; "
+            "known: shanghai, toy",
+        ),
+        (["toy", "population=lots"], "clustersim-calibrate: invalid calibration: population"),
+        (["toy", "population"], "clustersim-calibrate: invalid calibration: setting = 'population'"),
+        (["toy", "colour=blue"], "clustersim-calibrate: invalid calibration: colour = 'blue'"),
+        (["toy", "--workers", "0"], "clustersim-calibrate: --workers = 0: must be at least 1"),
+        (
+            ["toy", "--no-preset", "--preset-dir", "x"],
+            "clustersim-calibrate: --preset-dir and --no-preset",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, argv, says):
+    monkeypatch.chdir(tmp_path)
+    status = main([*argv, f"folder={tmp_path / 'out'}"] if len(argv) > 1 else argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and err[0].startswith(says), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_only_without_a_calibration_says_so(tmp_path, capsys):
+    status = main(["toy", "method=rejection", f"folder={tmp_path / 'none'}", "--report-only"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err == [
+        f"clustersim-calibrate: invalid calibration: --report-only = '{tmp_path / 'none'}': "
+        "no finished generation there yet"
+    ]
+    assert not (tmp_path / "none").exists()
