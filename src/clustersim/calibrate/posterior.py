@@ -114,10 +114,10 @@ def predictive(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
         elif np.any(np.abs(every - t.observed) <= 2 * t.uncertainty):
             verdict = Verdict(False, "missed at the fit: some runs reach it, the fit does not")
         else:
-            side = (
-                "above"
+            side = (  # where the runs lie, seen from the observed value
+                "below"
                 if t.observed > every.max()
-                else "below"
+                else "above"
                 if t.observed < every.min()
                 else "apart from"
             )
@@ -182,8 +182,20 @@ def preset_text(
     return "\n".join(lines) + "\n"
 
 
-def provenance(problem: Problem, particles: pd.DataFrame, n_runs: int) -> list[str]:
-    """Header lines saying where a preset's numbers come from."""
+def shown(path: Path) -> str:
+    """A config file's path as a reader finds it: relative to the repository if inside it."""
+    from clustersim.paths import conf_dir
+
+    try:
+        return str(Path(path).resolve().relative_to(conf_dir().resolve().parent))
+    except ValueError:
+        return str(path)
+
+
+def provenance(
+    problem: Problem, particles: pd.DataFrame, n_runs: int, command: str | None = None
+) -> list[str]:
+    """Header lines saying where a preset's numbers come from (and the command that made it)."""
     spec = problem.spec
     gens = int(particles["generation"].max()) + 1
     kept = int(particles["accepted"].sum())
@@ -193,10 +205,11 @@ def provenance(problem: Problem, particles: pd.DataFrame, n_runs: int) -> list[s
         else f"ABC rejection, {kept} of {spec.design_points} Sobol points kept"
     )
     return [
-        f"Made by clustersim-calibrate {spec.name}: conf/calibration/{spec.path.name} fitted to",
-        f"{problem.targets.path.name} ({len(problem.fit_targets)} fitting targets) by {how};",
+        f"Made by: {command or 'clustersim-calibrate ' + spec.name}",
+        f"{shown(spec.path)} fitted to {shown(problem.targets.path)}",
+        f"({len(problem.fit_targets)} fitting targets) by {how};",
         f"{n_runs} model runs, seed {spec.seed}, base overrides {' '.join(spec.overrides)};",
-        f"results in {spec.folder}/ (posterior.parquet, report.html).",
+        f"results in {spec.folder}/ (posterior.parquet, parameters.csv, report.html).",
     ]
 
 
@@ -206,12 +219,13 @@ def write_presets(
     draws: pd.DataFrame,
     folder: Path,
     n_runs: int,
+    command: str | None = None,
 ) -> list[Path]:
     """Write ``calibrated.yaml`` (posterior medians) and one preset per draw into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarise(problem, particles).set_index("parameter")
-    head = provenance(problem, particles, n_runs)
+    head = provenance(problem, particles, n_runs, command)
     medians = {k: float(summary.at[k, "median"]) for k in summary.index}
     comments = {
         k: (

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from clustersim.calibrate.posterior import final_population, predictive, summarise
+from clustersim.calibrate.posterior import final_population, predictive, shown, summarise
 from clustersim.calibrate.problem import Problem
 from clustersim.report.document import Bullets, Document, Figure, Paragraph, Section, Table
 from clustersim.report.html import render_html
@@ -142,10 +142,10 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
     post = final_population(particles)
     gens = int(particles["generation"].max()) + 1
     facts = [
-        ("calibration", f"conf/calibration/{spec.path.name}: {spec.description}".strip()),
+        ("calibration", f"{shown(spec.path)}: {spec.description}".strip()),
         (
             "targets",
-            f"{problem.targets.path.name}: {len(problem.fit_targets)} fitting, "
+            f"{shown(problem.targets.path)}: {len(problem.fit_targets)} fitting, "
             f"{len(problem.targets.used_for('validate'))} held out",
         ),
         ("runs", f"every run: {' '.join(spec.overrides)}, {problem.start}..{problem.end}"),

@@ -128,7 +128,8 @@ def calibrate(
     summarise(problem, particles).to_csv(folder / "parameters.csv", index=False)
     if preset_dir is not None:
         few = draw(problem, particles, PRESET_DRAWS, spec.seed + 1)
-        written = write_presets(problem, particles, few, preset_dir, n_runs)
+        command = " ".join(["clustersim-calibrate", name, *settings])
+        written = write_presets(problem, particles, few, preset_dir, n_runs, command)
         log(f"presets: {written[0]} and {len(written) - 1} posterior draws")
     html, md = write_calibration_report(build_report(problem, particles, n_runs, failed), folder)
     if report_only:
