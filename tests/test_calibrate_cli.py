@@ -20,7 +20,10 @@ from clustersim.cli.calibrate import main
             "known: shanghai, toy",
         ),
         (["toy", "population=lots"], "clustersim-calibrate: invalid calibration: population"),
-        (["toy", "population"], "clustersim-calibrate: invalid calibration: setting = 'population'"),
+        (
+            ["toy", "population"],
+            "clustersim-calibrate: invalid calibration: setting = 'population'",
+        ),
         (["toy", "colour=blue"], "clustersim-calibrate: invalid calibration: colour = 'blue'"),
         (["toy", "--workers", "0"], "clustersim-calibrate: --workers = 0: must be at least 1"),
         (

@@ -80,24 +80,27 @@ def test_smc_resumed_gives_the_same_posterior_and_redoes_no_run(tmp_path, synthe
     assert not done & set(kept)
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    """``clustersim-calibrate <args>`` in a fresh process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "clustersim.cli.calibrate", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _markers(folder: Path) -> dict[str, int]:
+    """Complete run folders and the time their COMPLETE marker was written."""
+    return {p.parent.name: p.stat().st_mtime_ns for p in (folder / "runs").glob("*/COMPLETE")}
+
+
 def test_cli_bad_input_writes_nothing(tmp_path):
     spec = _two_parameter_spec(tmp_path, None, folder=str(tmp_path / "out"))
     data = yaml.safe_load(spec.read_text())
     data["parameters"]["behavior.growth.volatility"]["low"] = 2.0  # above high
     spec.write_text(yaml.safe_dump(data))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clustersim.cli.calibrate",
-            str(spec),
-            "--preset-dir",
-            str(tmp_path / "presets"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = _cli(str(spec), "--preset-dir", str(tmp_path / "presets"))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "clustersim-calibrate: invalid calibration: parameters.behavior.growth.volatility.low "
@@ -115,21 +118,7 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
         accept=0.25,
         folder=str(tmp_path / "out"),
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clustersim.cli.calibrate",
-            str(spec),
-            "--workers",
-            "2",
-            "--preset-dir",
-            str(tmp_path / "presets"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = _cli(str(spec), "--workers", "2", "--preset-dir", str(tmp_path / "presets"))
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     posterior = pd.read_parquet(out / "posterior.parquet")
@@ -153,19 +142,9 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
     draws = sorted((tmp_path / "presets").glob("calibrated_draw_*.yaml"))
     assert len(draws) == 10
     # run again: nothing is rerun, the same posterior comes out
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clustersim.cli.calibrate",
-            str(spec),
-            "--workers",
-            "2",
-            "--no-preset",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    before = _markers(out)
+    assert len(before) == 16
+    again = _cli(str(spec), "--workers", "2", "--no-preset")
     assert again.returncode == 0, again.stderr
+    assert _markers(out) == before
     pd.testing.assert_frame_equal(posterior, pd.read_parquet(out / "posterior.parquet"))
