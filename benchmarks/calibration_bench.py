@@ -88,13 +88,21 @@ def main() -> int:
     print(f"runs finished before the kill and run again: {len(redone)}")
     per_run = wall / max(n, 1)
     print(f"wall time: {wall:.0f} s ({per_run:.2f} s per run on {args.workers} workers)")
-    core_per_run = core_s / max(n, 1)
-    print(f"CPU time of the calibration: {core_s:.0f} core-s ({core_per_run:.2f} per run)")
+    # The killed process's workers die unreaped: their CPU time is not in os.times(), so
+    # the cost per run is taken over the runs made after the kill (an upper bound: the
+    # killed process's own start-up is in core_s too).
+    after_kill = max(n - len(before), 1)
+    core_per_run = core_s / after_kill
+    print(
+        f"CPU time: {core_s:.0f} core-s for the {n - len(before)} runs after the kill "
+        f"({core_per_run:.2f} core-s per run)"
+    )
     print(
         f"extrapolated to {args.budget} runs: {args.budget * per_run / 60:.1f} min wall at this "
         f"load; {args.budget * core_per_run / args.workers / 60:.1f} min if the "
         f"{args.workers} cores were free"
     )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     summary = folder / "parameters.csv"
     if summary.is_file():
         print(pd.read_csv(summary).to_string(index=False))
