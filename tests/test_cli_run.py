@@ -190,3 +190,14 @@ def test_an_unknown_key_in_a_sweep_stops_it_in_one_line_and_leaves_no_folder(
         "policy, national, run" in proc.stderr
     )
     assert "Traceback" not in proc.stderr and not (tmp_path / "sweep").exists()
+
+
+def test_a_folder_holding_other_files_is_never_replaced_by_a_run(tmp_path: Path) -> None:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("precious")
+    proc = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "holds files that are not a run's (thesis.txt)" in proc.stderr
+    assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+    assert (folder / "thesis.txt").read_text() == "precious"

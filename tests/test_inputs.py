@@ -256,3 +256,22 @@ def test_a_broken_yaml_file_is_named_with_its_line(
         api.compose(["experiment=mine"])
     assert "mine.yaml, line 4" in str(err.value) and "not valid YAML" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_run_folder_is_checked_before_the_run(tmp_path: Path) -> None:
+    from clustersim.runner import check_output_folder
+
+    check_output_folder(tmp_path / "new" / "run", "folder")  # not there yet: fine
+    (tmp_path / "unfinished").mkdir()
+    (tmp_path / "unfinished" / "monthly.parquet").write_bytes(b"")
+    check_output_folder(tmp_path / "unfinished", "folder")  # an unfinished run is replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.md").write_text("mine")
+    with pytest.raises(ConfigError, match=r"not a run's \(notes.md\)"):
+        check_output_folder(tmp_path / "mine", "folder")
+    (tmp_path / "unfinished" / "COMPLETE").write_text("{}")
+    with pytest.raises(ConfigError, match="already holds a complete run"):
+        check_output_folder(tmp_path / "unfinished", "folder")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        check_output_folder(tmp_path / "file", "folder")
