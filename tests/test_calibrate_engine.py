@@ -118,7 +118,11 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
         accept=0.25,
         folder=str(tmp_path / "out"),
     )
-    proc = _cli(str(spec), "--workers", "2", "--preset-dir", str(tmp_path / "presets"))
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "calibrated.yaml").write_text("# the default world's preset\n")
+    (presets / "calibrated_draw_00.yaml").write_text("# the default world's draw\n")
+    proc = _cli(str(spec), "--workers", "2", "--preset-dir", str(presets))
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     posterior = pd.read_parquet(out / "posterior.parquet")
@@ -134,12 +138,15 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
     ):
         assert heading in html
     assert "Fitting targets" in (out / "report.md").read_text()
-    preset = yaml.safe_load((tmp_path / "presets" / "calibrated.yaml").read_text())
+    # the toy's presets (preset: calibrated_toy), the default world's left alone
+    assert (presets / "calibrated.yaml").read_text() == "# the default world's preset\n"
+    assert (presets / "calibrated_draw_00.yaml").read_text() == "# the default world's draw\n"
+    preset = yaml.safe_load((presets / "calibrated_toy.yaml").read_text())
     summary = pd.read_csv(out / "parameters.csv").set_index("parameter")
     assert preset["defaults"] == ["default", "_self_"]
     median = summary.at["behavior.growth.volatility", "median"]
     assert preset["growth"]["volatility"] == pytest.approx(median, rel=1e-3)
-    draws = sorted((tmp_path / "presets").glob("calibrated_draw_*.yaml"))
+    draws = sorted(presets.glob("calibrated_toy_draw_*.yaml"))
     assert len(draws) == 10
     # run again: nothing is rerun, the same posterior comes out
     before = _markers(out)

@@ -202,6 +202,12 @@ def test_bad_prior_in_the_file(tmp_path, key, prior, field, says):
             "parameters.seed",
             "behavior.* setting",
         ),
+        (  # a world's scale is not fitted: the result is a behaviour preset
+            "world.firm_entrants.per_month",
+            {"low": 20.0, "high": 200.0, "source": SRC},
+            "parameters.world.firm_entrants.per_month",
+            "behavior.* setting",
+        ),
     ],
 )
 def test_prior_outside_what_the_config_accepts(tmp_path, key, prior, field, says):
@@ -224,6 +230,30 @@ def test_unknown_calibration_setting(tmp_path):
         )
     assert err.value.field == "populaton"
     assert "unknown key" in err.value.allowed
+
+
+@pytest.mark.parametrize(
+    ("preset", "says"),
+    [
+        ("default", "would overwrite conf/behavior/default.yaml"),
+        ("../calibrated", "must be a preset name"),
+        ("", "must be a preset name"),
+        (3, "must be a preset name"),
+    ],
+)
+def test_bad_preset_name(tmp_path, preset, says):
+    with pytest.raises(ConfigError) as err:
+        load_spec(_spec_with(tmp_path, "behavior.growth.volatility", None, preset=preset))
+    assert err.value.field == "preset"
+    assert says in err.value.allowed
+
+
+def test_each_calibration_writes_its_own_preset(tmp_path):
+    assert load_spec(SPEC).preset == "calibrated"  # the default world's: behavior=calibrated
+    assert load_spec(SPEC.with_name("toy.yaml")).preset == "calibrated_toy"
+    data = yaml.safe_load(SPEC.read_text())
+    data.pop("preset")
+    assert load_spec(_write(tmp_path, "mine.yaml", data)).preset == "calibrated_mine"
 
 
 # ------------------------------------------------------------------ statistics

@@ -21,8 +21,8 @@ import pandas as pd
 
 from clustersim.calibrate.problem import Problem
 
-#: File name prefix of the per-draw behaviour presets (``calibrated_draw_00.yaml``, ...).
-DRAW_PREFIX = "calibrated_draw_"
+#: File name suffix of the per-draw behaviour presets (``calibrated_draw_00.yaml``, ...).
+DRAW_SUFFIX = "_draw_"
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: Sequence[float]) -> np.ndarray:
@@ -221,7 +221,11 @@ def write_presets(
     n_runs: int,
     command: str | None = None,
 ) -> list[Path]:
-    """Write ``calibrated.yaml`` (posterior medians) and one preset per draw into ``folder``."""
+    """Write ``<preset>.yaml`` (posterior medians) and one preset per draw into ``folder``.
+
+    The preset's name is the calibration config's ``preset`` (``calibrated`` for the
+    default world's calibration): a calibration of another world does not overwrite it.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     summary = summarise(problem, particles).set_index("parameter")
@@ -235,7 +239,8 @@ def write_presets(
         )
         for k in summary.index
     }
-    written = [folder / "calibrated.yaml"]
+    name = problem.spec.preset
+    written = [folder / f"{name}.yaml"]
     text = preset_text(
         problem,
         medians,
@@ -248,13 +253,13 @@ def write_presets(
         ],
     )
     written[0].write_text(text)
-    for old in folder.glob(f"{DRAW_PREFIX}*.yaml"):
+    for old in folder.glob(f"{name}{DRAW_SUFFIX}[0-9]*.yaml"):
         old.unlink()
     for _, row in draws.iterrows():
         k = int(row["draw"])
         values = {p.key: float(row[p.key]) for p in problem.parameters}
         note = {key: f"posterior draw {k} of {len(draws)}" for key in values}
-        path = folder / f"{DRAW_PREFIX}{k:02d}.yaml"
+        path = folder / f"{name}{DRAW_SUFFIX}{k:02d}.yaml"
         path.write_text(
             preset_text(
                 problem,

@@ -298,11 +298,17 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
     use.add(
         Bullets(
             [
-                "behavior=calibrated: the posterior medians (conf/behavior/calibrated.yaml), "
-                "e.g. clustersim-run behavior=calibrated",
+                f"behavior={spec.preset}: the posterior medians "
+                f"(conf/behavior/{spec.preset}.yaml), e.g. clustersim-run "
+                f"{' '.join(spec.overrides)} behavior={spec.preset}",
                 "experiment=posterior_compare_plans: the regimes compared across posterior "
                 "draws x seeds, so the comparison report's intervals include parameter "
-                "uncertainty",
+                "uncertainty"
+                + (
+                    ""
+                    if spec.preset == "calibrated"
+                    else f" (these draws: behavior='glob({spec.preset}_draw_*)')"
+                ),
                 f"{spec.folder}/posterior.parquet: the posterior draws; particles.parquet: "
                 "every particle with its statistics and weight",
             ]

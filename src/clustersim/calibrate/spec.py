@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ _KEYS = (
     "seed",
     "runs_per_point",
     "folder",
+    "preset",
 )
 _PARAM_KEYS = ("low", "high", "log", "source")
 
@@ -91,6 +93,9 @@ class CalibrationSpec:
     runs_per_point: int
     folder: str
     description: str = ""
+    #: Name of the behaviour preset it writes (``conf/behavior/<preset>.yaml``, and the
+    #: draws ``<preset>_draw_NN.yaml``).
+    preset: str = "calibrated"
 
 
 def _whole(path: str, value: Any, low: int, high: int) -> int:
@@ -147,6 +152,13 @@ def parse_spec(data: Mapping[str, Any], path: Path, name: str | None = None) -> 
     folder = data.get("folder", f"results/calibration/{name or Path(path).stem}")
     if not isinstance(folder, str) or not folder:
         raise ConfigError("folder", folder, "must be a folder path")
+    preset = data.get("preset", f"calibrated_{name or Path(path).stem}")
+    if not isinstance(preset, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", preset):
+        raise ConfigError(
+            "preset", preset, "must be a preset name: a letter, then letters, digits or _"
+        )
+    if preset == "default":
+        raise ConfigError("preset", preset, "would overwrite conf/behavior/default.yaml")
     return CalibrationSpec(
         name=name or Path(path).stem,
         path=Path(path),
@@ -162,6 +174,7 @@ def parse_spec(data: Mapping[str, Any], path: Path, name: str | None = None) -> 
         runs_per_point=runs,
         folder=folder,
         description=str(data.get("description", "")).strip(),
+        preset=preset,
     )
 
 

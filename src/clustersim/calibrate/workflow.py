@@ -10,7 +10,8 @@ before anything is written, refuses a folder that holds a calibration of other s
 the generations), ``particles.parquet`` (every particle: parameter values, statistics,
 distance, weight, generation), ``posterior.parquet`` (equal-weight posterior draws),
 ``parameters.csv`` (prior and posterior summary), ``report.html`` and ``report.md``; and
-the presets ``calibrated.yaml`` and ``calibrated_draw_NN.yaml`` into ``preset_dir``.
+the presets ``<preset>.yaml`` and ``<preset>_draw_NN.yaml`` into ``preset_dir`` (``preset``
+of the calibration config: ``calibrated`` for shanghai, ``calibrated_toy`` for toy).
 Running the same calibration again resumes: finished runs and generations are not redone.
 """
 
