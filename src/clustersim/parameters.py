@@ -82,9 +82,9 @@ def seed_of(seed: Any, rng: Any) -> int | None:
         value = np.random.default_rng(value)
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, 2**31 - 1))
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ConfigError("seed", value, "must be a whole number >= 0")
-    return int(value)
+    from clustersim.settings.limits import check_seed
+
+    return check_seed(int(value) if isinstance(value, np.integer) else value)
 
 
 def as_overrides(
