@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from clustersim.rules.sampling import (
     categorical,
     categorical_fixed,
+    order_by_group,
     row_cumsum,
     row_sums,
 )
@@ -35,6 +36,21 @@ def test_fixed_categorical_equals_the_row_form(k: int, n: int, seed: int) -> Non
     np.testing.assert_array_equal(
         categorical_fixed(probs, u), categorical(np.tile(probs, (n, 1)), u)
     )
+
+
+@given(st.integers(0, 300), st.integers(1, 2**20), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_group_order_equals_lexsort(n: int, n_groups: int, seed: int) -> None:
+    """The packed-key sort orders exactly as ``np.lexsort``, ties by position included."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    draws = rng.random(n, dtype=np.float32)
+    draws[: n // 3] = draws[:1]  # ties within a group
+    groups[: n // 5] = groups[:1]
+    for priority in (draws, draws.astype(np.float64), draws * np.float32(3.5) - 1):
+        np.testing.assert_array_equal(
+            order_by_group(groups, priority), np.lexsort((priority, groups))
+        )
 
 
 def test_categorical_follows_the_probabilities() -> None:

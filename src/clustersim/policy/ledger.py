@@ -172,15 +172,16 @@ class GrantLedger:
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
             frame = frame.astype({"recipient_id": "int64", "year": "int64", "amount": "float64"})
         else:
-            sizes = [a.size for a in self._ids]
-            cols: dict[str, Any] = {
-                "recipient_id": np.concatenate(self._ids),
-            }
+            sizes = np.fromiter((a.size for a in self._ids), dtype=np.int64, count=len(self._ids))
+            cols: dict[str, Any] = {"recipient_id": np.concatenate(self._ids)}
             for j, name in enumerate(_STRING_COLUMNS):
-                cols[name] = np.repeat([meta[j] for meta in self._meta], sizes)
-            cols["year"] = np.repeat([meta[6] for meta in self._meta], sizes).astype(np.int64)
+                cols[name] = _repeated_labels([meta[j] for meta in self._meta], sizes)
+            years = [meta[6] for meta in self._meta]
+            cols["year"] = np.repeat(np.asarray(years, dtype=np.int64), sizes)
             cols["amount"] = np.concatenate(self._amounts)
             frame = pd.DataFrame(cols)[list(COLUMNS)]
+            frame["month"] = frame["month"].astype("string")
+            return frame
         for name in _STRING_COLUMNS:
             frame[name] = frame[name].astype("category" if name != "month" else "string")
         return frame
@@ -221,6 +222,18 @@ class GrantLedger:
         p = Path(path)
         self.to_frame().to_parquet(p, index=False)
         return p
+
+
+def _repeated_labels(labels: list[str], sizes: np.ndarray) -> pd.Categorical:
+    """Each chunk's label repeated for its rows, as a categorical with sorted categories.
+
+    The same column as ``astype("category")`` of the repeated strings, built from the
+    chunks' codes: a run's ledger has tens of thousands of rows but a few dozen labels.
+    """
+    categories = sorted(set(labels))
+    code = {label: i for i, label in enumerate(categories)}
+    codes = np.fromiter((code[label] for label in labels), dtype=np.int64, count=len(labels))
+    return pd.Categorical.from_codes(np.repeat(codes, sizes), pd.Index(categories, dtype="str"))
 
 
 def _cap_key(instrument: Instrument, year: int) -> tuple[str, str, int | None] | None:

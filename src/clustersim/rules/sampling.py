@@ -83,13 +83,49 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.nda
     ``rank[i]`` is 0 for the highest-priority (lowest value) item of its group, 1 for the
     next, and so on. Used to fill vacancies and to pick whom a firm lays off.
     """
-    order = np.lexsort((priority, groups))
+    order = order_by_group(groups, priority)
     g = groups[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     first = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
     rank = np.empty(len(g), dtype=np.int64)
     rank[order] = np.arange(len(g)) - first
     return order, rank
+
+
+#: A float32 uniform draw is a multiple of 2**-24 (numpy draws 24 random bits).
+_FLOAT32_STEPS = 1 << 24
+
+
+def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """``np.lexsort((priority, groups))``: order by group, then priority, ties by position.
+
+    The same permutation, several times faster when the priorities are float32 uniform
+    draws (as the labour market's are) and the groups small non-negative integers: each
+    item's (group, draw, position) is packed into one distinct int64 and the packed keys
+    are sorted with numpy's fastest (unstable) sort, which needs no tie-breaking because
+    no two keys are equal. Any other input falls back to ``np.lexsort``.
+    """
+    n = len(groups)
+    if n > 1 and priority.dtype == np.float32 and groups.dtype.kind in "iu":
+        steps = priority * np.float32(_FLOAT32_STEPS)  # exact: a power-of-two scaling
+        draw = steps.astype(np.int64)
+        low, high = int(groups.min()), int(groups.max())
+        position_bits = (n - 1).bit_length()
+        if (
+            low >= 0
+            and high.bit_length() + 24 + position_bits <= 63
+            and bool((draw == steps).all())
+            and int(draw.min()) >= 0
+            and int(draw.max()) < _FLOAT32_STEPS
+        ):
+            key = groups.astype(np.int64) << 24
+            key |= draw
+            key <<= position_bits
+            key |= np.arange(n, dtype=np.int64)
+            key.sort()
+            key &= (1 << position_bits) - 1
+            return key
+    return np.lexsort((priority, groups))
 
 
 def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
