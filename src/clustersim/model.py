@@ -69,6 +69,7 @@ class ClusterModel(mesa.Model):
         overrides: Sequence[str] = (),
         seed: int | None = None,
         rng: Any = None,
+        streams: Streams | None = None,
         **parameters: Any,
     ) -> None:
         """Build the model of a checked ``scenario``, or Mesa-style from keywords.
@@ -78,7 +79,9 @@ class ClusterModel(mesa.Model):
         (``ClusterModel(world="toy", seed=3)`` is ``clustersim-run world=toy seed=3``;
         see ``clustersim.parameters``), which is how ``mesa.batch_run`` and SolaraViz
         build it. ``model.overrides`` keeps the overrides that make the same run (empty
-        when the model was given a Scenario).
+        when the model was given a Scenario). ``streams``: the random streams, when they
+        are shared with another run of the same seed (``clustersim.streams.SharedDraws``);
+        by default the model's own.
         """
         if not isinstance(scenario, Scenario):
             from clustersim.parameters import model_arguments
@@ -100,7 +103,9 @@ class ClusterModel(mesa.Model):
         self.month_index = 0
         self.n_kinds, self.n_tiers = len(FIRM_KINDS), len(TALENT_TIERS)
         self.people_per_talent_agent = self.world.people_per_talent_agent
-        self.streams = Streams(scenario.seed)
+        if streams is not None and streams.seed != scenario.seed:
+            raise ValueError(f"streams of seed {streams.seed} for a run of seed {scenario.seed}")
+        self.streams = streams if streams is not None else Streams(scenario.seed)
 
         self._lay_out_slots()
         self.parks = ParkTable(self.world)

@@ -22,6 +22,7 @@ from clustersim.model import ClusterModel
 from clustersim.results import run_folder as rf
 from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
+from clustersim.streams import SharedDraws, Streams
 
 
 def check_output_folder(folder: Path, field: str) -> None:
@@ -143,22 +144,65 @@ class RunResult:
 def simulate(
     scenario: Scenario, progress: bool = False, incentives: Incentives | None = None
 ) -> RunResult:
-    """Run the scenario (and its counterfactual, if the scenario asks for one)."""
-    result = _simulate_once(scenario, incentives or build_incentives(scenario), progress)
+    """Run the scenario (and its counterfactual, if the scenario asks for one).
+
+    A run and its counterfactual see the same random numbers (common random numbers,
+    ``clustersim.streams``). They are run in lock-step, month by month, and the
+    counterfactual replays the generator draws the run made that month
+    (``SharedDraws``) instead of drawing them again: the same numbers, made once.
+    """
+    incentives = incentives or build_incentives(scenario)
     cf = scenario.run.counterfactual
-    if cf != "off":
-        other = _simulate_once(scenario, build_incentives(scenario, without=cf), progress)
-        result.counterfactual = other
-        result.caused = caused(result.outcomes, other.outcomes)
+    if cf == "off":
+        t0 = time.perf_counter()
+        model = ClusterModel(scenario, incentives)
+        t1 = time.perf_counter()
+        model.run(progress=progress)
+        return _result(scenario, model, incentives, t1 - t0, time.perf_counter() - t1)
+
+    draws = SharedDraws()
+    t0 = time.perf_counter()
+    model = ClusterModel(scenario, incentives, streams=Streams(scenario.seed, draws))
+    t1 = time.perf_counter()
+    other_incentives = build_incentives(scenario, without=cf)
+    other = ClusterModel(
+        scenario, other_incentives, streams=Streams(scenario.seed, draws, replay=True)
+    )
+    t2 = time.perf_counter()
+    draws.clear()
+    run_seconds = [0.0, 0.0]
+    bar = _progress_bar(model.n_months) if progress else None
+    while model.running or other.running:
+        for i, m in enumerate((model, other)):
+            start = time.perf_counter()
+            m.step()
+            run_seconds[i] += time.perf_counter() - start
+        draws.clear()
+        if bar is not None:
+            bar.update(1)
+            bar.set_description(str(model.month))
+    if bar is not None:
+        bar.close()
+    result = _result(scenario, model, incentives, t1 - t0, run_seconds[0])
+    result.counterfactual = _result(scenario, other, other_incentives, t2 - t1, run_seconds[1])
+    result.caused = caused(result.outcomes, result.counterfactual.outcomes)
     return result
 
 
-def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -> RunResult:
-    t0 = time.perf_counter()
-    model = ClusterModel(scenario, incentives)
-    t1 = time.perf_counter()
-    model.run(progress=progress)
-    t2 = time.perf_counter()
+def _progress_bar(months: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=months, unit="month", leave=False)
+
+
+def _result(
+    scenario: Scenario,
+    model: ClusterModel,
+    incentives: Incentives,
+    setup_seconds: float,
+    run_seconds: float,
+) -> RunResult:
+    """The tables and outcomes of a model run to its end."""
     monthly = model.monthly()
     relocations = model.relocation_table()
     outcomes = headline(monthly, model.parks.districts, scenario.run.report_months)
@@ -172,7 +216,7 @@ def _simulate_once(scenario: Scenario, incentives: Incentives, progress: bool) -
         spending=incentives.spending_frame(),
         rationing=incentives.rationing_frame(),
         outcomes=outcomes,
-        seconds={"setup": t1 - t0, "run": t2 - t1},
+        seconds={"setup": setup_seconds, "run": run_seconds},
     )
 
 
