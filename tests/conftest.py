@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hydra import compose, initialize_config_dir
 
+from clustersim.config import to_plain
 from clustersim.model import ClusterModel
 from clustersim.paths import conf_dir
 from clustersim.settings import Scenario, load_scenario
@@ -18,11 +21,13 @@ from clustersim.settings import Scenario, load_scenario
 REPO = Path(__file__).resolve().parents[1]
 
 #: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
-#: they run the command line in a subprocess, a sweep, a notebook or the default world.
+#: they run the command line in a subprocess, a sweep, a notebook, the default world or
+#: a model over many seeds (test_arthur: three presets x twelve seeds).
 #: Slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
 SLOW_MODULES = frozenset(
     {
         "test_api",
+        "test_arthur",
         "test_calibrate_engine",
         "test_calibrate_presets",
         "test_cli_run",
@@ -52,9 +57,25 @@ def compose_cfg(*overrides: str):
 
 
 @cache
+def _composed(*overrides: str) -> dict[str, Any]:
+    """The plain config for these overrides (cached: composing costs about a second)."""
+    return to_plain(compose_cfg(*overrides))
+
+
+@cache
 def scenario(*overrides: str) -> Scenario:
-    """The checked scenario for these overrides (cached: composing costs ~50 ms)."""
-    return load_scenario(compose_cfg(*overrides))
+    """The checked scenario for these overrides (cached).
+
+    A ``seed=N`` override is set in the config composed without it, which is composed
+    once for all seeds: the same scenario as composing with it (``cs.run_seeds`` does
+    the same; tests/test_api.py checks that the runs are identical).
+    """
+    seeds = [o for o in overrides if o.startswith("seed=") and o[5:].isdigit()]
+    if len(seeds) != 1:
+        return load_scenario(compose_cfg(*overrides))
+    data = copy.deepcopy(_composed(*(o for o in overrides if o != seeds[0])))
+    data["seed"] = int(seeds[0][5:])
+    return load_scenario(data)
 
 
 @cache

@@ -342,6 +342,7 @@ def planted(n=600, seed=0, noise=0.0):
     return x, cases ^ flip
 
 
+@pytest.mark.slow  # EMA Workbench's PRIM, peeling and pasting: ~1 min on a loaded 2-core machine
 def test_prim_finds_a_planted_box():
     x, cases = planted(noise=0.02)
     result = prim_boxes(x, cases)

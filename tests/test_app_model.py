@@ -177,6 +177,7 @@ def test_mesa_stock_plot_component_draws_a_monthly_metric() -> None:
     assert [v["Step"] for v in values] == list(range(1, 7))
 
 
+@pytest.mark.slow  # runs clustersim-run in a subprocess
 def test_app_series_equal_the_command_lines_monthly_table(tmp_path: Path) -> None:
     """The app's model, stepped month by month, is clustersim-run with its overrides."""
     keywords = {**TOY_HUANGPU, "seed": 2, "behavior.agglomeration.strength": 0.7}

@@ -48,6 +48,7 @@ def sequence(trials) -> list[tuple]:
     return [tuple(round(float(v), 12) for v in row) for row in trials[cols].to_numpy()]
 
 
+@pytest.mark.slow  # a 40-trial TPE study in SQLite: ~25 s on a loaded 2-core machine
 def test_search_finds_the_known_optimum(tmp_path):
     result = optimize(
         spec(tmp_path / "s", trials=40, sampler="tpe"),
