@@ -191,9 +191,21 @@ PRINTED: tuple[str, ...] = (
 
 
 def label(name: str) -> str:
-    """The table label of an outcome (its name when it is not a headline outcome)."""
+    """The table label of an outcome (its name when it is not a headline outcome).
+
+    A caused outcome (``caused_<name>``, the run minus its counterfactual) is labelled
+    "caused <label>".
+    """
+    if name.startswith("caused_") and name.removeprefix("caused_") in OUTCOMES:
+        return "caused " + OUTCOMES[name.removeprefix("caused_")].label
     o = OUTCOMES.get(name)
     return o.label if o is not None else name
+
+
+def scale(name: str) -> float:
+    """Factor from an outcome's stored value to the unit its label names (RMB -> RMB m)."""
+    o = OUTCOMES.get(name.removeprefix("caused_"))
+    return o.scale if o is not None else 1.0
 
 
 __all__ = [
@@ -212,4 +224,5 @@ __all__ = [
     "Outcome",
     "Region",
     "label",
+    "scale",
 ]

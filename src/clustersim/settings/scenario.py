@@ -184,22 +184,24 @@ def _check_report_months(run: RunOptions, world: World) -> None:
 def _check_counterfactual(cf: str, regimes: tuple[Regime, ...], world: World) -> None:
     """A counterfactual must drop something the scenario has, in force within its months.
 
-    ``no_policy`` needs a policy; ``<regime>.<instrument>`` needs that regime in the
+    ``no_policy`` is always accepted (see below); ``<regime>.<instrument>`` needs that regime in the
     scenario, that instrument in the regime, switched on, and its window overlapping the
     world's months. Otherwise the counterfactual would be the run itself, and every
     caused outcome a meaningless 0.
     """
     field = "run.counterfactual"
-    if cf == "off":
+    if cf in ("off", "no_policy"):
+        # no_policy is meaningful for every scenario: under policy=none it is the run
+        # itself and every caused outcome is 0, which is the right answer for the
+        # baseline of a sweep that crosses policies with one counterfactual
         return
     if not regimes:
         raise ConfigError(
             field,
             cf,
-            "the scenario has no policy (policy=none), so there is nothing to drop: must be off",
+            "the scenario has no policy (policy=none), so there is no regime or instrument "
+            "to drop: must be off or no_policy",
         )
-    if cf == "no_policy":
-        return
     regime_name, _, instrument_id = cf.partition(".")
     by_name = {r.name: r for r in regimes}
     if regime_name not in by_name:
