@@ -22,8 +22,10 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from clustersim.cli.common import BAD_INPUT
 from clustersim.composition import explain
@@ -74,9 +76,15 @@ def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     return summary
 
 
+#: Set once Hydra has composed a config and called ``task``: from then on an error that is
+#: not Hydra's or the file system's comes from the simulation and keeps its traceback.
+_TASK_STARTED: list[bool] = []
+
+
 @hydra.main(config_path=str(conf_dir()), config_name="config", version_base="1.3")
 def task(cfg: DictConfig) -> dict[str, Any]:
     """Hydra's task function: one job of a run or of a sweep."""
+    _TASK_STARTED.append(True)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
@@ -118,6 +126,8 @@ def _one_line_errors(args: list[str]) -> Iterator[None]:
     except ConfigError as err:
         _exit(f"invalid config: {err}")
     except Exception as err:
+        if _TASK_STARTED and not isinstance(err, HydraException | OmegaConfBaseException | OSError):
+            raise  # a failure of the simulation, not of the input: keep its traceback
         explained = explain([a for a in args if "=" in a and not a.startswith("-")], err)
         if explained is not None:  # (Hydra's missing-option error is also an OSError)
             _exit(f"invalid config: {explained}")
