@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -201,3 +203,22 @@ def test_a_folder_holding_other_files_is_never_replaced_by_a_run(tmp_path: Path)
     assert "holds files that are not a run's (thesis.txt)" in proc.stderr
     assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
     assert (folder / "thesis.txt").read_text() == "precious"
+
+
+def test_a_failure_of_the_simulation_keeps_its_traceback(tmp_path: Path) -> None:
+    """Only bad input is shortened to one line; a bug inside a rule must stay visible."""
+    code = (
+        "import sys\n"
+        "import clustersim.cli.run as run\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ValueError('a rule went wrong')\n"
+        "run.simulate = broken\n"
+        "sys.argv = ['clustersim-run', 'world=toy', 'hydra.run.dir=out']\n"
+        "run.main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "ValueError: a rule went wrong" in proc.stderr
+    assert "invalid config" not in proc.stderr and not (tmp_path / "out").exists()
