@@ -29,6 +29,8 @@ from clustersim.config import ConfigError
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``clustersim-calibrate``; returns the exit status."""
+    from clustersim.paths import conf_dir
+
     parser = command(
         "clustersim-calibrate",
         "Fit behavioural parameters to published figures by approximate Bayesian "
@@ -48,13 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="processes running the model (default: every core)",
+        help="processes running the model: one per core of this machine",
     )
     parser.add_argument(
         "--preset-dir",
         type=Path,
-        default=None,
-        help="where calibrated.yaml and the draw presets go (default: conf/behavior)",
+        default=conf_dir() / "behavior",
+        help="where the presets go: <preset>.yaml and <preset>_draw_NN.yaml (preset: of "
+        "the calibration config)",
     )
     parser.add_argument("--no-preset", action="store_true", help="do not write the presets")
     parser.add_argument(
@@ -65,13 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)  # settings may follow the options
     if args.workers < 1:
         return fail(parser, f"--workers = {args.workers}: must be at least 1")
-    if args.no_preset and args.preset_dir is not None:
+    if args.no_preset and args.preset_dir != parser.get_default("preset_dir"):
         return fail(parser, "--preset-dir and --no-preset: give one of them, not both")
 
     from clustersim.calibrate.workflow import calibrate
-    from clustersim.paths import conf_dir
 
-    preset_dir = None if args.no_preset else (args.preset_dir or conf_dir() / "behavior")
+    preset_dir = None if args.no_preset else args.preset_dir
     try:
         calibrate(args.calibration, args.settings, args.workers, preset_dir, args.report_only)
     except ConfigError as err:
