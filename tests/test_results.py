@@ -82,6 +82,21 @@ def test_writer_flushes_every_file_before_the_marker(tmp_path, monkeypatch):
     assert run.table(rf.LEDGER) is None
 
 
+def test_staging_folders_of_killed_runs_are_cleaned_by_the_next_write(tmp_path):
+    killed = tmp_path / ".2026-01-01_10-00-00_seed=1.partial-4242"  # a single run killed mid-write
+    writing = tmp_path / ".2026-01-01_10-09-59_seed=2.partial-4343"  # another run, writing now
+    for folder in (killed, writing):
+        folder.mkdir()
+        (folder / rf.CONFIG).write_text("seed: 1\n")
+    hour_ago = os.path.getmtime(writing) - 3600
+    os.utime(killed, (hour_ago, hour_ago))
+    frame = pd.DataFrame({"month": ["2020-01"], "firms": [1]})
+    rf.write_run_folder(tmp_path / "2026-01-01_10-10-00_seed=3", _content(**{rf.MONTHLY: frame}))
+    assert not killed.exists()
+    assert writing.exists()  # a recent one may belong to a run still writing: kept
+    assert rf.is_complete(tmp_path / "2026-01-01_10-10-00_seed=3")
+
+
 def test_a_failed_write_leaves_nothing_and_a_complete_folder_is_never_overwritten(tmp_path):
     bad = pd.DataFrame({"x": [object()]})  # Parquet cannot store it
     with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow raises

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from clustersim.results.locks import JOB_LOCKS, SWEEP_LOCK
 from clustersim.results.run_folder import MARKER
 from clustersim.results.sweep_folder import STATUS_DIR, read_failures, read_statuses
 from tests.conftest import run_cli
@@ -64,6 +66,7 @@ def test_sweep_collects_and_rerun_skips_everything(reference, tmp_path):
     assert len(pd.read_parquet(reference / "panel.parquet")) == 5 * 96
     before_tables = (reference / "runs.parquet").read_bytes()
     before = marker_stamps(reference)
+    shutil.rmtree(reference / JOB_LOCKS)  # each launched job takes its lock file
     proc = run_cli(*sweep_args(reference), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "5 already complete" in proc.stderr
@@ -71,6 +74,9 @@ def test_sweep_collects_and_rerun_skips_everything(reference, tmp_path):
     assert "sweep 5/5 (100%) | done 0, skipped 5, failed 0" in proc.stderr  # progress line
     assert marker_stamps(reference) == before
     assert (reference / "runs.parquet").read_bytes() == before_tables
+    # skipped before launch: no job was handed to a worker, nothing collected again
+    assert not (reference / JOB_LOCKS).exists()
+    assert "collected tables are up to date" in proc.stderr
 
 
 def test_killed_sweep_resumes_every_job_exactly_once(reference, tmp_path):
@@ -115,6 +121,63 @@ def test_killed_sweep_resumes_every_job_exactly_once(reference, tmp_path):
     for table in ("runs.parquet", "panel.parquet"):
         assert pq.read_table(sweep / table).equals(pq.read_table(reference / table))
         assert (sweep / table).read_bytes() == (reference / table).read_bytes()
+
+
+def test_two_sweeps_at_once_run_each_job_once(reference, tmp_path):
+    sweep = tmp_path / "sweep"
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "clustersim.cli.run", *sweep_args(sweep)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (sweep / SWEEP_LOCK).is_file() or not (sweep / SWEEP_LOCK).read_text():
+        assert first.poll() is None and time.monotonic() < deadline, "the first sweep never began"
+        time.sleep(0.02)
+    waiting = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clustersim.cli.run",
+            *sweep_args(sweep, "hydra.callbacks.clustersim_sweep.lock_wait=300"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    refused = run_cli(*sweep_args(sweep), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert f"in use by another sweep: process {first.pid}" in refused.stderr
+    assert "lock_wait" in refused.stderr and "Traceback" not in refused.stderr
+    _, first_err = first.communicate(timeout=300)
+    _, waiting_err = waiting.communicate(timeout=300)
+    assert first.returncode == 0, first_err
+    assert waiting.returncode == 0, waiting_err
+    assert "5 jobs: 5 done, 0 skipped (already complete), 0 failed" in first_err
+    assert "5 jobs: 0 done, 5 skipped" in waiting_err  # it waited, then found them complete
+    assert read_failures(sweep) == {}
+    for table in ("runs.parquet", "panel.parquet"):
+        assert (sweep / table).read_bytes() == (reference / table).read_bytes()
+
+
+def test_any_value_names_one_job_folder_and_resume_finds_it(tmp_path):
+    sweep = tmp_path / "sweep"
+    name = "world.parks.lujiazui.name='Lu/jia zui 陆家嘴 <b>'"
+    args = [*sweep_args(sweep)[:3], "seed=0,1", name, f"hydra.sweep.dir={sweep}"]
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folders = job_folders(sweep)
+    assert len(folders) == 2 and all((sweep / f / MARKER).is_file() for f in folders)
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    assert runs["world.parks.lujiazui.name"].tolist() == ["Lu/jia zui 陆家嘴 <b>"] * 2
+    again = run_cli(*args, cwd=tmp_path)
+    assert "2 jobs: 0 done, 2 skipped" in again.stderr
 
 
 @pytest.mark.parametrize("launcher", ["cores", "slurm_local"])

@@ -7,10 +7,12 @@ import importlib.util
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra._internal.config_loader_impl import get_overrides_dirname
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from clustersim.config import config_hash, to_plain
 from clustersim.paths import conf_dir, respell
+from clustersim.results.names import MAX_FOLDER_BYTES, job_folder
 from clustersim.results.sweep_folder import DEFAULT_JOB_NAME, NOT_IN_JOB_NAME, job_name
 from clustersim.sweep.callbacks import SweepCallback, count_jobs, rerun_command
 from clustersim.sweep.designs import plan_jobs
@@ -121,7 +123,29 @@ def test_job_name_is_hydras_override_dirname(overrides):
     expected = get_overrides_dirname(
         parsed, list(node.exclude_keys), item_sep=node.item_sep, kv_sep=node.kv_sep
     )
-    assert job_name(overrides) == (expected or DEFAULT_JOB_NAME)
+    assert job_name(overrides) == (job_folder(expected) or DEFAULT_JOB_NAME)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "'A/B <script>alert(1)</script>'",
+        "'Zhangjiang 张江 park'",
+        "'" + "x" * 300 + "'",
+        "'.hidden'",
+    ],
+)
+def test_hydra_names_job_folders_as_job_name_does_for_any_value(value):
+    overrides = ["seed=3", f"world.parks.lujiazui.name={value}"]
+    cfg = hydra_cfg(*overrides)
+    HydraConfig.instance().set_config(cfg)
+    folder = cfg.hydra.sweep.subdir
+    assert folder == job_name(overrides)
+    assert "/" not in folder and not folder.startswith(".")
+    assert len(folder.encode()) <= MAX_FOLDER_BYTES
+    assert folder.isascii() and " " not in folder and "<" not in folder
+    run_dir = cfg.hydra.run.dir
+    assert run_dir.count("/") == cfg.paths.runs.count("/") + 1  # one folder, not nested ones
 
 
 @pytest.mark.parametrize(
@@ -182,8 +206,8 @@ def test_qmc_sweeper_refuses_parameters_that_are_not_numbers():
     assert len(jobs) == 8
 
 
-def test_qmc_sweeper_refuses_job_names_too_long_for_the_file_system():
-    from hydra.errors import HydraException
+def test_qmc_design_with_long_names_gets_short_distinct_folders():
+    from clustersim.results.names import MAX_FOLDER_BYTES, job_folder
 
     params = [
         "behavior.entry.but_for_share=interval(0.1,0.2)",
@@ -193,6 +217,7 @@ def test_qmc_sweeper_refuses_job_names_too_long_for_the_file_system():
         "behavior.relocation.review_rate=interval(0.001,0.05)",
         "behavior.agglomeration.cross_kind_weight=interval(0.1,0.9)",
     ]
-    with pytest.raises(HydraException, match="longer than 255 bytes; use fewer digits"):
-        qmc_sweeper(digits=17).plan(params)
-    assert len(qmc_sweeper(digits=4).plan(params)) == 4
+    jobs = qmc_sweeper(digits=17).plan(params)
+    folders = {job_folder(",".join(sorted(job))) for job in jobs}
+    assert len(folders) == len(jobs) == 4
+    assert all(len(f.encode()) <= MAX_FOLDER_BYTES for f in folders)

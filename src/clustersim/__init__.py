@@ -5,3 +5,14 @@ tables -> report. See ``docs/ODD.md`` for the model description.
 """
 
 __version__ = "0.1.0"
+
+
+def _register_resolvers() -> None:
+    # ``${job_folder:...}`` names job folders in conf/hydra/default.yaml; every process
+    # that composes or runs our configs imports this package first (see results/names.py)
+    from clustersim.results.names import register_resolver
+
+    register_resolver()
+
+
+_register_resolvers()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import logging
 import sys
 import warnings
@@ -33,9 +34,18 @@ from clustersim.composition import explain
 from clustersim.config import ConfigError, to_plain
 from clustersim.paths import conf_dir, respell
 from clustersim.results.collector import collect
-from clustersim.results.jobs import run_job
+from clustersim.results.jobs import JobOutcome, run_job
 from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
-from clustersim.results.sweep_folder import FAILURES_DIR, job_name, reset_status
+from clustersim.results.locks import lock_sweep
+from clustersim.results.recipe import recipe, recipe_of, sources_digest
+from clustersim.results.run_folder import MARKER
+from clustersim.results.sweep_folder import (
+    FAILURES_DIR,
+    clear_failure,
+    job_name,
+    record_status,
+    reset_status,
+)
 from clustersim.runner import RunResult, check_output_folder, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
 
@@ -133,48 +143,104 @@ def sweep(
     (``clustersim.results.jobs.run_job``): a rerun skips the jobs already complete with
     the same config, and a job that fails is recorded in ``<folder>/.failures/`` and
     reported while the others go on. The folder can be read by ``clustersim-collect`` and
-    ``clustersim-report`` like any sweep. Every job's config is checked before the first
-    one runs (``ConfigError`` names the job). Jobs that fail while running are listed in
-    the returned tables' ``problems``; ``SweepFailedError`` is raised only when no job
-    finished.
+    ``clustersim-report`` like any sweep. The folder is locked while the sweep runs
+    (``clustersim.results.locks``): a second sweep into it, from this or another
+    process, raises ``FolderBusyError`` naming the first. Every job's config is checked
+    before the first one runs (``ConfigError`` names the job); a job complete with the
+    same recipe is skipped without composing it. Jobs that fail while running are listed
+    in the returned tables' ``problems``; ``SweepFailedError`` is raised only when no
+    job finished.
     """
     if folder is None:  # <paths.sweeps>/api, as composed from conf/paths/
         folder = Path(str(compose(base).paths.sweeps)) / "api"
     folder = Path(folder)
     keys = list(grid)
-    jobs = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        overrides = [*base, *(f"{k}={_text(v)}" for k, v in zip(keys, values, strict=True))]
-        jobs.append((overrides, _checked(overrides)))
     folder.mkdir(parents=True, exist_ok=True)
+    with lock_sweep(folder, what="folder"):
+        failed, ran, busy, total = _sweep_locked(folder, keys, grid, base, progress)
+        if busy:
+            print(
+                f"sweep: {len(busy)} job(s) left to another process running them: "
+                + ", ".join(o.job for o in busy[:5]),
+                file=sys.stderr,
+            )
+        if failed:
+            print(
+                f"sweep: {len(failed)} of {total} jobs failed (records in "
+                f"{folder / FAILURES_DIR}); the others are collected",
+                file=sys.stderr,
+            )
+        if ran:
+            collect(folder)  # a rerun job replaces its folder: collect whatever the job set
+        try:
+            return load_sweep(folder)
+        except SweepReadError as err:
+            errors = "; ".join(f"{f.job}: {f.error}" for f in failed[:3])
+            raise SweepFailedError(f"{err} (failed: {errors})" if failed else str(err)) from err
+
+
+def _sweep_locked(
+    folder: Path,
+    keys: list[str],
+    grid: Mapping[str, Sequence[Any]],
+    base: Sequence[str],
+    progress: bool,
+) -> tuple[list[JobOutcome], int, list[JobOutcome], int]:
+    """The body of ``sweep`` once the folder's lock is held: check, skip, run every job.
+
+    A job whose folder is complete with the job's recipe is skipped without composing its
+    config (``clustersim.sweep.skip``); every other job's config is composed and checked
+    before the first one runs.
+    """
     reset_status(folder)
-    failed, ran = [], 0
+    combos = [
+        [*base, *(f"{k}={_text(v)}" for k, v in zip(keys, values, strict=True))]
+        for values in itertools.product(*(grid[k] for k in keys))
+    ]
+    jobs: list[tuple[list[str], DictConfig | None]] = []
+    sources: str | None = None
+    for overrides in combos:
+        name = job_name(overrides)
+        wanted = recipe("config", overrides, sources) if sources is not None else None
+        if _complete_with(folder / name, wanted):
+            jobs.append((overrides, None))
+            continue
+        cfg = _checked(overrides)
+        sources = sources_digest([dict(s) for s in cfg.hydra.runtime.config_sources])
+        jobs.append((overrides, cfg))
+    failed, ran, busy = [], 0, []
     for i, (overrides, cfg) in enumerate(jobs, start=1):
+        if cfg is None:
+            clear_failure(folder, job_name(overrides))
+            record_status(folder, job_name(overrides), "skipped")
+            if progress:
+                print(f"sweep {i}/{len(jobs)}: {job_name(overrides)} (skipped)")
+            continue
         outcome = run_job(
             cfg,
             folder / job_name(overrides),
-            _execute(overrides),
+            _execute(overrides, recipe_of(cfg.hydra)),
             sweep_dir=folder,
             overrides=overrides,
         )
         if outcome.status == "failed":
             failed.append(outcome)
+        busy += [outcome] if outcome.status == "busy" else []
         ran += outcome.status == "done"
         if progress:
             print(f"sweep {i}/{len(jobs)}: {outcome.job} ({outcome.status})")
-    if failed:
-        print(
-            f"sweep: {len(failed)} of {len(jobs)} jobs failed (records in "
-            f"{folder / FAILURES_DIR}); the others are collected",
-            file=sys.stderr,
-        )
-    if ran:
-        collect(folder)  # a rerun job replaces its folder: collect whatever the job set
+    return failed, ran, busy, len(jobs)
+
+
+def _complete_with(job_dir: Path, wanted: str | None) -> bool:
+    """True if ``job_dir`` is complete and its marker holds the recipe ``wanted``."""
+    if wanted is None:
+        return False
     try:
-        return load_sweep(folder)
-    except SweepReadError as err:
-        errors = "; ".join(f"{f.job}: {f.error}" for f in failed[:3])
-        raise SweepFailedError(f"{err} (failed: {errors})" if failed else str(err)) from err
+        marker = json.loads((job_dir / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("recipe") == wanted
 
 
 def _checked(overrides: list[str]) -> DictConfig:
@@ -190,12 +256,14 @@ def _checked(overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def _execute(overrides: list[str]) -> Callable[[DictConfig, Path], dict[str, Any]]:
+def _execute(
+    overrides: list[str], job_recipe: str | None = None
+) -> Callable[[DictConfig, Path], dict[str, Any]]:
     """What runs one job of ``sweep``: simulate, write the run folder, return its summary."""
 
     def execute(cfg: DictConfig, out: Path) -> dict[str, Any]:
         result = simulate(load_scenario(cfg))
-        write_run(result, out, overrides)
+        write_run(result, out, overrides, job_recipe)
         return result.summary()
 
     return execute

@@ -237,14 +237,23 @@ def _tables(result: RunResult, prefix: str = "") -> dict[str, pd.DataFrame]:
     return {f"{prefix}{name}": frame for name, frame in tables.items() if frame is not None}
 
 
-def write_run(result: RunResult, folder: Path, overrides: list[str]) -> Path:
-    """Publish the run folder at ``folder``: complete, or not there at all."""
+def write_run(
+    result: RunResult, folder: Path, overrides: list[str], recipe: str | None = None
+) -> Path:
+    """Publish the run folder at ``folder``: complete, or not there at all.
+
+    ``recipe`` (``clustersim.results.recipe``) goes into the marker when known, so that a
+    rerun of the sweep can skip the run without composing its config.
+    """
     s = result.scenario
     tables = _tables(result)
     if result.counterfactual is not None:
         tables.update(_tables(result.counterfactual, f"{rf.COUNTERFACTUAL}/"))
+    marker = {"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__}
+    if recipe is not None:
+        marker["recipe"] = recipe
     content = rf.RunContent(
-        marker={"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__},
+        marker=marker,
         config=s.plain,
         overrides=list(overrides),
         summary=result.summary(),

@@ -31,6 +31,7 @@ from clustersim.cli.common import BAD_INPUT
 from clustersim.composition import explain
 from clustersim.config import ConfigError
 from clustersim.paths import conf_dir, respell
+from clustersim.results.recipe import recipe_of
 from clustersim.results.run_folder import remove_if_empty
 from clustersim.results.summary import summary_table
 from clustersim.runner import check_output_folder, simulate, write_run
@@ -44,8 +45,11 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
     scenario = load_scenario(cfg)
     show = scenario.run.progress if progress is None else progress
     result = simulate(scenario, progress=show)
-    overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
-    write_run(result, out_dir, overrides)
+    overrides, recipe = [], None
+    if HydraConfig.initialized():
+        hc = HydraConfig.get()
+        overrides, recipe = list(hc.overrides.task), recipe_of(hc)
+    write_run(result, out_dir, overrides, recipe)
     secs = result.seconds
     log.info(
         "%s | seed %d | %s..%s | setup %.2fs, run %.2fs | %s",

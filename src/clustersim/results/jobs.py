@@ -10,12 +10,17 @@ Both ways of running a sweep use it: ``clustersim-run -m`` (each Hydra job goes 
   the error, traceback), reports it at once on standard error, and returns a ``failed``
   outcome; the other jobs go on. A later successful attempt removes the record.
   ``KeyboardInterrupt`` still stops the sweep;
+- holds the job's lock (``locks.job_lock``) from the decision to the end of the run, so
+  a job never runs twice at once: a job whose lock another process holds (a sweep still
+  running on a cluster while a new command started) is left to it and reported
+  ``busy``, with no failure record;
 - removes staging folders left by an interrupted attempt at the same job first;
 - leaves one status file per finished job (``sweep_folder.record_status``) for the
   progress display.
 
-This is the single place where a job decides whether to run, so a lock or a cheaper
-"already done" check belongs here.
+This is the single place where a job decides whether to run. The sweepers skip complete
+jobs before launching them when the run's recipe says so (``clustersim.sweep.skip``);
+what reaches here is decided by the config hash.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from clustersim.config import config_hash
+from clustersim.results.locks import describe, job_lock
 from clustersim.results.run_folder import (
     BadRunFolderError,
     StoredRun,
@@ -38,6 +44,7 @@ from clustersim.results.sweep_folder import (
     DEFAULT_JOB_NAME,
     clear_failure,
     failure_path,
+    job_file_stem,
     job_of_folder,
     record_status,
     write_json_atomic,
@@ -57,8 +64,9 @@ class JobOutcome:
 
     Attributes:
         job: the job's name (its folder inside the sweep).
-        status: ``done`` (ran now), ``skipped`` (complete before) or ``failed``.
-        summary: the run's summary (None when it failed).
+        status: ``done`` (ran now), ``skipped`` (complete before), ``failed``, or
+            ``busy`` (another process is running it now).
+        summary: the run's summary (None when it failed or is busy).
         error: ``"<ErrorType>: <first line>"`` when it failed.
         record: the failure record written (None unless it failed).
         overrides: the job's overrides.
@@ -130,6 +138,30 @@ def run_job(
     job = job_of_folder(sweep, job_dir)
     job_overrides = tuple(str(o) for o in overrides)
     wanted = config_hash(cfg)
+    lock = job_lock(sweep, job_file_stem(job))
+    if not lock.try_acquire():
+        print(
+            f"BUSY job {' '.join(job_overrides) or job}: {describe(lock.holder())} is running "
+            "it; left to that process",
+            file=sys.stderr,
+            flush=True,
+        )
+        record_status(sweep, job, "busy")
+        return JobOutcome(job, "busy", None, overrides=job_overrides, config_hash=wanted)
+    with lock:
+        return _run_locked(cfg, job_dir, execute, sweep, job, job_overrides, wanted)
+
+
+def _run_locked(
+    cfg: Any,
+    job_dir: Path,
+    execute: Execute,
+    sweep: Path,
+    job: str,
+    job_overrides: tuple[str, ...],
+    wanted: str,
+) -> JobOutcome:
+    """``run_job`` once the job's lock is held."""
     clear_partials_of(job_dir)
     try:
         if is_complete(job_dir):

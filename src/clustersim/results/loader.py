@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clustersim.results.collector import collect
@@ -53,6 +54,31 @@ class SweepTables:
     notes: list[str] = field(default_factory=list)
 
 
+def _up_to_date(folder: Path, folders: list[Path]) -> bool:
+    """True if the collected tables hold exactly the complete jobs ``folders``."""
+    runs_path, panel_path = folder / RUNS_TABLE, folder / PANEL_TABLE
+    if not runs_path.is_file() or not panel_path.is_file():
+        return False
+    try:
+        collected = set(pq.read_table(runs_path, columns=["job"]).column("job").to_pylist())
+    except (OSError, pa.ArrowException, KeyError):
+        return False  # an unreadable table is collected again
+    if collected != {f.relative_to(folder).as_posix() for f in folders}:
+        return False
+    # runs that recorded turn-aways, but no collected table of them (or the other way)
+    recorded = any((f / RATIONING).is_file() for f in folders)
+    return recorded == (folder / RATIONING_TABLE).is_file()
+
+
+def tables_up_to_date(folder: Path) -> bool:
+    """True if a sweep's collected tables hold exactly its complete jobs (nothing to collect)."""
+    try:
+        folders, _ = find_jobs(Path(folder))
+    except NotASweepError:
+        return False
+    return bool(folders) and _up_to_date(Path(folder), folders)
+
+
 def ensure_collected(folder: Path) -> tuple[list[Path], list[str], list[str]]:
     """Collect the sweep again if its tables are missing or stale (see the module docstring).
 
@@ -71,16 +97,8 @@ def ensure_collected(folder: Path) -> tuple[list[Path], list[str], list[str]]:
             f"{folder}: no finished run in this sweep folder{detail}; run or resume the "
             "sweep first (clustersim-run -m ... hydra.sweep.dir=<folder>)"
         )
-    runs_path, panel_path = folder / RUNS_TABLE, folder / PANEL_TABLE
-    stale = not runs_path.is_file() or not panel_path.is_file()
-    if not stale:
-        collected = set(pq.read_table(runs_path, columns=["job"]).column("job").to_pylist())
-        stale = collected != {f.relative_to(folder).as_posix() for f in folders}
-    if not stale:  # runs that recorded turn-aways, but no collected table of them (or back)
-        recorded = any((f / RATIONING).is_file() for f in folders)
-        stale = recorded != (folder / RATIONING_TABLE).is_file()
     notes: list[str] = []
-    if stale:
+    if not _up_to_date(folder, folders):
         result = collect(folder)
         if not result.jobs:
             raise SweepReadError(f"{folder}: no finished run could be read")
@@ -123,4 +141,4 @@ def load_sweep(folder: str | Path) -> SweepTables:
     )
 
 
-__all__ = ["SweepReadError", "SweepTables", "ensure_collected", "load_sweep"]
+__all__ = ["SweepReadError", "SweepTables", "ensure_collected", "load_sweep", "tables_up_to_date"]

@@ -6,7 +6,10 @@ the folder to disk (``fsync``), writes the completion marker last (flushed too),
 renames the staging folder to its final name. A rename within one file system is atomic,
 so a reader (the collector, a resumed sweep, a person) sees either no folder or a complete
 one, even after a power cut. An interrupted run leaves at most a hidden staging folder,
-which a rerun removes.
+which a rerun of the same job removes, and any later write into the same folder removes
+once it has been untouched for ``STALE_AFTER`` seconds (a staging folder lives for the
+seconds a run takes to write its files, so an older one belongs to a killed run: this is
+what cleans up after killed single runs, whose folder names are never reused).
 
 What every run folder holds (listed for users in ``results/README.md``):
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +70,10 @@ COUNTERFACTUAL = "counterfactual"
 RUN_FILES = (CONFIG, OVERRIDES, SUMMARY, MONTHLY)
 #: Infix of a staging folder's name (``.<name>.partial-<pid>``).
 PARTIAL_INFIX = ".partial-"
+#: Seconds after which an untouched staging folder is taken for a killed run's. Assumption:
+#: writing a run folder takes seconds (the 10x city: well under a minute), so ten minutes
+#: leave a wide margin for a slow shared disk.
+STALE_AFTER = 600.0
 
 
 class RunFolderError(Exception):
@@ -117,6 +125,26 @@ def clear_partials_of(final: Path) -> list[Path]:
             if p.is_dir():
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
+    return removed
+
+
+def clear_stale_partials(folder: Path, older_than: float = STALE_AFTER) -> list[Path]:
+    """Remove staging folders in ``folder`` untouched for more than ``older_than`` seconds."""
+    folder = Path(folder)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for p in folder.iterdir():
+        if not is_partial_name(p.name):
+            continue
+        try:
+            if not p.is_dir() or now - p.stat().st_mtime <= older_than:
+                continue
+        except OSError:  # removed meanwhile by its own run
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
     return removed
 
 
@@ -210,12 +238,15 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
     complete run folder is never overwritten: that raises ``RunFolderError``.
     Every file and the folder are flushed to disk before the marker is written, and the
     marker before the rename, so a published folder is complete even after a crash.
+    Staging folders of killed runs in the same parent folder are removed first
+    (``clear_stale_partials``).
     On any exception, including ``KeyboardInterrupt``, the staging folder (and ``final``,
     if it is an empty folder) is removed and the exception propagates.
     """
     final = Path(final)
     if is_complete(final):
         raise RunFolderError(f"run folder {final} is already complete; refusing to overwrite it")
+    clear_stale_partials(final.parent)
     staging = staging_path(final)
     if staging.exists():
         shutil.rmtree(staging)

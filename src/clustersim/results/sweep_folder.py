@@ -4,10 +4,14 @@ A sweep folder (``hydra.sweep.dir``, or the ``folder`` of ``clustersim.api.sweep
 
     multirun.yaml            Hydra's record of the multirun (marks the folder as a sweep)
     <job name>/              one run folder per job, named by the job's settings
-                             (``job_name``, e.g. ``policy=none,seed=3``)
+                             (``job_name``, e.g. ``policy=none,seed=3``; characters a
+                             file name cannot hold are %-escaped, over-long names cut
+                             and hashed: ``clustersim.results.names``)
     .<job name>.partial-<pid>/   staging folder of a run being written (or interrupted)
     .failures/<job>.json     one record per job whose last attempt failed
     .sweep/status/<job>.<status>  one empty file per job finished in the current session
+    .sweep/lock              held by the sweep running in the folder (``locks``)
+    .sweep/jobs/<job>.lock   held by the process running that job
     runs.parquet, panel.parquet   the collected tables (and rationing.parquet, when the
                              runs recorded budget turn-aways)
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from clustersim.results.names import job_folder
 from clustersim.results.overrides import parse_override
 from clustersim.results.run_folder import MARKER, is_partial_name
 
@@ -33,8 +38,8 @@ MULTIRUN_RECORD = "multirun.yaml"
 FAILURES_DIR = ".failures"
 #: Folder holding the status files of the current session.
 STATUS_DIR = Path(".sweep") / "status"
-#: Job statuses a session can record.
-STATUSES = ("done", "skipped", "failed")
+#: Job statuses a session can record (``busy``: another process was running the job).
+STATUSES = ("done", "skipped", "failed", "busy")
 #: Name of the job folder of a multirun without any override (Hydra would name it "").
 #: It cannot clash with a named job: those always contain "=".
 DEFAULT_JOB_NAME = "defaults"
@@ -61,14 +66,15 @@ _SAFE = "=,.+-_@:~"
 def job_name(overrides: Iterable[str]) -> str:
     """The name of the job these overrides make: its folder's name inside the sweep.
 
-    The same rule as Hydra's ``hydra.job.override_dirname`` with this project's settings:
-    the overrides as typed, minus ``NOT_IN_JOB_NAME``, sorted and joined by ``,``
-    (``["seed=3", "policy=none"]`` -> ``policy=none,seed=3``); no override gives
-    ``DEFAULT_JOB_NAME``. So ``clustersim.api.sweep`` and ``clustersim-run -m`` give the
-    same job the same folder.
+    The same rule as ``hydra.sweep.subdir`` in ``conf/hydra/default.yaml``: Hydra's
+    ``hydra.job.override_dirname`` with this project's settings (the overrides as typed,
+    minus ``NOT_IN_JOB_NAME``, sorted and joined by ``,``: ``["seed=3", "policy=none"]``
+    -> ``policy=none,seed=3``), made safe as a folder name (``names.job_folder``); no
+    override gives ``DEFAULT_JOB_NAME``. So ``clustersim.api.sweep``, ``clustersim-run
+    -m`` and the sweepers' skip check give the same job the same folder.
     """
     lines = [str(text) for text in overrides if parse_override(text).group not in NOT_IN_JOB_NAME]
-    return ",".join(sorted(lines)) or DEFAULT_JOB_NAME
+    return job_folder(",".join(sorted(lines))) or DEFAULT_JOB_NAME
 
 
 def job_of_folder(sweep_dir: Path, job_dir: Path) -> str:

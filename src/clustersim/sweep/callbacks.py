@@ -3,14 +3,17 @@
 Configured in ``conf/hydra/default.yaml`` under ``hydra.callbacks.clustersim_sweep``. It
 runs in the process that launched the sweep (never in the jobs):
 
-- at the start: removes staging folders left by interrupted runs, forgets the statuses of
-  the previous session, works out the number of jobs, says how many are already complete
+- at the start: takes the sweep folder's lock (``clustersim.results.locks``; a second
+  sweep into a folder in use stops with a message naming the first, or waits for it
+  with ``lock_wait``), removes staging folders left by interrupted runs, forgets the
+  statuses of the previous session, works out the number of jobs, says how many are already complete
   (they will be skipped), and starts the progress display; with the Ray launcher it also
   prepares the environment of the local Ray (``RAY_AUTH_MODE=disabled``, temp dir in the
   sweep folder);
 - at the end: prints the final counts, lists the failed jobs with the command that reruns
-  them, and collects the results into ``runs.parquet`` and ``panel.parquet`` (and
-  ``rationing.parquet`` when the runs recorded it).
+  them, collects the results into ``runs.parquet`` and ``panel.parquet`` (and
+  ``rationing.parquet`` when the runs recorded it) unless they are already up to date,
+  and lets go of the lock (which the kernel also releases if the command is killed).
 
 Hydra calls ``on_multirun_end`` only if no job raised; ``clustersim.sweep.jobs.sweep_job``
 keeps job errors from escaping, so the end is reached whenever the sweep is not killed.
@@ -27,6 +30,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from clustersim.results.locks import FileLock, FolderBusyError, lock_sweep
 from clustersim.results.sweep_folder import (
     FAILURES_DIR,
     clear_sweep_partials,
@@ -127,6 +131,8 @@ class SweepCallback(Callback):
         ray_env: prepare the environment of a local Ray when the Ray launcher is used.
         fail_exit: end the command with exit status 1 when a job of this session failed
             (after reporting and collecting), so that scripts and CI notice.
+        lock_wait: seconds to wait for another sweep working in the same folder to finish
+            (0: stop at once with a message naming it, exit status 1).
 
     """
 
@@ -137,8 +143,11 @@ class SweepCallback(Callback):
         progress_interval: float = 2.0,
         ray_env: bool = True,
         fail_exit: bool = True,
+        lock_wait: float = 0.0,
     ) -> None:
         self.collect = collect
+        self.lock_wait = float(lock_wait)
+        self._lock: FileLock | None = None
         self.progress = progress
         self.progress_interval = float(progress_interval)
         self.ray_env = ray_env
@@ -150,12 +159,21 @@ class SweepCallback(Callback):
         # launchers pickle the callbacks to send them to the jobs; the thread stays here
         state = self.__dict__.copy()
         state["_watcher"] = None
+        state["_lock"] = None  # the lock belongs to the launching process
         return state
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Clear staging folders, reset statuses, announce the sweep, start the display."""
         sweep = Path(str(config.hydra.sweep.dir))
         sweep.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock = lock_sweep(sweep, self.lock_wait)
+        except FolderBusyError as err:
+            _say(
+                f"clustersim-run: {err} (to wait for it instead: "
+                "hydra.callbacks.clustersim_sweep.lock_wait=<seconds>)"
+            )
+            sys.exit(1)  # SystemExit passes through Hydra's callback wrapper
         cleared = clear_sweep_partials(sweep)
         reset_status(sweep)
         self._total = count_jobs(config)
@@ -185,6 +203,8 @@ class SweepCallback(Callback):
             f"sweep finished: {counts.finished} jobs: {counts.done} done, "
             f"{counts.skipped} skipped (already complete), {counts.failed} failed"
         )
+        if counts.busy:
+            line += f", {counts.busy} left to another process running them"
         if self._total is not None and counts.finished < self._total:
             line += f", {self._total - counts.finished} did not report"
         _say(line)
@@ -202,14 +222,23 @@ class SweepCallback(Callback):
                 f"missing and failed ones run):\n  {rerun_command(sweep_text)}"
             )
         if self.collect:
-            self._collect(sweep)
+            self._collect(sweep, ran=counts.done + counts.failed > 0)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self.fail_exit and counts.failed:
             sys.exit(1)  # SystemExit passes through Hydra's callback wrapper, which only warns
 
     @staticmethod
-    def _collect(sweep: Path) -> None:
+    def _collect(sweep: Path, ran: bool = True) -> None:
         from clustersim.results.collector import NotASweepError, collect, report
 
+        if not ran:
+            from clustersim.results.loader import tables_up_to_date
+
+            if tables_up_to_date(sweep):
+                _say("collect: no job ran and the collected tables are up to date")
+                return
         try:
             result = collect(sweep)
         except NotASweepError as err:

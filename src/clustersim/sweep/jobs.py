@@ -48,7 +48,8 @@ def sweep_job(
     Returns:
         The run's summary (the stored one when skipped), or for a failed job
         ``{"status": "failed", "job", "overrides", "error", "config_hash"}`` (Hydra keeps
-        it as the job's return value).
+        it as the job's return value); for a job another process is running,
+        ``{"status": "busy", "job", "overrides", "config_hash"}``.
 
     """
     hydra_sweep, hydra_overrides = _hydra_context()
@@ -56,9 +57,9 @@ def sweep_job(
     sweep = Path(sweep_dir or hydra_sweep or out_dir.parent)
     job_overrides = list(overrides) if overrides is not None else hydra_overrides
     outcome = run_job(cfg, out_dir, execute, sweep_dir=sweep, overrides=job_overrides)
-    if outcome.status == "failed":
+    if outcome.status in ("failed", "busy"):
         return {
-            "status": "failed",
+            "status": outcome.status,
             "job": outcome.job,
             "overrides": list(outcome.overrides),
             "error": outcome.error,

@@ -28,23 +28,30 @@ class Counts:
         done: jobs that ran and wrote a complete run folder.
         skipped: jobs whose folder was already complete with the same config.
         failed: jobs that raised an error (recorded in ``.failures/``).
+        busy: jobs left to another process that was running them (its own sweep).
 
     """
 
     done: int = 0
     skipped: int = 0
     failed: int = 0
+    busy: int = 0
 
     @property
     def finished(self) -> int:
         """Jobs finished one way or another."""
-        return self.done + self.skipped + self.failed
+        return self.done + self.skipped + self.failed + self.busy
 
 
 def read_counts(sweep_dir: Path) -> Counts:
     """Return the counts of finished jobs in the current session."""
     statuses = list(read_statuses(sweep_dir).values())
-    return Counts(statuses.count("done"), statuses.count("skipped"), statuses.count("failed"))
+    return Counts(
+        statuses.count("done"),
+        statuses.count("skipped"),
+        statuses.count("failed"),
+        statuses.count("busy"),
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -66,7 +73,8 @@ def render(counts: Counts, total: int | None, elapsed: float) -> str:
         head = f"sweep {counts.finished} jobs finished"
     line = (
         f"{head} | done {counts.done}, skipped {counts.skipped}, failed {counts.failed}"
-        f" | {_duration(elapsed)}"
+        + (f", busy elsewhere {counts.busy}" if counts.busy else "")
+        + f" | {_duration(elapsed)}"
     )
     ran = counts.done + counts.failed
     if total and ran and counts.finished < total:

@@ -1,4 +1,11 @@
-"""The ``grid`` sweeper: Hydra's basic sweeper, checking each setting once instead of each job.
+"""The ``grid`` sweeper: Hydra's basic sweeper, minus the work a sweep need not do.
+
+It skips complete jobs before launching them, and checks each setting once instead of
+each job.
+
+A job whose folder is already complete with the same recipe (config name, overrides,
+config files: ``clustersim.sweep.skip``) is recorded as skipped and never launched, so a
+rerun of a finished sweep costs seconds instead of a worker and a composition per job.
 
 Hydra's basic sweeper composes every job's config in the launching process to check the
 batch before launching it, and the launcher composes it again in the job. With our config
@@ -16,9 +23,13 @@ Hydra's own.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn
+from omegaconf import OmegaConf
 
 
 @dataclass
@@ -34,7 +45,37 @@ ConfigStore.instance().store(
 
 
 class GridSweeper(BasicSweeper):
-    """Hydra's basic sweeper; checks a covering subset of each batch (see the module docstring)."""
+    """Hydra's basic sweeper; skips complete jobs and checks a covering subset of each batch.
+
+    See the module docstring.
+    """
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Hydra's ``BasicSweeper.sweep``, launching only the jobs not yet complete."""
+        from clustersim.sweep.skip import CompleteJobs, skip_complete
+
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        texts = [*self._parse_config(), *arguments]
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        self.overrides = self.split_arguments(parser.parse_overrides(texts), self.max_batch_size)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        complete = CompleteJobs(self.config)
+        returns: list[Sequence[JobReturn]] = []
+        initial_job_idx = 0
+        while not self.is_done():
+            batch = skip_complete(complete, self.get_job_batch())
+            if not batch:
+                continue
+            self.validate_batch_is_legal(batch)
+            results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
+            for r in results:
+                _ = r.return_value  # re-raises an error that escaped the task function
+            initial_job_idx += len(batch)
+            returns.append(results)
+        return returns
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Compose and check the jobs that together use every setting of the batch once."""

@@ -32,9 +32,6 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-#: Longest job folder name most file systems accept (bytes).
-MAX_NAME_BYTES = 255
-
 
 @dataclass
 class QMCSweeperConf:
@@ -132,19 +129,13 @@ class QMCSweeper(Sweeper):
                     f"qmc sweeper: {dim.key} = {found!r}: a design parameter must name a "
                     "number in the config (e.g. behavior.entry.but_for_share)"
                 )
-        longest = max(jobs, key=lambda job: len(",".join(job).encode()))
-        if len(",".join(longest).encode()) > MAX_NAME_BYTES:
-            raise HydraException(
-                f"qmc sweeper: the job folder name {','.join(sorted(longest))!r} would be "
-                f"longer than {MAX_NAME_BYTES} bytes; use fewer digits (hydra.sweeper.digits) "
-                "or fewer parameters"
-            )
         return jobs
 
     def sweep(self, arguments: list[str]) -> Any:
         """Draw the design and launch its jobs batch by batch."""
         from clustersim.sweep.designs import covering_subset
         from clustersim.sweep.preflight import check_batch
+        from clustersim.sweep.skip import CompleteJobs, skip_complete
 
         assert self.config is not None and self.launcher is not None
         jobs = self.plan(arguments)
@@ -152,9 +143,12 @@ class QMCSweeper(Sweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         size = self.max_batch_size or len(jobs)
+        complete = CompleteJobs(self.config)
         returns: list[list[JobReturn]] = []
         for start in range(0, len(jobs), size):
-            batch = jobs[start : start + size]
+            batch = skip_complete(complete, jobs[start : start + size])
+            if not batch:
+                continue
             # one composition per distinct setting, not per job: the sampled numbers were
             # checked above (each names a number in the config), so the first point stands
             # for all of them (see grid_sweeper.py)

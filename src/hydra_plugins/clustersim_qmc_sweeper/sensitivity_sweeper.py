@@ -114,9 +114,14 @@ def crossings(overrides: list[Any], design_keys: list[str]) -> list[list[str]]:
 
 
 def job_subdir(combo: list[str], point: int, swept: set[str]) -> str:
-    """A job's folder name: its crossed (swept) settings sorted by key, then its point."""
+    """A job's folder name: its crossed (swept) settings sorted by key, then its point.
+
+    Made safe as a folder name like every job's (``clustersim.results.names.job_folder``).
+    """
+    from clustersim.results.names import job_folder
+
     named = sorted((o for o in combo if o.split("=", 1)[0] in swept), key=lambda o: o.split("=")[0])
-    return ",".join([*named, f"point={point:05d}"])
+    return job_folder(",".join([*named, f"point={point:05d}"]))
 
 
 def count_sensitivity_jobs(config: DictConfig) -> int:
@@ -234,6 +239,7 @@ class SensitivitySweeper(Sweeper):
         """Check and write the design, then launch its jobs batch by batch."""
         from clustersim.analysis.designs import DESIGN_FILE, read_design, write_design
         from clustersim.analysis.errors import AnalysisError
+        from clustersim.sweep.skip import CompleteJobs, skip_complete
 
         assert self.config is not None and self.launcher is not None
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
@@ -254,9 +260,12 @@ class SensitivitySweeper(Sweeper):
         write_design(design, sweep_dir)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         size = self.max_batch_size or len(jobs)
+        complete = CompleteJobs(self.config)
         returns: list[list[JobReturn]] = []
         for start in range(0, len(jobs), size):
-            batch = jobs[start : start + size]
+            batch = skip_complete(complete, jobs[start : start + size])
+            if not batch:
+                continue
             results = list(self.launcher.launch(batch, initial_job_idx=start))
             for r in results:
                 _ = r.return_value  # re-raises an error that escaped the task function
