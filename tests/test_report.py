@@ -409,3 +409,34 @@ def test_console_script_bad_baseline_no_traceback(sweep):
 def test_load_sweep_raises_report_input_error(tmp_path):
     with pytest.raises(ReportInputError, match="no such folder"):
         report_data(tmp_path / "nope")
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_unreadable_runs_are_named_and_the_report_is_built_from_the_rest(sweep, tmp_path, capsys):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(sweep, damaged)
+    jobs = sorted(p.name for p in damaged.iterdir() if p.is_dir() and "=" in p.name)
+    hurt = {
+        jobs[1]: "ledger.parquet",  # truncated: no footer
+        jobs[3]: "firms_yearly.parquet",
+        jobs[5]: "monthly.parquet",
+        jobs[7]: "counterfactual/relocations.parquet",
+    }
+    for job, table in hurt.items():
+        assert (damaged / job / table).is_file(), (job, table)
+        _truncate(damaged / job / table)
+    assert main([str(damaged), "--out", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    for job, table in hurt.items():
+        line = next(li for li in markdown.splitlines() if job in li)
+        assert table.rsplit("/", 1)[-1] in line and "cannot be read" in line
+    runs = pd.read_parquet(damaged / "runs.parquet")
+    assert set(runs["job"]) == set(jobs) - set(hurt)  # the rest is collected and reported
+    headline = report_data(damaged, "none")
+    assert set(headline.runs["job"]).isdisjoint(hurt)

@@ -249,6 +249,30 @@ def _rationing(tables: SweepTables, jobs: list[str]) -> tuple[pd.DataFrame, froz
     return table, recorded
 
 
+def _read_run_tables(
+    sweep_dir: Path, jobs: list[str], months: list[str]
+) -> tuple[dict[str, tuple[Any, Any, Any, list[dict[str, Any]]]], dict[str, str]]:
+    """Each run's aggregated ledger, moves and supported firms; and the runs that fail.
+
+    A run whose table cannot be read (a truncated ``ledger.parquet``) is returned in the
+    second mapping with what is wrong, never as a traceback.
+    """
+    read: dict[str, tuple[Any, Any, Any, list[dict[str, Any]]]] = {}
+    unreadable: dict[str, str] = {}
+    for job in jobs:
+        run = StoredRun(sweep_dir / job)
+        try:
+            read[job] = (
+                _aggregate_ledger(run, job),
+                _aggregate_relocations(run, RELOCATIONS, job, "with"),
+                _aggregate_relocations(run, f"{COUNTERFACTUAL}/{RELOCATIONS}", job, "without"),
+                _supported(run, job, months),
+            )
+        except BadRunFolderError as err:
+            unreadable[job] = str(err)
+    return read, unreadable
+
+
 _NUMERIC = ("amount", "grants", "largest", "jobs", "firms", "year", "applications")
 _LEDGER_COLUMNS = ["job", "regime", "issuer", "instrument", "month", "amount", "grants", "largest"]
 _RELOCATION_COLUMNS = ["job", "scenario", "month", "from_area", "to_area", "jobs", "firms"]
@@ -320,6 +344,16 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
     chosen = ordered.drop_duplicates(["variant", "replicate"], keep="first").drop(columns="_pref")
     is_instrument = ~runs["counterfactual"].isin([NO_POLICY, "off"])
     instrument_runs = runs[is_instrument].reset_index(drop=True)
+    months = sorted({c.split("@", 1)[1] for c in runs.columns if c.startswith("firms@")})
+    per_job, unreadable = _read_run_tables(sweep_dir, chosen["job"].tolist(), months)
+    if unreadable:  # left out, and named in the report's overview
+        chosen = chosen[~chosen["job"].isin(unreadable)]
+        problems += [f"{sweep_dir / j}: left out of the report: {e}" for j, e in unreadable.items()]
+        if chosen.empty:
+            raise ReportInputError(
+                f"{sweep_dir}: no run of the sweep can be read in full ({len(unreadable)} "
+                "left out); rerun the sweep after deleting their folders"
+            )
 
     variants = sorted(chosen["variant"].unique(), key=_policy_rank)
     if baseline is None:
@@ -347,7 +381,6 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
     chosen = chosen.sort_values(["_rank", "replicate"]).drop(columns="_rank")
     chosen = chosen.reset_index(drop=True)
 
-    months = sorted({c.split("@", 1)[1] for c in runs.columns if c.startswith("firms@")})
     configs = {
         v: _stored(sweep_dir / chosen.loc[chosen["variant"] == v, "job"].iloc[0], "config")
         for v in variants
@@ -359,11 +392,10 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
 
     ledgers, moves, supported = [], [], []
     for job in jobs:
-        run = StoredRun(sweep_dir / job)
-        ledgers.append(_aggregate_ledger(run, job))
-        moves.append(_aggregate_relocations(run, RELOCATIONS, job, "with"))
-        moves.append(_aggregate_relocations(run, f"{COUNTERFACTUAL}/{RELOCATIONS}", job, "without"))
-        supported.extend(_supported(run, job, months))
+        ledger, with_moves, without_moves, job_supported = per_job[job]
+        ledgers.append(ledger)
+        moves += [with_moves, without_moves]
+        supported.extend(job_supported)
     supported_frame = pd.DataFrame(
         supported, columns=["job", "month", "supported_firms", "supported_jobs"]
     )

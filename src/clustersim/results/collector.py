@@ -27,7 +27,10 @@ order, so the same sweep gives the same tables whichever launcher ran it and in 
 order the jobs finished. Each table is written to a temporary file and renamed into place.
 
 Jobs that cannot be collected (not finished, failed, corrupt) are reported by folder with
-what is wrong; the good jobs are still collected.
+what is wrong; the good jobs are still collected. A job is corrupt when any of its tables
+cannot be read (each table's footer is read, which a truncated file lacks; the monthly
+and rationing tables are read whole), so the collected tables only ever hold runs the
+report can read in full.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ import pyarrow.parquet as pq
 
 from clustersim.results.discover import NotASweepError, Problem, find_jobs
 from clustersim.results.overrides import OverrideError, override_values
-from clustersim.results.run_folder import MONTHLY, RATIONING, BadRunFolderError, StoredRun
+from clustersim.results.run_folder import (
+    MONTHLY,
+    RATIONING,
+    BadRunFolderError,
+    StoredRun,
+    read_error,
+)
 from clustersim.results.schemas import (
     cell,
     conform,
@@ -154,6 +163,8 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
     schema = run.schema(MONTHLY)
     if "month" not in schema.names:
         raise BadRunFolderError(f"{MONTHLY} has no 'month' column (columns: {schema.names})")
+    for table in run.tables():  # a truncated table has no footer: found here, cheaply
+        run.schema(table)
     # older run folders lack the rationing table: they are collected without it
     turned_away = run.schema(RATIONING) if run.has(RATIONING) else None
     return _Job(name, folder, row, schema, turned_away)
@@ -231,7 +242,8 @@ def _stream_panel(
                 name = RATIONING
                 away = conform(pq.read_table(job.folder / name), rationing.schema, job.name)
         except (OSError, pa.ArrowException) as err:
-            problems.append(Problem(job.folder, f"corrupt {name}, not collected: {err}"))
+            what = read_error(err, job.folder / name)
+            problems.append(Problem(job.folder, f"corrupt job, not collected: {name}: {what}"))
             continue
         out.write(conformed)
         if away is not None and rationing is not None:

@@ -54,10 +54,28 @@ class SweepTables:
     notes: list[str] = field(default_factory=list)
 
 
+def _newest_change(folders: list[Path]) -> float:
+    """The latest modification time of any file in the job folders (0 if none)."""
+    newest = 0.0
+    for job in folders:
+        for path in job.rglob("*"):
+            try:
+                newest = max(newest, path.stat().st_mtime)
+            except OSError:
+                continue
+    return newest
+
+
 def _up_to_date(folder: Path, folders: list[Path]) -> bool:
-    """True if the collected tables hold exactly the complete jobs ``folders``."""
+    """True if the collected tables hold exactly the complete jobs ``folders``, as they are.
+
+    A job folder changed after the tables were written (a file truncated or replaced by
+    hand) makes them out of date too, so that collection checks it again.
+    """
     runs_path, panel_path = folder / RUNS_TABLE, folder / PANEL_TABLE
     if not runs_path.is_file() or not panel_path.is_file():
+        return False
+    if _newest_change(folders) > min(runs_path.stat().st_mtime, panel_path.stat().st_mtime):
         return False
     try:
         collected = set(pq.read_table(runs_path, columns=["job"]).column("job").to_pylist())
@@ -100,8 +118,11 @@ def ensure_collected(folder: Path) -> tuple[list[Path], list[str], list[str]]:
     notes: list[str] = []
     if not _up_to_date(folder, folders):
         result = collect(folder)
+        lines += [str(p) for p in result.problems if str(p) not in lines]
         if not result.jobs:
-            raise SweepReadError(f"{folder}: no finished run could be read")
+            raise SweepReadError(
+                f"{folder}: no finished run could be read: " + "; ".join(lines[:3])
+            )
         tables = f"{RUNS_TABLE} and {PANEL_TABLE}"
         if result.rationing_path is not None:
             tables = f"{RUNS_TABLE}, {PANEL_TABLE} and {RATIONING_TABLE}"

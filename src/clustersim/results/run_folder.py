@@ -303,6 +303,17 @@ def write_run_folder(folder: Path, content: RunContent) -> Path:
 # --------------------------------------------------------------------------- reading
 
 
+def read_error(err: BaseException, path: Path | None = None) -> str:
+    """What is wrong with a file, in a few words (pyarrow's messages run to lines)."""
+    text = str(err).strip()
+    if "magic bytes not found" in text:
+        return "truncated, or not a Parquet file (its footer is missing)"
+    line = text.splitlines()[0] if text else type(err).__name__
+    if path is not None:
+        line = line.replace(f"'{path}'", "the file").replace(str(path), "the file")
+    return line
+
+
 class StoredRun:
     """A complete run folder, read file by file.
 
@@ -365,16 +376,31 @@ class StoredRun:
 
     def schema(self, name: str) -> pa.Schema:
         """The schema of one of the run's tables (read from its footer only)."""
+        path = self.folder / name
         try:
-            return pq.read_schema(self.folder / name)
+            return pq.read_schema(path)
         except FileNotFoundError as err:
             raise BadRunFolderError(f"{name} is missing") from err
         except (OSError, pa.ArrowException) as err:
-            raise BadRunFolderError(f"{name} cannot be read: {err}") from err
+            raise BadRunFolderError(f"{name} cannot be read: {read_error(err, path)}") from err
+
+    def tables(self) -> list[str]:
+        """The names of the run's tables (``monthly.parquet``, ``counterfactual/...``)."""
+        return sorted(
+            p.relative_to(self.folder).as_posix()
+            for p in self.folder.rglob("*.parquet")
+            if p.is_file() and not p.name.startswith(".")
+        )
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
-        """One of the run's tables, or None when the run did not write it."""
+        """One of the run's tables, or None when the run did not write it.
+
+        A table that cannot be read raises ``BadRunFolderError`` naming it.
+        """
         path = self.folder / name
         if not path.is_file():
             return None
-        return pd.read_parquet(path, columns=columns)
+        try:
+            return pd.read_parquet(path, columns=columns)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise BadRunFolderError(f"{name} cannot be read: {read_error(err, path)}") from err
