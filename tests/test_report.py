@@ -24,6 +24,7 @@ from clustersim.cli.report import main
 from clustersim.report import fmt
 from clustersim.report.common import OUTCOMES, SPENDING
 from clustersim.report.load import ReportInputError, report_data
+from clustersim.report.markdown import escape
 from clustersim.report.publish import write_report
 from clustersim.report.sections.additionality import gross_vs_caused
 from clustersim.report.sections.costs import spending_per_caused
@@ -164,7 +165,7 @@ def test_markdown_twin_has_the_same_tables_and_figures(page, report):
     titles = [t for t in page.tables if t.startswith("Table ")]
     assert len(titles) >= 9
     for title in titles:
-        assert f"**{title}**" in md
+        assert f"**{escape(title)}**" in md
     links = [
         line.split("](", 1)[1].rstrip(")") for line in md.splitlines() if line.startswith("![")
     ]

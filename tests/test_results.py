@@ -82,6 +82,23 @@ def test_writer_flushes_every_file_before_the_marker(tmp_path, monkeypatch):
     assert run.table(rf.LEDGER) is None
 
 
+def test_a_file_changed_after_the_run_is_found(tmp_path):
+    frame = pd.DataFrame({"month": ["2020-01"], "firms": [1]})
+    folder = rf.write_run_folder(tmp_path / "run", _content(**{rf.MONTHLY: frame}))
+    run = rf.StoredRun(folder)
+    assert run.damage() is None and run.damage(check_content=True) is None
+    data = (folder / rf.MONTHLY).read_bytes()
+    (folder / rf.MONTHLY).write_bytes(data[:-7])
+    assert "monthly.parquet holds" in run.damage()
+    (folder / rf.MONTHLY).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    assert run.damage() is None  # same size: only the content check sees it
+    assert "monthly.parquet differs" in run.damage(check_content=True)
+    (folder / rf.MONTHLY).unlink()
+    assert run.damage() == "monthly.parquet is missing"
+    (folder / rf.MARKER).write_text('{"config')
+    assert "COMPLETE cannot be read" in run.damage()
+
+
 def test_staging_folders_of_killed_runs_are_cleaned_by_the_next_write(tmp_path):
     killed = tmp_path / ".2026-01-01_10-00-00_seed=1.partial-4242"  # a single run killed mid-write
     writing = tmp_path / ".2026-01-01_10-09-59_seed=2.partial-4343"  # another run, writing now
@@ -154,8 +171,8 @@ def test_summary_reads_the_declared_outcomes():
 
 def test_marker_is_json_without_clock_time(tmp_path):
     folder = rf.write_run_folder(tmp_path / "run", _content())
-    assert json.loads((folder / rf.MARKER).read_text()) == {
-        "config_hash": "h",
-        "seed": 1,
-        "version": "t",
-    }
+    marker = json.loads((folder / rf.MARKER).read_text())
+    files = marker.pop(rf.MANIFEST)
+    assert marker == {"config_hash": "h", "seed": 1, "version": "t"}
+    assert set(files) == {rf.CONFIG, rf.OVERRIDES, rf.SUMMARY}
+    assert files[rf.SUMMARY][0] == (folder / rf.SUMMARY).stat().st_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -68,6 +69,14 @@ def make_run(
         if rationing is not None:
             w.table("rationing.parquet", rationing)
     return folder
+
+
+def as_written(job: Path, name: str, data: bytes) -> None:
+    """Replace a file of a run and its marker's record, as if the run had written it so."""
+    (job / name).write_bytes(data)
+    marker = json.loads((job / "COMPLETE").read_text())
+    marker["files"][name] = [len(data), hashlib.sha256(data).hexdigest()]
+    (job / "COMPLETE").write_text(json.dumps(marker))
 
 
 def make_sweep(sweep: Path, seeds=(0, 1, 2)) -> Path:
@@ -168,8 +177,8 @@ def test_bad_jobs_are_named_and_good_jobs_still_collected(tmp_path, capsys):
     runs = pd.read_parquet(sweep / "runs.parquet")
     assert runs["seed"].tolist() == [0, 4]
     messages = err.err
-    assert "seed=1: corrupt job, not collected: summary.json cannot be read" in messages
-    assert "seed=2: corrupt job, not collected: monthly.parquet cannot be read" in messages
+    assert "seed=1: corrupt job, not collected: summary.json holds 5 bytes, the run" in messages
+    assert "seed=2: corrupt job, not collected: monthly.parquet holds 11 bytes" in messages
     assert "seed=3: corrupt job, not collected: monthly.parquet is missing" in messages
     assert "seed=9: job did not finish (empty folder)" in messages
     assert "seed=8: incomplete job: no COMPLETE marker" in messages
@@ -239,7 +248,7 @@ def test_summary_with_a_non_number_outcome_is_reported(tmp_path, capsys):
     job = next(p for p in sweep.iterdir() if p.name.endswith("seed=1"))
     summary = json.loads((job / "summary.json").read_text())
     summary["outcomes"]["2025-12"]["firms"] = [1, 2]
-    (job / "summary.json").write_text(json.dumps(summary))
+    as_written(job, "summary.json", json.dumps(summary).encode())
     assert main([str(sweep)]) == 0
     assert "outcomes.2025-12.firms = [1, 2] is not a number" in capsys.readouterr().err
 
@@ -317,7 +326,7 @@ def test_a_corrupt_rationing_file_leaves_its_run_out_of_every_table(tmp_path, ca
     sweep = make_sweep(tmp_path / "sw", seeds=(0,))
     make_run(sweep, 1, rationing=_away([("rd_subsidy", "2025-09", 2, 3e6)]))
     bad = make_run(sweep, 2, rationing=_away([("rd_subsidy", "2025-10", 1, 1e6)]))
-    (bad / "rationing.parquet").write_bytes(b"not parquet")
+    as_written(bad, "rationing.parquet", b"not parquet")  # unreadable as the run wrote it
     assert main([str(sweep)]) == 0
     err = capsys.readouterr().err
     assert "seed=2: corrupt job, not collected: rationing.parquet cannot be read" in err

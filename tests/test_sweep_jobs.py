@@ -130,6 +130,20 @@ def test_changed_config_is_a_failure_not_a_silent_skip_or_overwrite(tmp_path):
     assert (tmp_path / "seed=1" / "summary.json").read_bytes() == before
 
 
+def test_a_damaged_complete_job_runs_again(tmp_path, capsys):
+    model = FakeModel()
+    run(tmp_path, 1, model)
+    monthly = tmp_path / "seed=1" / "monthly.parquet"
+    monthly.write_bytes(monthly.read_bytes()[:10])  # truncated after the run
+    out = run(tmp_path, 1, model)
+    assert model.calls == [1, 1] and out["seed"] == 1
+    assert "DAMAGED job seed=1: monthly.parquet holds 10 bytes" in capsys.readouterr().err
+    assert read_statuses(tmp_path) == {"seed=1": "done"}
+    assert read_failures(tmp_path) == {}
+    run(tmp_path, 1, model)
+    assert model.calls == [1, 1]  # intact again: skipped
+
+
 def test_stale_staging_folders_are_removed(tmp_path):
     stale = tmp_path / ".seed=1.partial-99999"
     stale.mkdir()

@@ -20,6 +20,7 @@ import copy
 import itertools
 import json
 import logging
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,7 +39,7 @@ from clustersim.results.jobs import JobOutcome, run_job
 from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
 from clustersim.results.locks import lock_sweep
 from clustersim.results.recipe import recipe, recipe_of, sources_digest
-from clustersim.results.run_folder import MARKER
+from clustersim.results.run_folder import MARKER, StoredRun
 from clustersim.results.sweep_folder import (
     FAILURES_DIR,
     clear_failure,
@@ -155,9 +156,15 @@ def sweep(
         folder = Path(str(compose(base).paths.sweeps)) / "api"
     folder = Path(folder)
     keys = list(grid)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     with lock_sweep(folder, what="folder"):
-        failed, ran, busy, total = _sweep_locked(folder, keys, grid, base, progress)
+        try:
+            failed, ran, busy, total = _sweep_locked(folder, keys, grid, base, progress)
+        except ConfigError:
+            if created:  # bad input leaves nothing behind
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
         if busy:
             print(
                 f"sweep: {len(busy)} job(s) left to another process running them: "
@@ -240,7 +247,9 @@ def _complete_with(job_dir: Path, wanted: str | None) -> bool:
         marker = json.loads((job_dir / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(marker, dict) and marker.get("recipe") == wanted
+    if not isinstance(marker, dict) or marker.get("recipe") != wanted:
+        return False
+    return StoredRun(job_dir).damage() is None
 
 
 def _checked(overrides: list[str]) -> DictConfig:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 T = TypeVar("T")
 
@@ -270,13 +270,23 @@ NOT_SETTINGS = ("hydra", "paths")
 
 
 def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve a config to plain Python containers, without ``NOT_SETTINGS``."""
+    """Resolve a config to plain Python containers, without ``NOT_SETTINGS``.
+
+    Each top-level node is converted on its own (interpolations still resolve against the
+    whole config), which spares a copy of the whole tree, Hydra's node included.
+    """
     if isinstance(cfg, DictConfig):
-        cfg = cfg.copy()
-        with open_dict(cfg):
-            for node in NOT_SETTINGS:  # hydra: composed with return_hydra_config
-                cfg.pop(node, None)
-        data = OmegaConf.to_container(cfg, resolve=True)
+        data = {}
+        for key in cfg:
+            if key in NOT_SETTINGS:  # hydra: composed with return_hydra_config
+                continue
+            node = cfg._get_node(key)
+            if OmegaConf.is_config(node):
+                data[key] = OmegaConf.to_container(node, resolve=True)  # type: ignore[arg-type]
+            elif OmegaConf.is_missing(cfg, key):
+                data[key] = "???"  # as to_container keeps a missing value
+            else:
+                data[key] = cfg[key]
     else:
         data = dict(cfg)
     assert isinstance(data, dict)

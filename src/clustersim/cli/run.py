@@ -33,15 +33,17 @@ from clustersim.config import ConfigError
 from clustersim.paths import conf_dir, respell
 from clustersim.results.recipe import recipe_of
 from clustersim.results.run_folder import remove_if_empty
-from clustersim.results.summary import summary_table
-from clustersim.runner import check_output_folder, simulate, write_run
-from clustersim.settings import load_scenario
 
 log = logging.getLogger("clustersim")
 
 
 def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dict[str, Any]:
     """Check, simulate and write one scenario into ``out_dir``; return its summary."""
+    # the model and its tables load here, not with this module: the process that launches
+    # a sweep only composes configs and hands jobs out
+    from clustersim.runner import simulate, write_run
+    from clustersim.settings import load_scenario
+
     scenario = load_scenario(cfg)
     show = scenario.run.progress if progress is None else progress
     result = simulate(scenario, progress=show)
@@ -65,6 +67,9 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
 
 
 def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    from clustersim.results.summary import summary_table
+    from clustersim.runner import check_output_folder
+
     try:
         check_output_folder(out_dir, "hydra.run.dir")  # before the run, not after it
         summary = execute(cfg, out_dir)
@@ -109,7 +114,7 @@ def main() -> None:
     for note in notes:
         print(f"clustersim-run: note: {note}", file=sys.stderr)
     sys.argv[1:] = args
-    with _one_line_errors(args):
+    with _one_line_errors(args), reusing_compositions():
         task()
 
 
@@ -153,6 +158,30 @@ def _one_line_errors(args: list[str]) -> Iterator[None]:
 def _exit(message: str) -> None:
     print(f"clustersim-run: {message}", file=sys.stderr)
     sys.exit(BAD_INPUT)
+
+
+@contextmanager
+def reusing_compositions() -> Iterator[None]:
+    """Let Hydra's own process compose through ``clustersim.sweep.compose``.
+
+    Hydra 1.3 composes the config of a run twice (once to find the run mode, once to run
+    it), 0.3-1 s each; with the reusing loader the second is a copy. Hydra builds its
+    loader from the name ``ConfigLoaderImpl`` in ``hydra._internal.hydra``, so that name
+    points to the reusing loader while ``task`` runs, only where it is Hydra's 1.3 loader.
+    """
+    import hydra._internal.hydra as internal
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    from clustersim.sweep.compose import ReusingConfigLoader
+
+    if getattr(internal, "ConfigLoaderImpl", None) is not ConfigLoaderImpl:
+        yield
+        return
+    internal.ConfigLoaderImpl = ReusingConfigLoader  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        internal.ConfigLoaderImpl = ConfigLoaderImpl  # type: ignore[misc]
 
 
 if __name__ == "__main__":

@@ -14,19 +14,45 @@ the sweep folder's jobs (``sweep_folder``, ``jobs``) -> the collected tables (``
 ``loader``        ``load_sweep``: the collected tables, collected again when stale
 """
 
-from clustersim.results.collector import Collected, NotASweepError, collect
-from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
-from clustersim.results.outcomes import OUTCOMES, REGIONS, TARGETS, Outcome
-from clustersim.results.overrides import OverrideError, override_values, parse_override
-from clustersim.results.run_folder import (
-    MARKER,
-    BadRunFolderError,
-    RunFolderError,
-    StoredRun,
-    is_complete,
-)
-from clustersim.results.summary import with_regions
-from clustersim.results.sweep_folder import job_name
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Where each public name lives. Imported on first use, so that a process that only
+#: needs the light modules (a sweep's launching process: names, locks, recipes) does not
+#: load pandas and pyarrow.
+_WHERE = {
+    "Collected": "collector",
+    "NotASweepError": "collector",
+    "collect": "collector",
+    "SweepReadError": "loader",
+    "SweepTables": "loader",
+    "load_sweep": "loader",
+    "OUTCOMES": "outcomes",
+    "REGIONS": "outcomes",
+    "TARGETS": "outcomes",
+    "Outcome": "outcomes",
+    "OverrideError": "overrides",
+    "override_values": "overrides",
+    "parse_override": "overrides",
+    "MARKER": "run_folder",
+    "BadRunFolderError": "run_folder",
+    "RunFolderError": "run_folder",
+    "StoredRun": "run_folder",
+    "is_complete": "run_folder",
+    "with_regions": "summary",
+    "job_name": "sweep_folder",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'clustersim.results' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"clustersim.results.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MARKER",

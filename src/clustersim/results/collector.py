@@ -143,6 +143,9 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
     Raises ``BadRunFolderError`` naming the file that cannot be read.
     """
     run = StoredRun(folder)
+    damage = run.damage()
+    if damage is not None:
+        raise BadRunFolderError(damage)
     marker = run.marker()
     summary = run.summary()
     overrides = run.overrides()

@@ -5,7 +5,9 @@ Both ways of running a sweep use it: ``clustersim-run -m`` (each Hydra job goes 
 
 - skips a job whose folder is already complete with the same config hash (its stored
   summary is returned), so rerunning a sweep reruns only missing or failed jobs; a folder
-  complete with another config is an error (the settings changed since it ran);
+  complete with another config is an error (the settings changed since it ran); a
+  complete folder whose files no longer match its marker's list (a file truncated or
+  lost since: ``StoredRun.damage``) is removed and the job runs again;
 - records a job that raises in ``<sweep>/.failures/<job>.json`` (overrides, first line of
   the error, traceback), reports it at once on standard error, and returns a ``failed``
   outcome; the other jobs go on. A later successful attempt removes the record.
@@ -25,6 +27,7 @@ what reaches here is decided by the config hash.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -164,6 +167,14 @@ def _run_locked(
     """``run_job`` once the job's lock is held."""
     clear_partials_of(job_dir)
     try:
+        damage = StoredRun(job_dir).damage() if is_complete(job_dir) else None
+        if damage is not None:  # a file truncated or lost since: the run is redone
+            print(
+                f"DAMAGED job {' '.join(job_overrides) or job}: {damage}; running it again",
+                file=sys.stderr,
+                flush=True,
+            )
+            shutil.rmtree(job_dir)
         if is_complete(job_dir):
             summary = stored_summary(job_dir, wanted)
             status = "skipped"

@@ -13,8 +13,10 @@ what cleans up after killed single runs, whose folder names are never reused).
 
 What every run folder holds (listed for users in ``results/README.md``):
 
-- ``COMPLETE``: the marker, a small JSON file (config hash, seed, version); no clock time,
-  so that the same config and seed give the same bytes;
+- ``COMPLETE``: the marker, a small JSON file (config hash, seed, version, the recipe
+  when known, and ``files``: the size and SHA-256 of every other file, so that a file
+  truncated or replaced later is found: ``StoredRun.damage``); no clock time, so that the
+  same config and seed give the same bytes;
 - ``config.yaml``: the fully resolved config, seed included;
 - ``overrides.yaml``: the command-line overrides that made the run;
 - ``summary.json``: headline outcomes at the report months;
@@ -28,6 +30,7 @@ What every run folder holds (listed for users in ``results/README.md``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,17 +39,18 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python one
     from yaml import CSafeLoader as _YamlLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+if TYPE_CHECKING:  # pandas and pyarrow load when a table is read or written, not before
+    import pandas as pd
+    import pyarrow as pa
 
 #: Name of the marker file that makes a run folder complete. Written last.
 MARKER = "COMPLETE"
@@ -64,6 +68,8 @@ SPENDING = "spending.parquet"
 #: written before the grant engine recorded them lack it).
 RATIONING = "rationing.parquet"
 TALENT_YEARLY = "talent_yearly.parquet"
+#: Key of the marker listing every file of the run with its size and SHA-256.
+MANIFEST = "files"
 #: Sub-folder holding the counterfactual's tables (same names).
 COUNTERFACTUAL = "counterfactual"
 #: Files that only a run writes: a folder holding files but none of these is not a run.
@@ -219,6 +225,17 @@ class RunWriter:
         """Write a text file."""
         self.path(name).write_text(text)
 
+    def manifest(self) -> dict[str, list[Any]]:
+        """``{file: [size in bytes, SHA-256 hex]}`` of every file written so far."""
+        files: dict[str, list[Any]] = {}
+        for p in sorted(set(self.written)):
+            data = p.read_bytes()
+            files[p.relative_to(self.staging).as_posix()] = [
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+            ]
+        return files
+
     def sync(self) -> None:
         """Flush every file written so far, and the folders holding them, to disk."""
         folders = {self.staging}
@@ -255,7 +272,7 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
     try:
         yield writer
         writer.sync()
-        writer.json(MARKER, marker)
+        writer.json(MARKER, {**marker, MANIFEST: writer.manifest()})
         writer.sync()
         if final.exists():
             shutil.rmtree(final)
@@ -352,6 +369,34 @@ class StoredRun:
             raise BadRunFolderError(f"{MARKER} must hold a JSON object")
         return data
 
+    def damage(self, check_content: bool = False) -> str | None:
+        """What is wrong with the files the marker lists, or None if nothing is.
+
+        Sizes are compared (a ``stat`` per file: a truncated or half-copied file is
+        found); with ``check_content`` the SHA-256 too (every byte is read). A marker
+        without a list (a run written before markers had one) is taken as it is; an
+        unreadable marker is damage.
+        """
+        try:
+            listed = self.marker().get(MANIFEST)
+        except BadRunFolderError as err:
+            return str(err)
+        if not isinstance(listed, dict):
+            return None
+        for name, entry in sorted(listed.items()):
+            if not isinstance(entry, list) or len(entry) != 2:
+                return f"{MARKER}: the entry of {name} is not [size, sha256]"
+            path = self.folder / name
+            try:
+                size = path.stat().st_size
+            except OSError:
+                return f"{name} is missing"
+            if size != entry[0]:
+                return f"{name} holds {size} bytes, the run wrote {entry[0]} (truncated?)"
+            if check_content and hashlib.sha256(path.read_bytes()).hexdigest() != entry[1]:
+                return f"{name} differs from what the run wrote (its SHA-256 changed)"
+        return None
+
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
         data = self._json(SUMMARY)
@@ -376,6 +421,9 @@ class StoredRun:
 
     def schema(self, name: str) -> pa.Schema:
         """The schema of one of the run's tables (read from its footer only)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         path = self.folder / name
         try:
             return pq.read_schema(path)
@@ -397,6 +445,9 @@ class StoredRun:
 
         A table that cannot be read raises ``BadRunFolderError`` naming it.
         """
+        import pandas as pd
+        import pyarrow as pa
+
         path = self.folder / name
         if not path.is_file():
             return None

@@ -22,7 +22,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from clustersim.results.recipe import recipe, sources_digest
-from clustersim.results.run_folder import MARKER
+from clustersim.results.run_folder import MARKER, StoredRun
 from clustersim.results.sweep_folder import (
     DEFAULT_JOB_NAME,
     NOT_IN_JOB_NAME,
@@ -104,6 +104,8 @@ class CompleteJobs:
         wanted = recipe(self.config_name, task, self.sources)
         if wanted is None or not isinstance(stored, dict) or stored.get("recipe") != wanted:
             return None
+        if StoredRun(self.sweep_dir / name).damage() is not None:
+            return None  # launched: the job finds the damage and runs again
         return name
 
 

@@ -1,7 +1,8 @@
 """The ``grid`` sweeper: Hydra's basic sweeper, minus the work a sweep need not do.
 
-It skips complete jobs before launching them, and checks each setting once instead of
-each job.
+It skips complete jobs before launching them, checks each setting once instead of each
+job, and hands the launcher a config loader that composes each set of config groups once
+per process (``clustersim.sweep.compose``).
 
 A job whose folder is already complete with the same recipe (config name, overrides,
 config files: ``clustersim.sweep.skip``) is recorded as skipped and never launched, so a
@@ -49,6 +50,16 @@ class GridSweeper(BasicSweeper):
 
     See the module docstring.
     """
+
+    def setup(self, *, hydra_context: Any, task_function: Any, config: Any) -> None:
+        """Hydra's setup, with a config loader that reuses compositions (``sweep.compose``)."""
+        from clustersim.sweep.compose import reuse_compositions
+
+        super().setup(
+            hydra_context=reuse_compositions(hydra_context),
+            task_function=task_function,
+            config=config,
+        )
 
     def sweep(self, arguments: list[str]) -> Any:
         """Hydra's ``BasicSweeper.sweep``, launching only the jobs not yet complete."""

@@ -180,10 +180,12 @@ class SensitivitySweeper(Sweeper):
         """Keep the context and instantiate the configured launcher."""
         from hydra.core.plugins import Plugins
 
-        self.hydra_context = hydra_context
+        from clustersim.sweep.compose import reuse_compositions
+
+        self.hydra_context = reuse_compositions(hydra_context)
         self.config = config
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
+            hydra_context=self.hydra_context, task_function=task_function, config=config
         )
 
     def _fail(self, sweep_dir: Path, message: str) -> None:

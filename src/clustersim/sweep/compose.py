@@ -1,0 +1,158 @@
+"""Compose each job's config from one composition per set of config groups, per process.
+
+Hydra composes every job of a sweep from scratch: it reads and parses every YAML file of
+the defaults list, wraps them in OmegaConf nodes and merges them (0.3-1 s with our policy
+trees), then applies the job's value overrides. The jobs of a sweep mostly differ only
+in values (``seed=3``, ``behavior.entry.but_for_share=0.4``); the part that depends on
+the files and the config groups (``policy=huangpu_2024``) is the same for many of them.
+
+``ReusingConfigLoader`` is Hydra's own config loader with one change: the composition
+of the defaults list for a given set of group overrides is kept (per process, a few at
+a time), and each job gets a copy with its value overrides applied by Hydra's own
+function, and Hydra's bookkeeping (``hydra.overrides``, ``hydra.job.override_dirname``)
+set as Hydra sets it. Hydra's split of the overrides into group and value overrides
+(``hydra._internal.defaults_list.Overrides``) decides what is shared, so the result is
+the config Hydra would compose (``tests/test_sweep_compose.py`` compares them). Anything
+unusual (a ``hydra.searchpath`` or ``hydra.job.env_*`` override, a sweep override) goes
+through Hydra unchanged. A config file edited while a process runs is noticed: the
+cache key includes the config files' sizes and modification times.
+
+The sweepers hand it to the launcher (``reuse_compositions``), so a worker process that
+runs many jobs composes once per policy; ``clustersim-run`` also uses it for its own
+process, where Hydra composes the same config twice (once to find the run mode).
+Hydra 1.3's loader is what this subclasses; another Hydra version gets Hydra's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections import OrderedDict
+from typing import Any
+
+from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import HydraContext, RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+#: Compositions kept per process (each is a few MB of OmegaConf nodes).
+KEEP = 16
+_CACHE: OrderedDict[tuple[Any, ...], tuple[RunMode, DictConfig]] = OrderedDict()
+#: Override keys whose effect reaches beyond the composed nodes, or that Hydra sets
+#: itself after applying the overrides: left to Hydra.
+_UNUSUAL = (
+    "hydra.searchpath",
+    "hydra.job.env_set",
+    "hydra.job.env_copy",
+    "hydra.job.config_name",
+    "hydra.job.override_dirname",
+    "hydra.overrides",
+    "hydra.runtime",
+)
+
+
+def _files_stamp(loader: ConfigLoaderImpl) -> tuple[Any, ...]:
+    """Sizes and modification times of the config files on the search path."""
+    stamp = []
+    for source in loader.get_sources():
+        if source.scheme() != "file":
+            continue
+        for root, _dirs, files in os.walk(source.path):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                stamp.append((path, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(stamp))
+
+
+class ReusingConfigLoader(ConfigLoaderImpl):
+    """Hydra's config loader, reusing the composition of a set of config groups."""
+
+    def _load_configuration_impl(
+        self,
+        config_name: str | None,
+        overrides: list[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        from hydra._internal.defaults_list import Overrides
+
+        parsed = OverridesParser.create().parse_overrides(overrides=overrides)
+        unusual = any(
+            o.is_sweep_override() or o.get_key_element().lstrip("+~").startswith(_UNUSUAL)
+            for o in parsed
+        )
+        if unusual:
+            return super()._load_configuration_impl(
+                config_name, overrides, run_mode, from_shell, validate_sweep_overrides
+            )
+        if validate_sweep_overrides:
+            self.validate_sweep_overrides_legal(
+                overrides=parsed, run_mode=run_mode, from_shell=from_shell
+            )
+        _, repo = self._parse_overrides_and_create_caching_repo(config_name, overrides)
+        values = Overrides(repo, parsed).config_overrides
+        shared = [o.input_line for o in parsed if not any(o is v for v in values)]
+        key = (config_name, tuple(shared), from_shell, os.getcwd(), _files_stamp(self))
+        kept = _CACHE.get(key)
+        # the run mode only changes a composition that has a missing (???) group choice
+        # (a multirun skips it); reuse across modes only when nothing was missing
+        if kept is not None and (kept[0] == run_mode or not _missing_choice(kept[1])):
+            _CACHE.move_to_end(key)
+            base = kept[1]
+        else:
+            base = super()._load_configuration_impl(
+                config_name, shared, run_mode, from_shell, validate_sweep_overrides=False
+            )
+            _CACHE[key] = (run_mode, base)
+            while len(_CACHE) > KEEP:
+                _CACHE.popitem(last=False)
+        cfg = copy.deepcopy(base)
+        # what Hydra's _load_configuration_impl does after composing the defaults list
+        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+        cfg.hydra.overrides.hydra = []
+        cfg.hydra.overrides.task = []
+        app_overrides = []
+        for override in parsed:
+            if override.is_hydra_override():
+                cfg.hydra.overrides.hydra.append(override.input_line)
+            else:
+                cfg.hydra.overrides.task.append(override.input_line)
+                app_overrides.append(override)
+        with open_dict(cfg.hydra):
+            for env_key in cfg.hydra.job.env_copy:
+                cfg.hydra.job.env_set[env_key] = os.environ[env_key]
+        dirname = cfg.hydra.job.config.override_dirname
+        cfg.hydra.job.override_dirname = get_overrides_dirname(
+            overrides=app_overrides,
+            kv_sep=dirname.kv_sep,
+            item_sep=dirname.item_sep,
+            exclude_keys=dirname.exclude_keys,
+        )
+        return cfg
+
+
+def _missing_choice(cfg: DictConfig) -> bool:
+    choices = cfg.hydra.runtime.choices
+    return any(OmegaConf.is_missing(choices, k) or choices[k] == "???" for k in choices)
+
+
+def reuse_compositions(context: HydraContext) -> HydraContext:
+    """``context`` with a ``ReusingConfigLoader`` in place of Hydra's 1.3 loader."""
+    loader = context.config_loader
+    if type(loader) is not ConfigLoaderImpl:  # already ours, or someone else's
+        return context
+    reusing = ReusingConfigLoader(config_search_path=loader.get_search_path())
+    return HydraContext(config_loader=reusing, callbacks=context.callbacks)
+
+
+def clear() -> None:
+    """Forget every kept composition (tests)."""
+    _CACHE.clear()
+
+
+__all__ = ["ReusingConfigLoader", "clear", "reuse_compositions"]

@@ -1,0 +1,98 @@
+"""A job's config composed from a kept composition equals the one Hydra composes itself."""
+
+from __future__ import annotations
+
+import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.utils import create_config_search_path
+from hydra.errors import ConfigCompositionException
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
+from clustersim.paths import conf_dir
+from clustersim.sweep import compose
+from clustersim.sweep.compose import ReusingConfigLoader
+
+JOBS = [
+    [],
+    ["seed=3"],
+    ["seed=4", "world=toy"],
+    ["world=toy", "seed=5", "policy=none"],
+    ["policy=none", "world=toy", "seed=6", "behavior.entry.but_for_share=0.4"],
+    ["world=toy", "policy=huangpu_2024", "seed=1", "run.counterfactual=no_policy"],
+    ["world=toy", "seed=2", "world.parks.lujiazui.name='A/B <b>'", "hydra.sweep.dir=/x/y"],
+    ["experiment=compare_plans", "policy=none", "seed=7"],
+    ["preset=arthur_lockin", "seed=3", "hydra.job.chdir=false"],
+    ["world=toy", "seed=8", "+run.extra=1"],
+    ["world=toy", "seed=9", "~run.counterfactual"],
+    ["hydra/launcher=cores", "world=toy", "seed=10"],
+]
+
+
+def loaders() -> tuple[ConfigLoaderImpl, ReusingConfigLoader]:
+    path = create_config_search_path(str(conf_dir()))
+    return ConfigLoaderImpl(config_search_path=path), ReusingConfigLoader(config_search_path=path)
+
+
+@pytest.mark.parametrize(
+    "mode", [RunMode.RUN, pytest.param(RunMode.MULTIRUN, marks=pytest.mark.slow)]
+)
+def test_reused_compositions_equal_hydras_own(mode):
+    compose.clear()
+    hydra_loader, reusing = loaders()
+    for job in [*JOBS, *JOBS]:  # the second time every composition is a kept one
+        want = hydra_loader.load_configuration("config", list(job), run_mode=mode)
+        got = reusing.load_configuration("config", list(job), run_mode=mode)
+        for cfg in (want, got):
+            cfg.hydra.runtime.cwd = "."  # the same process: only to be explicit
+        assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(want), job
+        assert OmegaConf.is_struct(got) == OmegaConf.is_struct(want)
+        settings = {k: got[k] for k in got if k != "hydra"}
+        assert OmegaConf.to_container(OmegaConf.create(settings), resolve=True) == {
+            k: OmegaConf.to_container(want[k], resolve=True)
+            if OmegaConf.is_config(want[k])
+            else want[k]
+            for k in want
+            if k != "hydra"
+        }
+    assert 0 < len(compose._CACHE) < len(JOBS)  # kept per set of groups, not per job
+
+
+def test_a_kept_composition_is_never_changed_by_a_job():
+    compose.clear()
+    _, reusing = loaders()
+    first = reusing.load_configuration("config", ["world=toy", "seed=1"], RunMode.RUN)
+    first.seed = 99
+    again = reusing.load_configuration("config", ["world=toy", "seed=2"], RunMode.RUN)
+    assert again.seed == 2 and first.seed == 99
+    assert list(again.hydra.overrides.task) == ["world=toy", "seed=2"]
+    assert again.hydra.job.override_dirname == "seed=2,world=toy"
+
+
+def test_bad_overrides_fail_as_in_hydra():
+    compose.clear()
+    hydra_loader, reusing = loaders()
+    for job in (["world=toy", "no.such.key=1"], ["policy=no_such_plan"]):
+        with pytest.raises(ConfigCompositionException) as want:
+            hydra_loader.load_configuration("config", job, RunMode.RUN)
+        with pytest.raises(ConfigCompositionException) as got:
+            reusing.load_configuration("config", job, RunMode.RUN)
+        assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize(
+    "job", [[], ["world=toy", "policy=none"], ["preset=arthur_lockin"], JOBS[5], JOBS[6]]
+)
+def test_settings_of_a_config_are_read_without_copying_it(job):
+    from omegaconf import open_dict
+
+    from clustersim.config import NOT_SETTINGS, to_plain
+
+    cfg = loaders()[0].load_configuration("config", list(job), RunMode.RUN)
+    copied = cfg.copy()  # what to_plain did before: copy, drop hydra and paths, convert
+    with open_dict(copied):
+        for node in NOT_SETTINGS:
+            copied.pop(node, None)
+    want = OmegaConf.to_container(copied, resolve=True)
+    got = to_plain(cfg)
+    assert got == want and list(got) == list(want)
