@@ -176,3 +176,19 @@ def test_marker_is_json_without_clock_time(tmp_path):
     assert marker == {"config_hash": "h", "seed": 1, "version": "t"}
     assert set(files) == {rf.CONFIG, rf.OVERRIDES, rf.SUMMARY}
     assert files[rf.SUMMARY][0] == (folder / rf.SUMMARY).stat().st_size
+
+
+@pytest.mark.parametrize(
+    "overrides", [[], ["world=toy", "policy=huangpu_2024"], ["preset=arthur_lockin"]]
+)
+def test_config_yaml_has_the_bytes_of_pythons_safe_dump(overrides):
+    import yaml
+
+    from clustersim.config import to_plain
+    from tests.conftest import compose_cfg
+
+    data = to_plain(compose_cfg(*overrides))
+    want = yaml.safe_dump(data, sort_keys=True, allow_unicode=True)  # what runs wrote before
+    assert rf.dump_yaml(data, sort_keys=True) == want
+    texts = ["world.parks.lujiazui.name='陆家嘴 A/B'", "seed=3"]
+    assert rf.dump_yaml(texts) == yaml.safe_dump(texts, allow_unicode=True)

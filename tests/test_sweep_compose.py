@@ -27,6 +27,8 @@ JOBS = [
     ["world=toy", "seed=9", "~run.counterfactual"],
     ["hydra/launcher=cores", "world=toy", "seed=10"],
 ]
+#: The command line of a multirun (composed in MULTIRUN mode only).
+SWEEPS = [["world=toy", "policy=none,huangpu_2024", "seed=0,1", "hydra/launcher=cores"]]
 
 
 def loaders() -> tuple[ConfigLoaderImpl, ReusingConfigLoader]:
@@ -40,7 +42,8 @@ def loaders() -> tuple[ConfigLoaderImpl, ReusingConfigLoader]:
 def test_reused_compositions_equal_hydras_own(mode):
     compose.clear()
     hydra_loader, reusing = loaders()
-    for job in [*JOBS, *JOBS]:  # the second time every composition is a kept one
+    jobs = JOBS + (SWEEPS if mode == RunMode.MULTIRUN else [])
+    for job in [*jobs, *jobs]:  # the second time every composition is a kept one
         want = hydra_loader.load_configuration("config", list(job), run_mode=mode)
         got = reusing.load_configuration("config", list(job), run_mode=mode)
         for cfg in (want, got):

@@ -13,8 +13,8 @@ function, and Hydra's bookkeeping (``hydra.overrides``, ``hydra.job.override_dir
 set as Hydra sets it. Hydra's split of the overrides into group and value overrides
 (``hydra._internal.defaults_list.Overrides``) decides what is shared, so the result is
 the config Hydra would compose (``tests/test_sweep_compose.py`` compares them). Anything
-unusual (a ``hydra.searchpath`` or ``hydra.job.env_*`` override, a sweep override) goes
-through Hydra unchanged. A config file edited while a process runs is noticed: the
+unusual (a ``hydra.searchpath`` or ``hydra.job.env_*`` override) goes through Hydra
+unchanged. A config file edited while a process runs is noticed: the
 cache key includes the config files' sizes and modification times.
 
 The sweepers hand it to the launcher (``reuse_compositions``), so a worker process that
@@ -82,10 +82,10 @@ class ReusingConfigLoader(ConfigLoaderImpl):
         from hydra._internal.defaults_list import Overrides
 
         parsed = OverridesParser.create().parse_overrides(overrides=overrides)
-        unusual = any(
-            o.is_sweep_override() or o.get_key_element().lstrip("+~").startswith(_UNUSUAL)
-            for o in parsed
-        )
+        # (a sweep override, ``seed=0,1``, is neither composed nor applied: Hydra only
+        # records it; it stays in the key, so the two compositions of a multirun's own
+        # config share one)
+        unusual = any(o.get_key_element().lstrip("+~").startswith(_UNUSUAL) for o in parsed)
         if unusual:
             return super()._load_configuration_impl(
                 config_name, overrides, run_mode, from_shell, validate_sweep_overrides
