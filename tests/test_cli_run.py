@@ -210,9 +210,10 @@ def test_a_failure_of_the_simulation_keeps_its_traceback(tmp_path: Path) -> None
     code = (
         "import sys\n"
         "import clustersim.cli.run as run\n"
+        "import clustersim.runner as runner\n"
         "def broken(*args, **kwargs):\n"
         "    raise ValueError('a rule went wrong')\n"
-        "run.simulate = broken\n"
+        "runner.simulate = broken  # run.execute imports it when it runs\n"
         "sys.argv = ['clustersim-run', 'world=toy', 'hydra.run.dir=out']\n"
         "run.main()\n"
     )
