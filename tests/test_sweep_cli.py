@@ -193,36 +193,58 @@ def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
             assert (sweep / job / name).read_bytes() == (reference / job / name).read_bytes()
 
 
-def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path):
+#: Loaded by every Python process started with its folder on PYTHONPATH (the sweep and its
+#: workers): the run of the seed named in the environment fails inside the simulation.
+#: Every invalid value is now refused before a sweep launches (test_sweep_preflight.py),
+#: so a failure at run time has to be injected.
+FAULT = """
+import os
+_seed = os.environ.get("CLUSTERSIM_TEST_FAIL_SEED")
+if _seed is not None:
+    import clustersim.runner as _runner
+    _simulate = _runner.simulate
+
+    def simulate(scenario, *args, **kwargs):
+        if scenario.seed == int(_seed):
+            raise RuntimeError("injected fault: this run fails inside the simulation")
+        return _simulate(scenario, *args, **kwargs)
+
+    _runner.simulate = simulate
+"""
+
+
+def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path, monkeypatch):
     sweep = tmp_path / "sweep"
-    args = [
-        "-m",
-        "world=toy",
-        "policy=none",
-        # a valid config that fails at run time: 100,000 staff do not fit the toy's parks
-        # (an invalid value would stop the sweep before launch: test_sweep_preflight.py)
-        "world.initial.talent_agents=600,100000",
-        f"hydra.sweep.dir={sweep}",
-    ]
+    fault = tmp_path / "fault"
+    fault.mkdir()
+    (fault / "sitecustomize.py").write_text(FAULT)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(fault), os.environ.get("PYTHONPATH")]))
+    )
+    monkeypatch.setenv("CLUSTERSIM_TEST_FAIL_SEED", "1")
+    args = ["-m", "world=toy", "policy=none", "seed=0,1", f"hydra.sweep.dir={sweep}"]
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # the sweep ran to the end, but a job failed
     err = proc.stderr
-    bad = "world.initial.talent_agents=100000"
-    first_line = (
-        "ConfigError: world.parks.*.capacity = 2200.0: too small for the initial population"
-    )
-    assert f"FAILED job world=toy policy=none {bad}: {first_line}" in err
+    first_line = "RuntimeError: injected fault: this run fails inside the simulation"
+    assert f"FAILED job world=toy policy=none seed=1: {first_line}" in err
     assert "1 failed job(s) (last attempt of each, see .failures/):" in err
     assert "Rerun them with the same command (completed jobs are skipped" in err
-    command = "clustersim-run -m world=toy policy=none world.initial.talent_agents=600,100000"
+    command = "clustersim-run -m world=toy policy=none seed=0,1"
     assert f"{command} hydra.sweep.dir={sweep}" in err
     assert "collect: 1 run from" in err
     assert "Traceback" not in err
-    assert list(read_failures(sweep)) == [f"policy=none,{bad},world=toy"]
-    assert pd.read_parquet(sweep / "runs.parquet")["world.initial.talent_agents"].tolist() == [600]
-    # rerunning reruns only the failed job (it fails again: the value is still invalid)
+    assert list(read_failures(sweep)) == ["policy=none,seed=1,world=toy"]
+    assert pd.read_parquet(sweep / "runs.parquet")["seed"].tolist() == [0]
+    # rerunning reruns only the failed job (it fails again: the fault is still there)
     again = run_cli(*args, cwd=tmp_path)
     assert "2 jobs: 0 done, 1 skipped (already complete), 1 failed" in again.stderr
+    # without the fault, the rerun completes the sweep and clears the failure record
+    monkeypatch.delenv("CLUSTERSIM_TEST_FAIL_SEED")
+    healed = run_cli(*args, cwd=tmp_path)
+    assert healed.returncode == 0, healed.stderr
+    assert list(read_failures(sweep)) == []
+    assert sorted(pd.read_parquet(sweep / "runs.parquet")["seed"]) == [0, 1]
 
 
 def test_qmc_sweeper_reproducible_design_named_by_settings(tmp_path):
