@@ -150,9 +150,26 @@ def reuse_compositions(context: HydraContext) -> HydraContext:
     return HydraContext(config_loader=reusing, callbacks=context.callbacks)
 
 
+def setup_launcher(
+    sweeper: Any, hydra_context: HydraContext, task_function: Any, config: Any
+) -> None:
+    """A sweeper's ``setup``, shared by the qmc and sensitivity sweepers.
+
+    Keeps the context (composing through ``reuse_compositions``) and the config, and
+    instantiates the configured launcher, as Hydra's BasicSweeper does.
+    """
+    from hydra.core.plugins import Plugins
+
+    sweeper.hydra_context = reuse_compositions(hydra_context)
+    sweeper.config = config
+    sweeper.launcher = Plugins.instance().instantiate_launcher(
+        hydra_context=sweeper.hydra_context, task_function=task_function, config=config
+    )
+
+
 def clear() -> None:
     """Forget every kept composition (tests)."""
     _CACHE.clear()
 
 
-__all__ = ["ReusingConfigLoader", "clear", "reuse_compositions"]
+__all__ = ["ReusingConfigLoader", "clear", "reuse_compositions", "setup_launcher"]

@@ -178,15 +178,9 @@ class SensitivitySweeper(Sweeper):
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
         """Keep the context and instantiate the configured launcher."""
-        from hydra.core.plugins import Plugins
+        from clustersim.sweep.compose import setup_launcher
 
-        from clustersim.sweep.compose import reuse_compositions
-
-        self.hydra_context = reuse_compositions(hydra_context)
-        self.config = config
-        self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=self.hydra_context, task_function=task_function, config=config
-        )
+        setup_launcher(self, hydra_context, task_function, config)
 
     def _fail(self, sweep_dir: Path, message: str) -> None:
         from clustersim.sweep.preflight import _abandon
