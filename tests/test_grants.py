@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clustersim.policy.grants import approve, capped_amounts, decide, grant, ration
+from clustersim.policy.grants import (
+    Terms,
+    approve,
+    capped_amounts,
+    decide,
+    grant,
+    grant_many,
+    ration,
+)
 from clustersim.policy.instruments import (
     Instrument,
     applicant_cap,
@@ -287,6 +295,128 @@ def test_budget_scale_scales_the_yearly_budget() -> None:
     assert inst.yearly_budget == 0.0
     g = grant(inst, np.ones(3), approval_draws=[0, 0, 0], priority_draws=[0, 0, 0]).paid
     assert not g.any()
+
+
+@st.composite
+def month_batches(draw: Any) -> list[tuple[Instrument, dict[str, Any]]]:
+    """One month's applications to 1-5 random instruments (any rule, cap, floor, budget)."""
+    batch = []
+    for j in range(draw(st.integers(1, 5))):
+        rule = draw(st.sampled_from(["lump_sum", "share_of_spend", "per_person", "service"]))
+        payout: dict[str, Any] = {"rule": rule, "amount": None, "rate": None}
+        recipient, eligible = "firm", {"event": "entry"}
+        if rule == "share_of_spend":
+            payout["rate"] = draw(st.floats(min_value=0.0, max_value=1.0))
+            eligible = {"event": "rd_spend"}
+        else:
+            payout["amount"] = draw(st.floats(min_value=1.0, max_value=5e6))
+            if rule == "per_person":
+                recipient, eligible = "talent", {"event": "hire"}
+            elif rule == "lump_sum":
+                eligible = {"event": draw(st.sampled_from(["entry", "patent"]))}
+        cap = draw(st.one_of(st.none(), st.floats(min_value=1.0, max_value=1e7)))
+        floor = draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=1e6)))
+        if rule == "share_of_spend":
+            floor = None
+        if cap is not None and floor is not None and cap < floor:
+            cap, floor = floor, cap
+        inst = _instrument(
+            f"i{j}",
+            recipient=recipient,
+            eligible=eligible,
+            payout=payout,
+            cap=cap,
+            floor=floor,
+            cap_per=draw(st.sampled_from(["grant", "year", "window"])),
+            approval_probability=draw(st.sampled_from([0.0, 0.3, 1.0])),
+            annual_budget=draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=2e7))),
+        )
+        n = draw(st.integers(0, 12))
+        batch.append(
+            (
+                inst,
+                {
+                    "base": np.array(draw(st.lists(st.floats(0.0, 3e7), min_size=n, max_size=n))),
+                    "received": np.array(
+                        draw(st.lists(st.floats(0.0, 1e7), min_size=n, max_size=n))
+                    ),
+                    "remaining": draw(budgets),
+                    "approval": np.array(draw(st.lists(draws, min_size=n, max_size=n))),
+                    "priority": np.array(draw(st.lists(draws, min_size=n, max_size=n))),
+                },
+            )
+        )
+    return batch
+
+
+@given(month_batches())
+@settings(max_examples=300, deadline=None)
+def test_a_month_of_instruments_at_once_is_each_instrument_alone(
+    batch: list[tuple[Instrument, dict[str, Any]]],
+) -> None:
+    """The engine's one pass over all instruments grants exactly what ``decide`` grants each."""
+    counts = [len(app["base"]) for _, app in batch]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([app[name] for _, app in batch])
+
+    together = grant_many(
+        Terms.of([inst for inst, _ in batch]),
+        bounds,
+        joined("base"),
+        received=joined("received"),
+        remaining_budget=np.array([app["remaining"] for _, app in batch]),
+        approval_draws=joined("approval"),
+        priority_draws=joined("priority"),
+    )
+    for k, (inst, app) in enumerate(batch):
+        b = app["base"]
+        alone = decide(
+            requested_amount(inst, b),
+            cap=applicant_cap(inst, b),
+            floor=applicant_floor(inst, b),
+            received=app["received"],
+            approval_probability=inst.approval_probability,
+            approval_draws=app["approval"],
+            remaining_budget=app["remaining"],
+            priority_draws=app["priority"],
+        )
+        mine = together.paid[bounds[k] : bounds[k + 1]]
+        np.testing.assert_array_equal(mine[mine > 0], alone.paid[alone.paid > 0])
+        assert together.turned_away.get(k) == (alone.turned_away or None)
+
+
+def test_a_budget_within_rounding_of_the_total_is_rationed_as_alone() -> None:
+    """Where the sums of the amounts in different orders straddle the budget, the one
+    pass over all instruments still grants what the queue grants each instrument alone."""
+    spend = _instrument(
+        "spend",
+        recipient="firm",
+        eligible={"event": "rd_spend"},
+        payout={"rule": "share_of_spend", "amount": None, "rate": 1.0},
+        cap=None,
+    )
+    rng = np.random.default_rng(4)
+    base = rng.uniform(0.0, 1.0, 300) * 10.0 ** rng.integers(-3, 6, 300)
+    totals = [float(np.sum(base)), math.fsum(base), float(np.cumsum(base)[-1])]
+    near = {np.nextafter(t, d) for t in totals for d in (0.0, math.inf)} | set(totals)
+    # ... and where one test of "surely fits" holds and the other, with twice the margin, not
+    near |= {totals[0] * (1.0 + k * 1e-13) for k in range(1, 9)}
+    priority = rng.uniform(0.0, 1.0, base.size)
+    for budget in sorted(near):
+        alone = decide(base, remaining_budget=budget, priority_draws=priority)
+        together = grant_many(
+            Terms.of([spend, spend]),
+            np.array([0, base.size, 2 * base.size]),
+            np.concatenate([base, base]),
+            remaining_budget=np.array([budget, math.inf]),
+            approval_draws=np.zeros(2 * base.size),
+            priority_draws=np.concatenate([priority, priority]),
+        )
+        np.testing.assert_array_equal(together.paid[: base.size], alone.paid)
+        np.testing.assert_array_equal(together.paid[base.size :], base)
+        assert together.turned_away.get(0) == (alone.turned_away or None)
 
 
 @st.composite

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 
 from clustersim.policy import engine as engine_mod
 from clustersim.policy.engine import RATIONING_COLUMNS
-from clustersim.policy.grants import TurnedAway, approve, capped_amounts, decide, grant, ration
+from clustersim.policy.grants import TurnedAway, approve, capped_amounts, decide, ration
 from clustersim.policy.instruments import applicant_cap, applicant_floor, requested_amount
 from clustersim.runner import simulate, write_run
 from tests.conftest import scenario
@@ -117,25 +117,33 @@ def test_a_binding_budget_records_turn_aways_within_one_application_of_the_budge
 
 
 def test_the_engine_records_every_instrument_month_that_turned_an_approval_away(monkeypatch):
+    """Each instrument of each month, recomputed alone from the ledger and its own draws."""
     calls: list[tuple[int, float]] = []
+    decide_all = engine_mod.RegimeIncentives._decide
 
-    def spy(inst, base, **kw):
-        decision = grant(inst, base, **kw)
-        amounts = capped_amounts(
-            requested_amount(inst, base),
-            cap=applicant_cap(inst, base),
-            floor=applicant_floor(inst, base),
-            received=kw["received"],
-        )
-        p = inst.approval_probability
-        approved = amounts > 0
-        if p < 1.0:
-            approved &= kw["approval_draws"] < p
-        unpaid = approved & (decision.paid == 0)
-        calls.append((int(unpaid.sum()), float(amounts[unpaid].sum())))
-        return decision
+    def spy(self, model, batch, ids, base, bounds):
+        decisions = decide_all(self, model, batch, ids, base, bounds)
+        t, year = model.month_index, model.month.year
+        for k, inst in enumerate(batch.instruments):
+            s, e = bounds[k], bounds[k + 1]
+            if s == e:
+                continue
+            mine, b = ids[s:e], base[s:e]
+            amounts = capped_amounts(
+                requested_amount(inst, b),
+                cap=applicant_cap(inst, b),
+                floor=applicant_floor(inst, b),
+                received=self.ledger.received(inst, mine, year),
+            )
+            p = inst.approval_probability
+            approved = amounts > 0
+            if p < 1.0:
+                approved &= model.streams.uniform("grant_approval", t, mine, key=inst.key) < p
+            unpaid = approved & (decisions.paid[s:e] == 0)
+            calls.append((int(unpaid.sum()), float(amounts[unpaid].sum())))
+        return decisions
 
-    monkeypatch.setattr(engine_mod, "grant", spy)
+    monkeypatch.setattr(engine_mod.RegimeIncentives, "_decide", spy)
     away = simulate(scenario(*TIGHT, "seed=1")).rationing
     expected = [c for c in calls if c[0] > 0]
     assert len(away) == len(expected) > 0

@@ -44,6 +44,19 @@ def test_streams_differ_by_name_month_and_key() -> None:
     assert not np.array_equal(one, st.uniform("grant_priority", 5, ids, key="r.a"))
 
 
+def test_several_family_members_at_once_draw_as_each_alone() -> None:
+    st = Streams(11)
+    ids = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], dtype=np.int64)
+    keys, bounds = ["r.a", "r.b", "q.c", "r.d"], [0, 4, 4, 9, 10]  # r.b has no ids
+    together = st.uniform_members("grant_priority", 7, ids, keys, bounds)
+    alone = [
+        st.uniform("grant_priority", 7, ids[s:e], key=k)
+        for k, s, e in zip(keys, bounds[:-1], bounds[1:], strict=True)
+    ]
+    np.testing.assert_array_equal(together, np.concatenate(alone))
+    assert st.uniform_members("grant_priority", 7, ids[:0], ["r.a"], [0, 0]).shape == (0,)
+
+
 def test_a_replaying_run_gets_a_fresh_generators_numbers() -> None:
     """Shared draws (a run and its counterfactual) replay exactly what a fresh stream gives.
 

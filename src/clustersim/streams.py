@@ -24,6 +24,7 @@ not change the model's outputs (``tests/test_streams.py`` checks both).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,8 +115,12 @@ STREAMS: dict[str, Stream] = _registry(
 )
 
 
+@functools.cache
 def _stream_number(stream: Stream, key: str | None) -> int:
-    """The number a hashed stream (or a family member, by ``key``) mixes into the hash."""
+    """The number a hashed stream (or a family member, by ``key``) mixes into the hash.
+
+    Cached: the grant draws ask for every instrument's member every month.
+    """
     if not stream.family:
         if key is not None:
             raise ValueError(f"stream {stream.name!r} has no members; do not pass a key")
@@ -165,6 +170,28 @@ class Streams:
         """
         number = _stream_number(_get(name, "hashed"), key)
         return hashed_uniform(self.seed, number, int(month_index), ids)
+
+    def uniform_members(
+        self,
+        name: str,
+        month_index: int,
+        ids: np.ndarray,
+        keys: list[str],
+        bounds: np.ndarray | list[int],
+    ) -> np.ndarray:
+        """``uniform`` for several members of a family at once, in one pass over the ids.
+
+        ``ids[bounds[k]:bounds[k + 1]]`` draw from member ``keys[k]``: the result equals
+        the concatenation of ``uniform(name, month_index, ids[bounds[k]:bounds[k + 1]],
+        key=keys[k])`` over ``k`` (each draw depends only on its own key and id).
+        """
+        stream = _get(name, "hashed")
+        t = int(month_index)
+        per_member = np.array(
+            [_hash_key(self.seed, _stream_number(stream, k), t) for k in keys], dtype=np.uint64
+        )
+        counts = np.diff(np.asarray(bounds, dtype=np.int64))
+        return _splitmix_uniform(np.repeat(per_member, counts), ids)
 
 
 class SharedDraws:
@@ -290,16 +317,26 @@ def hashed_uniform(seed: int, stream: int, month: int, ids: np.ndarray) -> np.nd
     The primitive under ``Streams.uniform``: each agent's draw is the same in a run and
     its counterfactual, whoever else is drawn, and no array over every slot is needed.
     """
-    key = np.uint64((seed * 1_000_003 + stream * 10_007 + month) & 0xFFFFFFFFFFFFFFFF)
-    z = np.asarray(ids).astype(np.uint64)  # a copy: updated in place below
-    with np.errstate(over="ignore"):
-        z *= _GOLDEN
-        z += key
-        z ^= z >> _S30
-        z *= _MIX1
-        z ^= z >> _S27
-        z *= _MIX2
-        z ^= z >> _S31
+    return _splitmix_uniform(np.uint64(_hash_key(seed, stream, month)), ids)
+
+
+def _hash_key(seed: int, stream: int, month: int) -> int:
+    """The 64-bit key of (seed, stream number, month) that the ids are hashed with."""
+    return (seed * 1_000_003 + stream * 10_007 + month) & 0xFFFFFFFFFFFFFFFF
+
+
+def _splitmix_uniform(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from splitmix64 of ``ids`` under ``key`` (one key, or one per id)."""
+    # A copy, updated in place below. Arithmetic on uint64 *arrays* wraps modulo 2**64
+    # without a warning (numpy checks overflow only on scalars), as splitmix64 wants.
+    z = np.asarray(ids).astype(np.uint64)
+    z *= _GOLDEN
+    z += key
+    z ^= z >> _S30
+    z *= _MIX1
+    z ^= z >> _S27
+    z *= _MIX2
+    z ^= z >> _S31
     z >>= _S11
     out = z.astype(np.float64)
     out *= 1.0 / 9007199254740992.0  # 2**-53

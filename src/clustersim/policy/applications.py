@@ -23,19 +23,90 @@ if TYPE_CHECKING:
     from clustersim.incentives import Events
     from clustersim.model import ClusterModel
 
-#: Tiers that talent programmes select from, and tiers that sit certification exams.
-_PROGRAMME_TIERS = (0, 1)
-_EXAM_TIERS = (2, 3)
+#: Tiers that talent programmes select from, and tiers that sit certification exams
+#: (masks over ``TALENT_TIERS``).
+_PROGRAMME_TIERS = np.isin(np.arange(N_TIERS), (0, 1))
+_EXAM_TIERS = np.isin(np.arange(N_TIERS), (2, 3))
 #: A loan is taken only by firms at least this financially constrained. Assumption.
 _LOAN_CONSTRAINT = 0.3
 
 
 @dataclass(frozen=True)
 class Applications:
-    """Applicants of one instrument in one month: ids and the payout base of each."""
+    """A month's applications to several instruments, one instrument's after another.
+
+    Attributes:
+        ids: the applicant of each application (firm or talent slot, or park index).
+        base: the payout base of each (``PayoutRule.base``: persons, spending, ...).
+        bounds: the applications to the ``k``-th instrument are ``ids[bounds[k]:bounds[k + 1]]``
+            (one more entry than instruments), each instrument's in ascending slot order.
+
+    """
 
     ids: np.ndarray
     base: np.ndarray
+    bounds: np.ndarray
+
+    def of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and base of the applications to the ``k``-th instrument."""
+        s, e = self.bounds[k], self.bounds[k + 1]
+        return self.ids[s:e], self.base[s:e]
+
+
+class Openings:
+    """To whom and where each instrument is open, as lookup tables (built once per run).
+
+    A place is a park or, last, "no park" (code ``n_parks``, which ``park % (n_parks + 1)``
+    gives for the ``-1`` of an agent without one). ``firm[i]`` marks, for instrument
+    ``i``, the codes ``kind * (n_parks + 1) + place`` of the firms it admits by kind and
+    place; ``talent[i]`` the codes ``tier * (n_parks + 1) + place`` of the talent it admits
+    by tier and place. "No park" is admitted only where the instrument has no location
+    condition (anywhere in Shanghai), as ``applicants`` always had it.
+    """
+
+    def __init__(
+        self, model: ClusterModel, instruments: list[Instrument], park_masks: list[np.ndarray]
+    ) -> None:
+        self.instruments = instruments
+        self.n_places = len(model.parks) + 1
+        #: model month index of each instrument's window start (for "new only")
+        self.window_start = [i.window.start - model.calendar[0] for i in instruments]
+        self.places: list[np.ndarray] = []
+        self.firm = np.zeros((len(instruments), N_KINDS * self.n_places), dtype=bool)
+        self.talent = np.zeros((len(instruments), N_TIERS * self.n_places), dtype=bool)
+        self.employer_kinds: list[np.ndarray | None] = []
+        #: the tiers each instrument admits (all, for one without a tier condition)
+        self.tiers: list[np.ndarray] = []
+        for row, (inst, mask) in enumerate(zip(instruments, park_masks, strict=True)):
+            el = inst.eligible
+            place = np.append(mask, el.anywhere)
+            self.places.append(place)
+            kinds = _admitted(FIRM_KINDS, el.kinds)
+            tiers = _admitted(TALENT_TIERS, el.tiers)
+            self.firm[row] = (kinds[:, None] & place[None, :]).ravel()
+            self.talent[row] = (tiers[:, None] & place[None, :]).ravel()
+            self.employer_kinds.append(kinds if el.kinds else None)
+            self.tiers.append(tiers)
+        self._rows: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
+        self._tiers: dict[tuple[int, ...], np.ndarray] = {}
+
+    def tiers_of(self, rows: tuple[int, ...]) -> np.ndarray:
+        """Mask over tiers: admitted by any of the instruments ``rows`` (cached)."""
+        if rows not in self._tiers:
+            self._tiers[rows] = np.logical_or.reduce([self.tiers[r] for r in rows])
+        return self._tiers[rows]
+
+    def table(self, talent: bool, rows: tuple[int, ...]) -> np.ndarray:
+        """The firm (or talent) lookup table of the instruments ``rows`` (cached)."""
+        key = (talent, rows)
+        if key not in self._rows:
+            self._rows[key] = (self.talent if talent else self.firm)[list(rows)]
+        return self._rows[key]
+
+
+def _admitted(names: tuple[str, ...], allowed: tuple[str, ...]) -> np.ndarray:
+    """Mask over ``names``: admitted by ``allowed`` (every name when it is empty)."""
+    return np.array([not allowed or n in allowed for n in names], dtype=bool)
 
 
 def _drawn(model: ClusterModel, event: Event, ids: np.ndarray, rate: float) -> np.ndarray:
@@ -47,7 +118,7 @@ def _drawn(model: ClusterModel, event: Event, ids: np.ndarray, rate: float) -> n
     if len(ids) == 0 or rate <= 0:
         return ids[:0]
     u = model.streams.uniform(event.value, model.month_index, ids)
-    return ids[u < rate]
+    return ids[np.flatnonzero(u < rate)]
 
 
 class MonthEvents:
@@ -58,16 +129,38 @@ class MonthEvents:
         self.events = events
         self.milestones = milestones
         self._firms: dict[Event, np.ndarray] = {}
-        self._talent: dict[Event, np.ndarray] = {}
-        self._talent_views: dict[Event, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._talent: dict[tuple[Event, bytes], np.ndarray] = {}
+        self._live: np.ndarray | None = None
+        self._is_employed: np.ndarray | None = None
         self._employed: np.ndarray | None = None
+
+    @property
+    def live(self) -> np.ndarray:
+        """Firm slots alive now (computed once a month)."""
+        if self._live is None:
+            self._live = self.model.firms.live()
+        return self._live
 
     @property
     def employed(self) -> np.ndarray:
         """Talent slots employed now (computed once a month)."""
         if self._employed is None:
-            self._employed = np.flatnonzero(self.model.talent.employed())
+            self._employed = np.flatnonzero(self._employed_mask())
         return self._employed
+
+    def _employed_mask(self) -> np.ndarray:
+        """Mask over talent slots: employed now (computed once a month)."""
+        if self._is_employed is None:
+            self._is_employed = self.model.talent.employed()
+        return self._is_employed
+
+    def employed_in(self, tiers: np.ndarray) -> np.ndarray:
+        """Employed talent slots of the tiers ``tiers`` marks (a mask over tiers), ascending.
+
+        The same slots as ``employed`` filtered by tier, found from the mask over all
+        slots: cheaper when the tiers are a few of many employed people.
+        """
+        return np.flatnonzero(self._employed_mask() & tiers[self.model.talent.tier])
 
     def firms(self, event: Event) -> np.ndarray:
         """Firm slots for which ``event`` happened this month."""
@@ -78,7 +171,7 @@ class MonthEvents:
     def _firm_event(self, event: Event) -> np.ndarray:
         m, e = self.model, self.events
         r = m.behavior.policy_response
-        live = m.firms.live()
+        live = self.live
         january = m.month.month == 1
         match event:
             case Event.ENTRY:
@@ -120,141 +213,205 @@ class MonthEvents:
                 return np.unique(m.talent.employer[e.hires])
         return live[:0]
 
-    def talent(self, event: Event) -> np.ndarray:
-        """Talent slots for which ``event`` happened this month."""
-        if event not in self._talent:
-            self._talent[event] = self._talent_event(event)
-        return self._talent[event]
+    def talent(self, event: Event, tiers: np.ndarray | None = None) -> np.ndarray:
+        """Talent slots for which ``event`` happened this month, in the order reported.
 
-    def talent_view(self, event: Event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``talent(event)`` with each one's tier and workplace (park, or last park; -1).
-
-        Computed once a month per event: several instruments filter the same people
-        (every employed person, for the income-tax subsidies) by tier and place.
+        ``tiers`` (a mask over tiers) keeps only the talent of the tiers it marks.
         """
-        if event not in self._talent_views:
-            ids = self.talent(event)
-            tal = self.model.talent
-            park = tal.park[ids]
-            self._talent_views[event] = (
-                ids,
-                tal.tier[ids],
-                np.where(park >= 0, park, tal.last_park[ids]),
-            )
-        return self._talent_views[event]
+        key = (event, b"" if tiers is None else tiers.tobytes())
+        if key not in self._talent:
+            if tiers is None:
+                ids = self._talent_event(event)
+            elif event is Event.CONTINUOUS or (event is Event.PRESENCE and self._january()):
+                ids = self.employed_in(tiers)  # the employed of these tiers
+            else:
+                ids = self.talent(event)
+                ids = ids[np.flatnonzero(tiers[self.model.talent.tier[ids]])]
+            self._talent[key] = ids
+        return self._talent[key]
+
+    def _january(self) -> bool:
+        return self.model.month.month == 1
 
     def _talent_event(self, event: Event) -> np.ndarray:
         m, e = self.model, self.events
         r = m.behavior.policy_response
-        tal = m.talent
-        employed = self.employed
         match event:
             case Event.HIRE:
                 return e.hires
             case Event.ARRIVAL:
                 return e.arrivals
             case Event.PRESENCE:
-                return employed if m.month.month == 1 else employed[:0]
+                return self.employed if self._january() else self.employed[:0]
             case Event.CONTINUOUS:
-                return employed
+                return self.employed
             case Event.TALENT_PROGRAMME:
-                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, N_TIERS)]
+                pool = self.employed_in(_PROGRAMME_TIERS)
                 return _drawn(m, event, pool, r.municipal_programme_rate)
             case Event.DISTRICT_TALENT_PROGRAMME:
-                pool = employed[_member(tal.tier[employed], _PROGRAMME_TIERS, N_TIERS)]
+                pool = self.employed_in(_PROGRAMME_TIERS)
                 return _drawn(m, event, pool, r.district_programme_rate)
             case Event.EXAM_CERTIFICATION:
-                pool = employed[_member(tal.tier[employed], _EXAM_TIERS, N_TIERS)]
+                pool = self.employed_in(_EXAM_TIERS)
                 return _drawn(m, event, pool, r.exam_rate)
-        return employed[:0]
-
-
-def _member(codes: np.ndarray, allowed: tuple[int, ...] | list[int], n: int) -> np.ndarray:
-    """Mask: ``codes`` (small integers below ``n``) are among ``allowed`` (a lookup table)."""
-    table = np.zeros(n, dtype=bool)
-    table[list(allowed)] = True
-    return table[codes]
-
-
-def _location_ok(mask: np.ndarray, parks: np.ndarray) -> np.ndarray:
-    """Mask: the agents' parks (``-1`` = none) are among the eligible parks ``mask``."""
-    ok = parks >= 0
-    out = np.zeros(len(parks), dtype=bool)
-    out[ok] = mask[parks[ok]]
-    return out
+        return self.employed[:0]
 
 
 def applicants(
-    model: ClusterModel, inst: Instrument, month_events: MonthEvents, park_mask: np.ndarray
+    model: ClusterModel,
+    rows: list[int],
+    month_events: MonthEvents,
+    openings: Openings,
 ) -> Applications:
-    """Eligible applicants of ``inst`` this month and the base of each application.
+    """Eligible applicants of the instruments ``openings.instruments[r]`` (``r`` in ``rows``).
 
-    ``park_mask`` marks the parks where the instrument's location condition holds.
+    The applications come out instrument by instrument in the order of ``rows``: each
+    instrument's eligible agents among those its event happened to this month (kind,
+    tier, certification, place, newness), in ascending slot order, with the base of
+    each application.
+
+    Instruments rewarding the same event of the same kind of recipient are screened
+    together: one lookup of a table (``Openings``) by each candidate's kind-or-tier and
+    place gives a matrix of who is admitted by which instrument; the few instruments with
+    further conditions (certifications, newness, employer's kind) mask their rows. A
+    row of the matrix is the filter the instrument applies to the candidates, so its
+    ``nonzero`` lists the same agents, in the same order, as filtering the candidates one
+    condition after another does.
     """
-    el = inst.eligible
-    w = model.people_per_talent_agent
-    window_start = inst.window.start - model.calendar[0]  # model month index
-    if inst.recipient is Recipient.PARK:
-        mask = park_mask
-        if el.event is Event.CARRIER and model.month.month != 1:
-            mask = np.zeros_like(mask)
-        ids = np.flatnonzero(mask)
-        return Applications(ids, np.ones(len(ids)))
+    groups: dict[tuple[Recipient, Event], list[int]] = {}
+    for r in rows:
+        inst = openings.instruments[r]
+        groups.setdefault((inst.recipient, inst.eligible.event), []).append(r)
+    found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for (recipient, event), members in groups.items():
+        if recipient is Recipient.PARK:
+            for r in members:
+                found[r] = _park_applicants(model, openings, r)
+            continue
+        screen = _talent_group if recipient is Recipient.TALENT else _firm_group
+        ids, base, counts = screen(model, event, members, month_events, openings)
+        ends = np.cumsum(counts).tolist()
+        for r, s, e in zip(members, [0, *ends[:-1]], ends, strict=True):
+            found[r] = (ids[s:e], base[s:e])
+    parts = [found[r] for r in rows]
+    bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(p[0]) for p in parts], out=bounds[1:])
+    if not parts:
+        return Applications(np.zeros(0, dtype=np.int64), np.zeros(0), bounds)
+    return Applications(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), bounds
+    )
 
-    if inst.recipient is Recipient.TALENT:
-        ids, tier, park = month_events.talent_view(el.event)
-        tal = model.talent
-        ok = np.ones(len(ids), dtype=bool)
-        if el.tiers:
-            ok &= _member(tier, [TALENT_TIERS.index(t) for t in el.tiers], N_TIERS)
-        if not el.anywhere:
-            ok &= _location_ok(park_mask, park)
-        ids = ids[ok]
-        if el.kinds:
-            employer = tal.employer[ids]
-            works = employer >= 0
-            works[works] = _member(
-                model.firms.kind[employer[works]], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS
-            )
-            ids = ids[works]
-        if el.new_only:
-            ids = ids[tal.arrived[ids] >= window_start]
-        base = np.full(len(ids), w)
-        if inst.payout.rule.uses_rate:  # income-based: a month's pay of the cohort
-            base = tal.wage[ids] * w
-        return Applications(ids, base)
 
+def _park_applicants(
+    model: ClusterModel, openings: Openings, row: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parks applying to a park instrument (a carrier award: in January only)."""
+    inst = openings.instruments[row]
+    if inst.eligible.event is Event.CARRIER and model.month.month != 1:
+        ids = np.zeros(0, dtype=np.int64)
+    else:
+        ids = np.flatnonzero(openings.places[row][:-1])
+    return ids, np.ones(len(ids))
+
+
+def _firm_group(
+    model: ClusterModel,
+    event: Event,
+    rows: list[int],
+    month_events: MonthEvents,
+    openings: Openings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Applications of firms to the instruments ``rows`` (all rewarding ``event``).
+
+    Returns the applicants one instrument's after another, the base of each, and how
+    many each instrument has.
+    """
     f = model.firms
-    ids = month_events.firms(el.event)
+    ids = month_events.firms(event)
     ids = ids[f.alive[ids]]
-    if el.kinds:
-        ids = ids[_member(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS)]
-    for cert in el.certified:
-        ids = ids[getattr(f, cert)[ids]]
-    if not el.anywhere:
-        ids = ids[_location_ok(park_mask, f.park[ids])]
-    if el.new_only:
-        ids = ids[f.born[ids] >= window_start]
+    insts = [openings.instruments[r] for r in rows]
+    n = openings.n_places
+    codes = (
+        f.kind[ids].astype(np.intp, copy=False) * n + f.park[ids].astype(np.intp, copy=False) % n
+    )
+    ok = openings.table(False, tuple(rows))[:, codes]
+    for j, (r, inst) in enumerate(zip(rows, insts, strict=True)):
+        el = inst.eligible
+        for cert in el.certified:
+            ok[j] &= getattr(f, cert)[ids]
+        if el.new_only:
+            ok[j] &= f.born[ids] >= openings.window_start[r]
+    which, pos = np.nonzero(ok)
+    counts = np.count_nonzero(ok, axis=1)
+    ids = ids[pos]
     r = model.behavior.policy_response
-    match el.event:
+    w = model.people_per_talent_agent
+    match event:
         case Event.RD_SPEND:
             base = f.rd_spend[ids]
         case Event.COMPUTE_SPEND:
             base = f.rd_spend[ids] * r.compute_share
         case Event.LOAN:
             base = f.wage_bill[ids] * 12.0 * r.loan_cost
-        case Event.CONTINUOUS | Event.PRESENCE if inst.payout.rule.uses_rate:
-            months = 1.0 if el.event is Event.CONTINUOUS else 12.0
-            base = f.wage_bill[ids] * r.profit_share * months
+        case Event.CONTINUOUS | Event.PRESENCE:  # a rate rule's base: the profit
+            months = 1.0 if event is Event.CONTINUOUS else 12.0
+            on_profit = np.array([i.payout.rule.uses_rate for i in insts], dtype=bool)
+            base = np.ones(len(ids))
+            if on_profit.any():
+                profit = f.wage_bill[ids] * r.profit_share * months
+                base = np.where(on_profit[which], profit, base)
         case Event.HIRE:
             hired = np.bincount(
                 model.talent.employer[month_events.events.hires], minlength=f.n_slots
             )
             base = hired[ids] * w
         case Event.PATENT:  # patents granted this month (a lump sum is paid per patent)
-            counts = np.zeros(f.n_slots)
-            counts[month_events.events.patents] = month_events.events.patent_counts
-            base = counts[ids]
+            patents = np.zeros(f.n_slots)
+            patents[month_events.events.patents] = month_events.events.patent_counts
+            base = patents[ids]
         case _:
             base = np.ones(len(ids))
-    return Applications(ids, base)
+    return ids, base, counts
+
+
+def _talent_group(
+    model: ClusterModel,
+    event: Event,
+    rows: list[int],
+    month_events: MonthEvents,
+    openings: Openings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Applications of talent to the instruments ``rows`` (all rewarding ``event``).
+
+    Returns the applicants one instrument's after another, the base of each (the
+    cohort's persons, or a month of its pay for an income-based rule), and how many
+    each instrument has. The place is the workplace, or the last one for talent without.
+    """
+    tal = model.talent
+    tiers = openings.tiers_of(tuple(rows))
+    # first the tiers any of them admits: often a few of many candidates
+    ids = month_events.talent(event, None if tiers.all() else tiers)
+    tier = tal.tier[ids]
+    park = tal.park[ids]
+    park = np.where(park >= 0, park, tal.last_park[ids])
+    insts = [openings.instruments[r] for r in rows]
+    n = openings.n_places
+    codes = tier.astype(np.intp, copy=False) * n + park.astype(np.intp, copy=False) % n
+    ok = openings.table(True, tuple(rows))[:, codes]
+    for j, (r, inst) in enumerate(zip(rows, insts, strict=True)):
+        kinds = openings.employer_kinds[r]
+        if kinds is not None:
+            employer = tal.employer[ids]
+            ok[j] &= (employer >= 0) & kinds[model.firms.kind[employer]]
+        if inst.eligible.new_only:
+            ok[j] &= tal.arrived[ids] >= openings.window_start[r]
+    which, pos = np.nonzero(ok)
+    counts = np.count_nonzero(ok, axis=1)
+    ids = ids[pos]
+    w = model.people_per_talent_agent
+    base = np.full(len(ids), w)
+    on_pay = np.array([i.payout.rule.uses_rate for i in insts], dtype=bool)
+    if on_pay.any():  # income-based: a month's pay of the cohort
+        base = np.where(on_pay[which], tal.wage[ids] * w, base)
+    return ids, base, counts

@@ -11,7 +11,9 @@ month it
    chance of seeking them (``policy.expectations``);
 2. **grants**: for every instrument in force, the eligible applicants of the month's
    events ask for the amount the payout rule gives, are approved with the instrument's
-   probability, and are served within the year's budget (``policy.grants.grant``); every
+   probability, and are served within the year's budget; all instruments of the month
+   are screened (``policy.applications.applicants``) and decided
+   (``policy.grants.grant_many``) in one pass, each as if alone; every
    grant goes into the ledger (``policy.ledger``) and is returned to the model as a
    ``Grant``, whose effects on the recipients (financing, residency, housing, park
    capacity) the rule ``rules.support.apply_grants`` applies. Whenever an approved
@@ -26,7 +28,7 @@ policy.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,9 +36,9 @@ import pandas as pd
 
 from clustersim.config import ConfigError
 from clustersim.incentives import Events, Grant, Incentives, Levers
-from clustersim.policy.applications import MonthEvents, applicants
+from clustersim.policy.applications import MonthEvents, Openings, applicants
 from clustersim.policy.expectations import Expectations
-from clustersim.policy.grants import grant
+from clustersim.policy.grants import Decisions, Terms, TurnedAway, grant_many
 from clustersim.policy.instruments import Instrument, Regime
 from clustersim.policy.ledger import GrantLedger
 from clustersim.policy.vocabulary import PayoutRule
@@ -79,6 +81,12 @@ class RegimeIncentives(Incentives):
         self._previous_people: np.ndarray | None = None
         self._in_force_month = -1
         self._in_force_cache: list[Instrument] = []
+        #: position of each instrument in ``instruments`` (the rows of the tables below)
+        self._row = {inst.key: row for row, inst in enumerate(self.instruments)}
+        #: who each instrument is open to, as lookup tables (built at the first grant)
+        self._openings: Openings | None = None
+        #: the month's granting instruments -> what the engine needs to grant them at once
+        self._batches: dict[tuple[int, ...], _Batch] = {}
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
@@ -106,18 +114,12 @@ class RegimeIncentives(Incentives):
             out.setdefault(r.issuer, []).append(r.name)
         return out
 
-    def _budget(self, inst: Instrument) -> float:
-        """Yearly budget after the regime's scale; a scale of 0 unfunds entitlements too."""
-        if inst.budget_scale == 0:
-            return 0.0
-        return inst.yearly_budget
-
     def _in_force(self, model: ClusterModel) -> list[Instrument]:
         """Instruments switched on, in their window and funded this month (cached)."""
         if self._in_force_month != model.month_index:
             month = model.month
             self._in_force_cache = [
-                i for i in self.instruments if i.window.contains(month) and self._budget(i) > 0
+                i for i in self.instruments if i.window.contains(month) and _budget(i) > 0
             ]
             self._in_force_month = model.month_index
         return self._in_force_cache
@@ -140,7 +142,13 @@ class RegimeIncentives(Incentives):
     # ------------------------------------------------------------------ grants
 
     def grant(self, model: ClusterModel, events: Events) -> list[Grant]:
-        """Grant to this month's eligible applicants; return the month's grants."""
+        """Grant to this month's eligible applicants; return the month's grants.
+
+        Every instrument in force is granted as if alone (its own applicants, draws, caps
+        and budget; nothing one grants changes what another can), so the month's
+        applications to all of them are screened and decided in one pass, and then
+        recorded instrument by instrument in the order of the plans.
+        """
         f = model.firms
         if self._previous_people is None:
             self._previous_people = f.staff * model.people_per_talent_agent
@@ -150,66 +158,104 @@ class RegimeIncentives(Incentives):
         month_events = MonthEvents(model, events, milestones)
         self.expectations.measure_event_rates(model, month_events, self._in_force(model))
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
+        batch = self._batch(model)
+        if not batch.instruments:
+            return []
+        apps = applicants(model, batch.rows, month_events, self._openings_of(model))
+        if len(apps.ids) == 0:
+            return []
+        decisions = self._decide(model, batch, apps.ids, apps.base, apps.bounds)
+        for k, away in sorted(decisions.turned_away.items()):
+            # the budget bound: approved applications got nothing this month
+            self._record_turn_away(model, batch.instruments[k], away)
+        # the grants, instrument by instrument (in the plans' order)
+        paid = decisions.paid
+        granted = paid > 0
+        so_far = np.zeros(len(granted) + 1, dtype=np.int64)
+        np.cumsum(granted, out=so_far[1:])
+        n_granted = so_far[apps.bounds[1:]] - so_far[apps.bounds[:-1]]
         grants: list[Grant] = []
-        for inst in self._in_force(model):
-            if inst.payout.rule is PayoutRule.DESIGNATION:
-                continue  # a designation grants nothing: it acts through the levers
-            apps = applicants(model, inst, month_events, self._mask(model, inst))
-            if len(apps.ids) == 0:
-                continue
-            paid = self._decide(model, inst, apps.ids, apps.base)
-            granted = paid > 0
-            if not granted.any():
-                continue
-            ids, paid = apps.ids[granted], paid[granted]
-            amount = self.ledger.record(inst, model.month, ids, paid)
-            grants.append(Grant(inst, ids, paid))
+        for k in np.flatnonzero(n_granted).tolist():
+            inst = batch.instruments[k]
+            s, e = apps.bounds[k], apps.bounds[k + 1]
+            mine = granted[s:e]
+            ids, amounts = apps.ids[s:e][mine], paid[s:e][mine]
+            amount = self.ledger.append(inst, model.month, ids, amounts)
+            grants.append(Grant(inst, ids, amounts))
             if inst.payout.rule.money:  # in-kind services cost the plan no money
                 self._spent_month[inst.issuer] += amount
                 self._spent_total[inst.issuer] += amount
         return grants
 
-    def _decide(
-        self, model: ClusterModel, inst: Instrument, ids: np.ndarray, base: np.ndarray
-    ) -> np.ndarray:
-        """RMB granted to each applicant (``policy.grants.grant``); record any turn-away."""
-        budget = self._budget(inst)
-        t, year = model.month_index, model.month.year
-        needs_priority = not math.isinf(budget)  # an unlimited budget has no queue
-        needs_approval = inst.approval_probability < 1.0
-        decision = grant(
-            inst,
-            base,
-            received=None if inst.cap is None else self.ledger.received(inst, ids, year),
-            remaining_budget=(
-                max(budget - self.ledger.spent(inst, year), 0.0) if needs_priority else budget
-            ),
-            approval_draws=(
-                model.streams.uniform("grant_approval", t, ids, key=inst.key)
-                if needs_approval
-                else None
-            ),
-            priority_draws=(
-                model.streams.uniform("grant_priority", t, ids, key=inst.key)
-                if needs_priority
-                else None
-            ),
+    def _batch(self, model: ClusterModel) -> _Batch:
+        """The instruments that grant this month (in force, not designations), as a batch."""
+        rows = tuple(
+            self._row[i.key]
+            for i in self._in_force(model)
+            if i.payout.rule is not PayoutRule.DESIGNATION  # acts through the levers only
         )
-        away = decision.turned_away
-        if away:  # the budget bound: approved applications got nothing this month
-            self._rationing.append(
-                (
-                    inst.regime,
-                    inst.id,
-                    inst.issuer,
-                    str(model.month),
-                    year,
-                    away.applications,
-                    away.amount,
-                    away.largest,
-                )
+        if rows not in self._batches:
+            self._batches[rows] = _Batch.of([self.instruments[r] for r in rows], list(rows))
+        return self._batches[rows]
+
+    def _openings_of(self, model: ClusterModel) -> Openings:
+        """Who each instrument is open to (lookup tables, made once)."""
+        if self._openings is None:
+            masks = [self._mask(model, inst) for inst in self.instruments]
+            self._openings = Openings(model, self.instruments, masks)
+        return self._openings
+
+    def _decide(
+        self,
+        model: ClusterModel,
+        batch: _Batch,
+        ids: np.ndarray,
+        base: np.ndarray,
+        bounds: np.ndarray,
+    ) -> Decisions:
+        """RMB granted per application (``policy.grants.grant_many``), all instruments at once.
+
+        Each instrument's approval and priority draws come from its own member of the
+        grant streams, keyed by the instrument (``Streams.uniform_members``): the same
+        draws as drawing for each instrument alone. What each applicant already got
+        within a cap comes from the ledger, instrument by instrument (capped ones only).
+        """
+        t, year = model.month_index, model.month.year
+        spent = np.array([self.ledger.spent(inst, year) for inst in batch.instruments])
+        # a finite budget: what is left of it this year; no budget line: inf
+        remaining = np.where(batch.finite, np.maximum(batch.budget - spent, 0.0), batch.budget)
+        received = None
+        for k in batch.capped:
+            s, e = bounds[k], bounds[k + 1]
+            if e > s:
+                if received is None:
+                    received = np.zeros(len(ids))
+                received[s:e] = self.ledger.received(batch.instruments[k], ids[s:e], year)
+        streams = model.streams
+        return grant_many(
+            batch.terms,
+            bounds,
+            base,
+            received=received,
+            remaining_budget=remaining,
+            approval_draws=streams.uniform_members("grant_approval", t, ids, batch.keys, bounds),
+            priority_draws=streams.uniform_members("grant_priority", t, ids, batch.keys, bounds),
+        )
+
+    def _record_turn_away(self, model: ClusterModel, inst: Instrument, away: TurnedAway) -> None:
+        """One row of ``rationing_frame``: ``inst`` turned approved applications away."""
+        self._rationing.append(
+            (
+                inst.regime,
+                inst.id,
+                inst.issuer,
+                str(model.month),
+                model.month.year,
+                away.applications,
+                away.amount,
+                away.largest,
             )
-        return decision.paid
+        )
 
     def _milestones(self, model: ClusterModel, people: np.ndarray) -> np.ndarray:
         """High-growth firms whose employees crossed a milestone this month."""
@@ -254,3 +300,48 @@ class RegimeIncentives(Incentives):
         """
         frame = pd.DataFrame(self._rationing, columns=list(RATIONING_COLUMNS))
         return frame.astype(RATIONING_COLUMNS)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """The instruments that grant in a month, and what granting them at once needs.
+
+    Attributes:
+        instruments: the instruments, in the plans' order.
+        rows: their positions in ``RegimeIncentives.instruments`` (rows of ``Openings``).
+        keys: their keys (``regime.id``): the members of the grant draw streams.
+        terms: what each pays (``policy.grants.Terms``).
+        budget: each one's yearly budget (inf = no budget line).
+        finite: which budgets are finite.
+        capped: positions (in the batch) of the instruments with a per-recipient cap.
+
+    """
+
+    instruments: list[Instrument]
+    rows: list[int]
+    keys: list[str]
+    terms: Terms
+    budget: np.ndarray
+    finite: np.ndarray
+    capped: list[int]
+
+    @classmethod
+    def of(cls, instruments: list[Instrument], rows: list[int]) -> _Batch:
+        """The batch of ``instruments`` (rows: their positions in the engine's list)."""
+        budget = np.array([_budget(i) for i in instruments], dtype=float)
+        return cls(
+            instruments=instruments,
+            rows=rows,
+            keys=[i.key for i in instruments],
+            terms=Terms.of(instruments),
+            budget=budget,
+            finite=~np.isinf(budget),
+            capped=[k for k, i in enumerate(instruments) if i.cap is not None],
+        )
+
+
+def _budget(inst: Instrument) -> float:
+    """Yearly budget after the regime's scale; a scale of 0 unfunds entitlements too."""
+    if inst.budget_scale == 0:
+        return 0.0
+    return inst.yearly_budget

@@ -35,35 +35,38 @@ lack of budget*. ``decide`` says how many were turned away and their RMB, so the
 can record the month each yearly budget ran out as a fact; it does the extra counting
 only when the budget binds (when the queue has to be sorted, or nothing is left).
 
-``grant`` is the one function the model (``policy.engine``) and the tests call to grant
-one month's applications to one instrument: it asks the payout rule what each applicant
-requests (``policy.instruments``) and hands that to ``decide``.
+``grant_many`` is the one function the model (``policy.engine``) calls to grant one
+month's applications to every instrument in force, in one pass over them all (the
+instruments' terms as arrays, ``Terms``); ``grant`` is the same function for one
+instrument, which the tests call. Both ask the payout rule what each applicant requests
+(the numbers of ``policy.instruments``) and apply the steps of ``decide``; a test checks
+that they decide exactly as ``decide`` does.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from clustersim.policy.instruments import (
-    Instrument,
-    applicant_cap,
-    applicant_floor,
-    requested_amount,
-)
+from clustersim.policy.instruments import Instrument
+from clustersim.policy.vocabulary import Event, PayoutRule
 
 _EPS = float(np.finfo(np.float64).eps)
 
 __all__ = [
     "Decision",
+    "Decisions",
+    "Terms",
     "TurnedAway",
     "approve",
     "capped_amounts",
     "decide",
     "grant",
+    "grant_many",
     "ration",
 ]
 
@@ -298,31 +301,184 @@ def decide(
     return Decision(paid, away)
 
 
-def _decide(
-    requested: np.ndarray,
-    cap: np.ndarray | float,
-    floor: np.ndarray | float,
-    received: np.ndarray | float,
-    approval_probability: float,
-    approval_draws: np.ndarray | None,
-    budget: float,
-    priority_draws: np.ndarray | None,
-) -> Decision:
-    """``decide`` on inputs the model made itself: the same steps, without the checks.
+@dataclass(frozen=True)
+class Terms:
+    """What each of several instruments pays, as arrays with one entry per instrument.
 
-    The model grants each instrument every month, mostly to a handful of applicants;
-    for such batches the checks cost several times the grant itself. ``grant`` is the
-    only caller; a test checks that it decides exactly as ``decide`` does.
+    The numbers of the payout rules (``policy.instruments.requested_amount``,
+    ``applicant_cap``, ``applicant_floor``) in a form that a whole month of applications
+    to many instruments can be computed with at once: an application to instrument ``k``
+    on base ``b`` asks for ``amount[k] * b`` if ``per_base[k]`` else ``amount[k]``; its
+    cap is ``cap[k] * b`` if ``cap_per_base[k]`` else ``cap[k]`` (inf: none); its floor
+    likewise (0: none).
+
+    Attributes:
+        amount: the rate (rate rules) or RMB per grant or per person.
+        per_base: the request is ``amount`` times the base (rate rules, per person, a
+            lump sum per patent); otherwise ``amount`` itself.
+        cap: per-applicant cap, RMB (inf = none).
+        cap_per_base: the cap is per person (times the base).
+        floor: per-applicant floor, RMB (0 = none).
+        floor_per_base: the floor is per person (times the base).
+        approval: approval probability.
+        entitlement: approved for sure, without cap or floor: with no budget line, every
+            request is paid as it is (a tax rate).
+
     """
-    amounts = _capped(requested, cap, floor, received)
-    if approval_probability < 1.0:
-        if approval_draws is None:
-            raise ValueError("an approval probability below 1 needs approval_draws")
-        amounts = np.where(approval_draws < approval_probability, amounts, 0.0)
-    if priority_draws is None and not math.isinf(budget):
+
+    amount: np.ndarray
+    per_base: np.ndarray
+    cap: np.ndarray
+    cap_per_base: np.ndarray
+    floor: np.ndarray
+    floor_per_base: np.ndarray
+    approval: np.ndarray
+    entitlement: np.ndarray
+
+    @classmethod
+    def of(cls, instruments: Sequence[Instrument]) -> Terms:
+        """The terms of ``instruments``, in their order."""
+        rows = [_terms(i) for i in instruments]
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+        return cls(
+            amount=np.array(cols[0], dtype=float),
+            per_base=np.array(cols[1], dtype=bool),
+            cap=np.array(cols[2], dtype=float),
+            cap_per_base=np.array(cols[3], dtype=bool),
+            floor=np.array(cols[4], dtype=float),
+            floor_per_base=np.array(cols[5], dtype=bool),
+            approval=np.array(cols[6], dtype=float),
+            entitlement=np.array(cols[7], dtype=bool),
+        )
+
+
+def _terms(inst: Instrument) -> tuple[float, bool, float, bool, float, bool, float, bool]:
+    """One instrument's row of ``Terms``: as ``requested_amount`` and its siblings compute.
+
+    A cap or floor the text does not state is inf or 0 (never "per person": inf x 0 persons
+    would be NaN).
+    """
+    p = inst.payout
+    per_person = p.rule is PayoutRule.PER_PERSON
+    if p.rule.uses_rate:
+        amount, per_base = p.rate or 0.0, True
+    else:
+        amount = p.amount if p.amount is not None else (inst.floor or 0.0)
+        per_patent = p.rule is PayoutRule.LUMP_SUM and inst.eligible.event is Event.PATENT
+        per_base = per_person or per_patent
+    sure = inst.approval_probability == 1.0
+    return (
+        float(amount),
+        per_base,
+        math.inf if inst.cap is None else float(inst.cap),
+        per_person and inst.cap is not None,
+        0.0 if inst.floor is None else float(inst.floor),
+        per_person and inst.floor is not None,
+        float(inst.approval_probability),
+        sure and inst.cap is None and inst.floor is None,
+    )
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The outcome of one month's applications to several instruments.
+
+    Attributes:
+        paid: RMB granted per application, in the order of the applications (0 =
+            refused or not funded).
+        turned_away: per instrument (its position in the batch) whose budget turned
+            approved applications away, what it turned away; instruments without are absent.
+
+    """
+
+    paid: np.ndarray
+    turned_away: dict[int, TurnedAway]
+
+
+def grant_many(
+    terms: Terms,
+    bounds: np.ndarray,
+    base: np.ndarray,
+    *,
+    received: np.ndarray | None = None,
+    remaining_budget: np.ndarray,
+    approval_draws: np.ndarray | None = None,
+    priority_draws: np.ndarray | None = None,
+) -> Decisions:
+    """Grant one month's applications to several instruments at once: the model's grants.
+
+    Args:
+        terms: what each instrument pays (``Terms``), one entry per instrument.
+        bounds: instrument ``k``'s applications are ``base[bounds[k]:bounds[k + 1]]``.
+        base: one number per application, meaning as in ``PayoutRule.base``.
+        received: RMB each applicant already got within its instrument's cap period
+            (None: nothing).
+        remaining_budget: RMB left this year, per instrument (inf = no budget line).
+        approval_draws: one uniform draw in [0, 1) per application (approved if < p);
+            may be None when every approval probability is 1.
+        priority_draws: one uniform draw in [0, 1) per application (lower served first);
+            may be None when no budget is finite.
+
+    Each instrument's applications are decided exactly as ``decide`` decides them (cap
+    and floor, approval, then rationing within its budget): the first two steps are
+    elementwise, so they run over all applications at once, each with its instrument's
+    numbers. Rationing is per instrument, but it only needs the queue (``_ration``) where
+    the budget may bind; where a budget surely pays every approved application, every
+    approved amount is paid, whatever the order. That test is made here for all
+    instruments at once on per-instrument sums in another order than ``_ration``'s (a
+    running sum, ``np.bincount``), with twice ``_ration``'s margin for rounding: any
+    instrument it passes, ``_ration``'s own test passes too, so its grants are the same;
+    any other goes through ``_ration`` itself.
+
+    """
+    bounds = np.asarray(bounds, dtype=np.int64)
+    counts = np.diff(bounds)
+    k = counts.shape[0]
+    seg = np.repeat(np.arange(k), counts)  # the instrument of each application
+    b = np.asarray(base, dtype=float)
+    remaining = np.asarray(remaining_budget, dtype=float)
+    finite = ~np.isinf(remaining)
+    if approval_draws is None and np.any(terms.approval < 1.0):
+        raise ValueError("an approval probability below 1 needs approval_draws")
+    if priority_draws is None and finite.any():
         raise ValueError("a finite budget needs priority_draws")
-    paid, away = _ration(amounts, budget, priority_draws)
-    return Decision(paid, away)
+
+    requested = _times_base(terms.amount[seg], terms.per_base[seg], b)
+    cap = _times_base(terms.cap[seg], terms.cap_per_base[seg], b)
+    floor = _times_base(terms.floor[seg], terms.floor_per_base[seg], b)
+    amounts = _capped(requested, cap, floor, 0.0 if received is None else received)
+    # an entitlement with no budget line pays every request as it is (as ``grant`` does)
+    free = (terms.entitlement & ~finite)[seg]
+    if free.any():
+        amounts = np.where(free, np.maximum(requested, 0.0), amounts)
+    if approval_draws is not None:
+        p = terms.approval[seg]
+        amounts = np.where((p >= 1.0) | (approval_draws < p), amounts, 0.0)
+
+    # Rationing. Where no budget can bind, what is approved is paid: ``amounts`` itself.
+    positive = amounts > 0
+    n_positive = np.bincount(seg[positive], minlength=k)
+    total = np.bincount(seg, weights=amounts, minlength=k)  # a running sum per instrument
+    with np.errstate(invalid="ignore"):  # inf - inf: not surely fitting
+        surely = remaining - total > 2.0 * 4.0 * n_positive * _EPS * total
+    queue = np.flatnonzero(finite & (n_positive > 0) & ~surely)
+    paid = amounts
+    turned_away: dict[int, TurnedAway] = {}
+    if queue.size:
+        paid = amounts.copy()
+        for j in queue.tolist():
+            s, e = bounds[j], bounds[j + 1]
+            assert priority_draws is not None
+            paid[s:e], away = _ration(amounts[s:e], float(remaining[j]), priority_draws[s:e])
+            if away:
+                turned_away[j] = away
+    return Decisions(paid, turned_away)
+
+
+def _times_base(values: np.ndarray, per_base: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``values`` (a fresh array, changed in place) times ``base`` where ``per_base``."""
+    np.multiply(values, base, out=values, where=per_base)
+    return values
 
 
 def grant(
@@ -334,7 +490,7 @@ def grant(
     approval_draws: Any = None,
     priority_draws: Any = None,
 ) -> Decision:
-    """Grant one month's applications to ``instrument``: the model's one grant function.
+    """Grant one month's applications to ``instrument``: ``grant_many`` for one instrument.
 
     Args:
         instrument: the instrument applied to (assumed in force and the applicants eligible).
@@ -352,18 +508,15 @@ def grant(
     here without ``decide``'s input checks; the result is the same (tested).
 
     """
-    requested = requested_amount(instrument, base)
+    b = np.atleast_1d(np.asarray(base, dtype=float))
     budget = instrument.yearly_budget if remaining_budget is None else remaining_budget
-    sure = instrument.approval_probability == 1.0
-    if sure and instrument.cap is None and instrument.floor is None and math.isinf(budget):
-        return Decision(np.maximum(requested, 0.0))
-    return _decide(
-        requested,
-        math.inf if instrument.cap is None else applicant_cap(instrument, base),
-        0.0 if instrument.floor is None else applicant_floor(instrument, base),
-        0.0 if received is None else np.asarray(received, dtype=float),
-        instrument.approval_probability,
-        None if approval_draws is None else np.asarray(approval_draws, dtype=float),
-        float(budget),
-        None if priority_draws is None else np.asarray(priority_draws, dtype=float),
+    decisions = grant_many(
+        Terms.of([instrument]),
+        np.array([0, b.shape[0]]),
+        b,
+        received=None if received is None else np.asarray(received, dtype=float),
+        remaining_budget=np.array([float(budget)]),
+        approval_draws=None if approval_draws is None else np.asarray(approval_draws, dtype=float),
+        priority_draws=None if priority_draws is None else np.asarray(priority_draws, dtype=float),
     )
+    return Decision(decisions.paid, decisions.turned_away.get(0, _NONE_AWAY))

@@ -93,6 +93,22 @@ class GrantLedger:
         ids, amt = ids[keep], amt[keep]
         if ids.size == 0:
             return 0.0
+        return self._add(instrument, m, ids, amt)
+
+    def append(
+        self, instrument: Instrument, month: Month, recipient_ids: np.ndarray, amounts: np.ndarray
+    ) -> float:
+        """``record`` for grants already known positive: the engine's own, every month.
+
+        ``recipient_ids`` and ``amounts`` (each > 0) are arrays of the same length, at
+        least one; the ledger keeps copies. Returns the RMB recorded.
+        """
+        ids = np.array(recipient_ids, dtype=np.int64)
+        amt = np.array(amounts, dtype=float)
+        return self._add(instrument, month, ids, amt)
+
+    def _add(self, instrument: Instrument, m: Month, ids: np.ndarray, amt: np.ndarray) -> float:
+        """Keep the rows ``ids``, ``amt`` (arrays the ledger owns from now on, amounts > 0)."""
         total = float(amt.sum())
         if not math.isfinite(total):
             bad = amt[~np.isfinite(amt)][:3].tolist()

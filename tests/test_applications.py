@@ -1,0 +1,151 @@
+"""Who applies: the engine's one pass over all instruments lists, for each instrument, the
+applicants that filtering the month's candidates by its conditions one by one lists."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from clustersim.policy import engine as engine_mod
+from clustersim.policy.applications import MonthEvents
+from clustersim.policy.engine import RegimeIncentives
+from clustersim.policy.instruments import Instrument
+from clustersim.policy.vocabulary import Event, Recipient
+from clustersim.runner import simulate
+from clustersim.vocabulary import FIRM_KINDS, N_KINDS, N_TIERS, TALENT_TIERS
+from tests.conftest import scenario
+
+
+def _member(codes: np.ndarray, allowed: list[int], n: int) -> np.ndarray:
+    table = np.zeros(n, dtype=bool)
+    table[allowed] = True
+    return table[codes]
+
+
+def _located(mask: np.ndarray, parks: np.ndarray) -> np.ndarray:
+    ok = parks >= 0
+    out = np.zeros(len(parks), dtype=bool)
+    out[ok] = mask[parks[ok]]
+    return out
+
+
+def one_instrument(
+    model, inst: Instrument, events: MonthEvents, park_mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The applicants of one instrument, its conditions applied one after another."""
+    el = inst.eligible
+    w = model.people_per_talent_agent
+    window_start = inst.window.start - model.calendar[0]
+    if inst.recipient is Recipient.PARK:
+        mask = park_mask
+        if el.event is Event.CARRIER and model.month.month != 1:
+            mask = np.zeros_like(mask)
+        ids = np.flatnonzero(mask)
+        return ids, np.ones(len(ids))
+    if inst.recipient is Recipient.TALENT:
+        tal = model.talent
+        ids = events.talent(el.event)
+        park = np.where(tal.park[ids] >= 0, tal.park[ids], tal.last_park[ids])
+        ok = np.ones(len(ids), dtype=bool)
+        if el.tiers:
+            ok &= _member(tal.tier[ids], [TALENT_TIERS.index(t) for t in el.tiers], N_TIERS)
+        if not el.anywhere:
+            ok &= _located(park_mask, park)
+        ids = ids[ok]
+        if el.kinds:
+            employer = tal.employer[ids]
+            works = employer >= 0
+            works[works] = _member(
+                model.firms.kind[employer[works]], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS
+            )
+            ids = ids[works]
+        if el.new_only:
+            ids = ids[tal.arrived[ids] >= window_start]
+        base = np.full(len(ids), w)
+        if inst.payout.rule.uses_rate:
+            base = tal.wage[ids] * w
+        return ids, base
+    f = model.firms
+    ids = events.firms(el.event)
+    ids = ids[f.alive[ids]]
+    if el.kinds:
+        ids = ids[_member(f.kind[ids], [FIRM_KINDS.index(k) for k in el.kinds], N_KINDS)]
+    for cert in el.certified:
+        ids = ids[getattr(f, cert)[ids]]
+    if not el.anywhere:
+        ids = ids[_located(park_mask, f.park[ids])]
+    if el.new_only:
+        ids = ids[f.born[ids] >= window_start]
+    r = model.behavior.policy_response
+    match el.event:
+        case Event.RD_SPEND:
+            base = f.rd_spend[ids]
+        case Event.COMPUTE_SPEND:
+            base = f.rd_spend[ids] * r.compute_share
+        case Event.LOAN:
+            base = f.wage_bill[ids] * 12.0 * r.loan_cost
+        case Event.CONTINUOUS | Event.PRESENCE if inst.payout.rule.uses_rate:
+            months = 1.0 if el.event is Event.CONTINUOUS else 12.0
+            base = f.wage_bill[ids] * r.profit_share * months
+        case Event.HIRE:
+            hired = np.bincount(model.talent.employer[events.events.hires], minlength=f.n_slots)
+            base = hired[ids] * w
+        case Event.PATENT:
+            counts = np.zeros(f.n_slots)
+            counts[events.events.patents] = events.events.patent_counts
+            base = counts[ids]
+        case _:
+            base = np.ones(len(ids))
+    return ids, base
+
+
+def _with_more_conditions(incentives: RegimeIncentives) -> RegimeIncentives:
+    """The plans with conditions the shipped plans do not use: certified, employer kinds, new."""
+    changed = {
+        "pudong_2027.compute_infrastructure_subsidy": {"certified": ("high_tech",)},
+        "pudong_2027.research_patent_funding": {"certified": ("high_tech", "specialised")},
+        "pudong_2027.talent_housing_subsidy": {"kinds": ("leading", "fi_arm"), "new_only": True},
+        "shanghai_2020.lingang_overseas_iit_subsidy": {"new_only": True},
+        "shanghai_2020.policy_guarantee": {"districts": ("pudong",), "new_only": True},
+    }
+    regimes = []
+    for reg in incentives.regimes:
+        insts = []
+        for inst in reg.instruments:
+            if inst.key in changed:
+                el = dataclasses.replace(inst.eligible, **changed[inst.key])
+                inst = dataclasses.replace(inst, eligible=el)
+            insts.append(inst)
+        regimes.append(dataclasses.replace(reg, instruments=tuple(insts)))
+    return RegimeIncentives(regimes)
+
+
+@pytest.mark.parametrize("more_conditions", [False, True])
+def test_every_instrument_gets_the_applicants_of_its_own_conditions(monkeypatch, more_conditions):
+    checked: dict[str, int] = {}
+    screen_all = engine_mod.applicants
+
+    def spy(model, rows, month_events, openings):
+        apps = screen_all(model, rows, month_events, openings)
+        engine = model.incentives
+        for k, row in enumerate(rows):
+            inst = openings.instruments[row]
+            ids, base = one_instrument(model, inst, month_events, engine._mask(model, inst))
+            got_ids, got_base = apps.of(k)
+            np.testing.assert_array_equal(got_ids, ids, err_msg=inst.key)
+            np.testing.assert_array_equal(got_base, base, err_msg=inst.key)
+            checked[inst.key] = checked.get(inst.key, 0) + len(ids)
+        return apps
+
+    monkeypatch.setattr(engine_mod, "applicants", spy)
+    s = scenario("world=toy", "seed=3")
+    incentives = RegimeIncentives.from_scenario(s)
+    if more_conditions:
+        incentives = _with_more_conditions(incentives)
+    simulate(s, incentives=incentives)
+    # every granting instrument was screened, most of them with applicants
+    granting = [i for i in incentives.instruments if i.payout.rule.value != "designation"]
+    assert set(checked) == {i.key for i in granting}
+    assert sum(1 for n in checked.values() if n > 0) >= len(granting) // 2
