@@ -110,10 +110,10 @@ class ClusterModel(mesa.Model):
         self._lay_out_slots()
         self.parks = ParkTable(self.world)
         self.firms = FirmTable(self.firm_slot_start[-1])
-        self.talent = TalentTable(self.talent_slot_start[-1])
+        self.talent = TalentTable(self.talent_slot_start[-1], self.firms.n_slots)
         self.tally = new_tally()
-        self._employees_cache: np.ndarray | None = None
         populate(self)
+        self.talent.recount()
         self.labour_market_state = MarketState.of(self)
         alive = np.count_nonzero(self.talent.alive)
         self.initial_people = float(alive * self.people_per_talent_agent)
@@ -227,11 +227,12 @@ class ClusterModel(mesa.Model):
         return np.bincount(f.park[live], weights=people, minlength=len(self.parks))
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
-        """Talent slots employed by any of ``firm_slots``."""
-        chosen = np.zeros(self.firms.n_slots, dtype=bool)
+        """Talent slots employed by any of ``firm_slots``, in slot order."""
+        # one extra entry, never chosen, is where an employer of -1 (none) looks
+        chosen = np.zeros(self.firms.n_slots + 1, dtype=bool)
         chosen[firm_slots] = True
-        employed = np.flatnonzero(self.talent.employed())
-        return employed[chosen[self.talent.employer[employed]]]
+        tal = self.talent
+        return np.flatnonzero(chosen[tal.employer[: tal.in_use]])
 
     def record_relocations(
         self, slots: np.ndarray, origin: np.ndarray, dest: np.ndarray, people: np.ndarray

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.agents.columns import Column, ColumnTable, face_properties
-from clustersim.vocabulary import TALENT_TIERS
+from clustersim.vocabulary import N_TIERS, TALENT_TIERS
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
@@ -24,6 +24,19 @@ class TalentTable(ColumnTable):
 
     The columns (``COLUMNS``, one array each) are the agent's state variables; those with
     an output name appear in the year-end snapshots and on the ``Talent`` face.
+
+    Who is here and who works where changes only through the table's methods (``arrive``,
+    ``depart``, ``hire``, ``release``; ``recount`` after the initial population is laid
+    out), which keep the running totals the labour market reads every month instead of
+    recounting every slot several times a month:
+
+    - ``headcount``: (firm slots x tiers) cohorts each firm employs now;
+    - ``alive_by_tier``: cohorts in Shanghai now, by tier;
+    - ``in_use``: slots below it hold or held an agent; every slot from it on is empty
+      (a candidate that never came), so whole-table passes stop there.
+
+    A slot that is not alive has no employer (``employer == -1``): an agent's job ends
+    (``release``) before it leaves Shanghai (``depart``).
     """
 
     ID = "talent_id"
@@ -92,20 +105,71 @@ class TalentTable(ColumnTable):
     awards: np.ndarray
     faces: list[Talent | None]
 
+    def __init__(self, n_slots: int, n_firm_slots: int) -> None:
+        """Empty slots for ``n_slots`` talent agents, employed by up to ``n_firm_slots`` firms."""
+        super().__init__(n_slots)
+        self.headcount = np.zeros((n_firm_slots, N_TIERS), dtype=np.int64)
+        self.alive_by_tier = np.zeros(N_TIERS, dtype=np.int64)
+        self.in_use = 0
+
+    def recount(self) -> None:
+        """Set the running totals from the columns (after slots were filled directly)."""
+        employed = np.flatnonzero(self.employed())
+        self.headcount[:] = 0
+        np.add.at(self.headcount, (self.employer[employed], self.tier[employed]), 1)
+        self.alive_by_tier[:] = np.bincount(self.tier[self.alive], minlength=N_TIERS)
+        entered = np.flatnonzero(self.entered)
+        self.in_use = int(entered[-1]) + 1 if len(entered) else 0
+
     def employed(self) -> np.ndarray:
-        """Mask of agents in Shanghai with a job."""
-        return self.alive & (self.employer >= 0)
+        """Mask of agents in Shanghai with a job (only an agent in Shanghai has an employer)."""
+        return self.employer >= 0
 
     def unemployed(self) -> np.ndarray:
         """Mask of agents in Shanghai without a job."""
         return self.alive & (self.employer < 0)
 
+    def arrive(self, slots: np.ndarray, tier: np.ndarray) -> None:
+        """Cohorts of ``tier`` come to Shanghai into empty ``slots``, without a job yet."""
+        self.alive[slots] = True
+        self.entered[slots] = True
+        self.tier[slots] = tier
+        self.alive_by_tier += np.bincount(tier, minlength=N_TIERS)
+        if len(slots):
+            self.in_use = max(self.in_use, int(slots.max()) + 1)
+
+    def depart(self, slots: np.ndarray) -> None:
+        """Agents of ``slots`` leave Shanghai, giving up their jobs."""
+        self.release(slots)
+        self.alive[slots] = False
+        self.alive_by_tier -= np.bincount(self.tier[slots], minlength=N_TIERS)
+
+    def hire(self, slots: np.ndarray, firm: np.ndarray, park: np.ndarray, wage: np.ndarray) -> None:
+        """Agents of ``slots`` (each once) take a job at ``firm`` in ``park`` paying ``wage``.
+
+        An agent who already works (an on-the-job search) leaves its old employer.
+        """
+        self._leave_jobs(slots)
+        self.employer[slots] = firm
+        self.park[slots] = park
+        self.last_park[slots] = park
+        self.wage[slots] = wage
+        self.unemployed_months[slots] = 0
+        np.add.at(self.headcount, (firm, self.tier[slots]), 1)
+
     def release(self, slots: np.ndarray) -> None:
         """End the jobs of ``slots`` (layoff, firm exit): they become unemployed."""
+        self._leave_jobs(slots)
         self.employer[slots] = -1
         self.park[slots] = -1
         self.wage[slots] = 0.0
         self.unemployed_months[slots] = 0
+
+    def _leave_jobs(self, slots: np.ndarray) -> None:
+        """Take the employed among ``slots`` off their employers' head counts."""
+        employer = self.employer[slots]
+        working = employer >= 0
+        np.subtract.at(self.headcount, (employer[working], self.tier[slots][working]), 1)
 
 
 @face_properties("talent", TalentTable.COLUMNS)

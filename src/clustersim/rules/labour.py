@@ -28,6 +28,7 @@ from clustersim.rules.wages import park_wages
 from clustersim.vocabulary import N_TIERS
 
 if TYPE_CHECKING:
+    from clustersim.agents import TalentTable
     from clustersim.incentives import Events, Levers
     from clustersim.model import ClusterModel
 
@@ -47,11 +48,8 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     leave(model, u_leave)
     arrive(model, levers, events)
     want = wanted_staff(model)
-    staff = count_staff(model)
-    fired = lay_off(model, want, staff, u_priority)
-    staff -= count_staff(model, fired)
-    model.talent.release(fired)
-    vacancies = post_vacancies(model, want, staff, firm_priority)
+    model.talent.release(lay_off(model, want, u_priority))
+    vacancies = post_vacancies(model, want, model.talent.headcount, firm_priority)
     match(model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority)
     settle(model)
 
@@ -64,7 +62,14 @@ def leave(model: ClusterModel, u: np.ndarray) -> None:
     """
     tb = model.behavior.talent
     tal = model.talent
-    alive = np.flatnonzero(tal.alive[: len(u)])
+    # Only a draw below the highest hazard anyone can have can mean leaving: screen the
+    # draws against it first (in float64, as the exact test below compares), then work
+    # out the hazard of the few candidates instead of every agent's.
+    highest = max(tb.leave_employed, tb.leave_unemployed) * max(
+        1.0, 1.0 - tb.residency_retention
+    ) * max(1.0, 1.0 - tb.housing_weight * 0.5)
+    candidates = np.flatnonzero(u[: tal.in_use] < np.float64(highest))
+    alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
     hazard = hazard * (1.0 - tb.residency_retention * tal.residency[alive])
@@ -72,8 +77,7 @@ def leave(model: ClusterModel, u: np.ndarray) -> None:
     gone = alive[u[alive] < hazard]
     if len(gone) == 0:
         return
-    tal.release(gone)
-    tal.alive[gone] = False
+    tal.depart(gone)
     model.tally["departures"] += len(gone) * model.people_per_talent_agent
 
 
@@ -107,23 +111,12 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
     p_come = 1.0 / (1.0 + np.exp(-(utility[tier] - tb.outside_utility.array()[tier])))
     come = u_come < p_come
     new = slots[come]
-    tal.alive[new] = True
-    tal.entered[new] = True
-    tal.tier[new] = tier[come]
+    tal.arrive(new, tier[come])
     tal.residency[new] = residency[come]
     tal.arrived[new] = t
     tal.unemployed_months[new] = 0
     events.arrivals = new
     model.tally["arrivals"] += len(new) * model.people_per_talent_agent
-
-
-def count_staff(model: ClusterModel, who: np.ndarray | None = None) -> np.ndarray:
-    """(firm slots x tiers) talent agents employed now (or among ``who``, before release)."""
-    tal = model.talent
-    emp = np.flatnonzero(tal.employed()) if who is None else who
-    n = model.firms.n_slots
-    key = tal.employer[emp] * N_TIERS + tal.tier[emp]
-    return np.bincount(key, minlength=n * N_TIERS).reshape(n, N_TIERS)
 
 
 def wanted_staff(model: ClusterModel) -> np.ndarray:
@@ -141,22 +134,20 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return want
 
 
-def lay_off(
-    model: ClusterModel, want: np.ndarray, staff: np.ndarray, u_priority: np.ndarray
-) -> np.ndarray:
+def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
     """Firms well above their wanted size shed the excess in each tier.
 
-    Returns the talent slots to lay off, still employed, so that the caller can recount.
+    Returns the talent slots to lay off, still employed (the caller releases them).
     """
     tol = model.behavior.hiring.layoff_tolerance
+    staff = model.talent.headcount
     over_firm = row_sums(staff) > np.ceil(row_sums(want) * (1.0 + tol))
     if not over_firm.any():
         return np.empty(0, dtype=np.int64)
     excess = np.zeros_like(staff)
     excess[over_firm] = np.maximum(staff[over_firm] - want[over_firm], 0)
     tal = model.talent
-    emp = np.flatnonzero(tal.employed())
-    emp = emp[over_firm[tal.employer[emp]]]
+    emp = model.staff_of(np.flatnonzero(over_firm))
     group = tal.employer[emp] * N_TIERS + tal.tier[emp]
     _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
@@ -207,14 +198,16 @@ def match(
     """Searchers choose a park to search in, then fill that park's vacancies of their tier."""
     tb = model.behavior.talent
     tal, f, parks = model.talent, model.firms, model.parks
-    n_alloc = len(u_search)
-    alive = tal.alive[:n_alloc]
-    unemployed = alive & (tal.employer[:n_alloc] < 0)
-    on_the_job = alive & (tal.employer[:n_alloc] >= 0) & (u_search < tb.on_the_job_search)
-    seekers = np.flatnonzero(unemployed | on_the_job)
+    n = tal.in_use
+    unemployed = np.flatnonzero(tal.alive[:n] & (tal.employer[:n] < 0))
+    # the employed who look around this month: few, so found among the draws first
+    on_the_job = np.flatnonzero(u_search[:n] < tb.on_the_job_search)
+    on_the_job = on_the_job[tal.employer[on_the_job] >= 0]
+    seekers = np.union1d(unemployed, on_the_job)  # in slot order, as the draws are ranked
     hiring = np.flatnonzero(row_sums(vacancies) > 0)
+    # a month more without a job for every unemployed agent; those hired start at 0 below
+    tal.unemployed_months[unemployed] += 1
     if len(seekers) == 0 or len(hiring) == 0:
-        tal.unemployed_months[np.flatnonzero(unemployed)] += 1
         return
     n_parks = len(parks)
     vac_park = np.zeros((N_TIERS, n_parks))
@@ -249,14 +242,7 @@ def match(
     who = seekers[hired]
     firm = pos_firm[group_start[seek_group[hired]] + rank[hired]]
 
-    tal.employer[who] = firm
-    tal.park[who] = f.park[firm]
-    tal.last_park[who] = f.park[firm]
-    tal.wage[who] = wages[tal.tier[who], f.park[firm]]
-    tal.unemployed_months[who] = 0
-    still = unemployed.copy()
-    still[who] = False
-    tal.unemployed_months[np.flatnonzero(still)] += 1
+    tal.hire(who, firm, f.park[firm], wages[tal.tier[who], f.park[firm]])
     events.hires = who
     model.tally["hires"] += len(who) * model.people_per_talent_agent
 
@@ -264,16 +250,25 @@ def match(
 def settle(model: ClusterModel) -> None:
     """Refresh firms' head counts and wage bills, and the market's totals by tier."""
     f, tal = model.firms, model.talent
-    emp = np.flatnonzero(tal.employed())
-    f.staff[:] = np.bincount(tal.employer[emp], minlength=f.n_slots)
-    f.wage_bill[:] = np.bincount(tal.employer[emp], weights=tal.wage[emp], minlength=f.n_slots)
+    f.staff[:] = row_sums(tal.headcount)
+    f.wage_bill[:] = wage_sums(tal.employer[: tal.in_use] + 1, tal, f.n_slots + 1)[1:]
     # wages are paid for the people at work: the last cohort's part-time share
     full = f.staff * model.people_per_talent_agent
     f.wage_bill *= np.where(
         full > 0, f.employees(model.people_per_talent_agent) / np.maximum(full, 1e-12), 0.0
     )
     f.wage_bill *= model.people_per_talent_agent
-    model.labour_market_state = MarketState.of(model, emp)
+    model.labour_market_state = MarketState.of(model)
+
+
+def wage_sums(group: np.ndarray, tal: TalentTable, n_groups: int) -> np.ndarray:
+    """Sum of the wages of the first ``len(group)`` talent slots by ``group``, in slot order.
+
+    Every slot is summed, the unemployed and departed too: their wage is exactly 0.0, and
+    adding 0.0 leaves a sum of positive wages unchanged to the bit, so the sums equal those
+    over the employed alone, without picking the employed out first.
+    """
+    return np.bincount(group, weights=tal.wage[: len(group)], minlength=n_groups)
 
 
 @dataclass(frozen=True)
@@ -285,14 +280,11 @@ class MarketState:
     wage_sum_by_tier: np.ndarray
 
     @classmethod
-    def of(cls, model: ClusterModel, employed: np.ndarray | None = None) -> MarketState:
-        """The totals as they stand now (``employed``: the employed slots, if known)."""
+    def of(cls, model: ClusterModel) -> MarketState:
+        """The totals as they stand now."""
         tal = model.talent
-        if employed is None:
-            employed = np.flatnonzero(tal.employed())
-        tier = tal.tier[employed]  # only the employed earn a wage
         return cls(
-            alive_by_tier=np.bincount(tal.tier[tal.alive], minlength=N_TIERS),
-            employed_by_tier=np.bincount(tier, minlength=N_TIERS),
-            wage_sum_by_tier=np.bincount(tier, weights=tal.wage[employed], minlength=N_TIERS),
+            alive_by_tier=tal.alive_by_tier.copy(),
+            employed_by_tier=tal.headcount.sum(axis=0),
+            wage_sum_by_tier=wage_sums(tal.tier[: tal.in_use], tal, N_TIERS),
         )
