@@ -25,6 +25,10 @@ class FirmTable(ColumnTable):
 
     The columns (``COLUMNS``, one array each) are the firm's state variables; those with
     an output name appear in the year-end snapshots and on the ``Firm`` face.
+
+    Firms start and close only through ``start`` and ``close``: ``alive`` is read-only
+    outside them, so that the slots of the operating firms (``live``), which a month asks
+    for some twenty times, are worked out once after each change.
     """
 
     ID = "firm_id"
@@ -144,9 +148,31 @@ class FirmTable(ColumnTable):
     recent_grants: np.ndarray
     faces: list[Firm | None]
 
+    def __init__(self, n_slots: int) -> None:
+        """Empty slots for ``n_slots`` firms (initial firms and every month's candidates)."""
+        super().__init__(n_slots)
+        self._alive = self.alive  # the writable array, changed by start and close only
+        self.alive = self._alive.view()
+        self.alive.flags.writeable = False
+        self._live: np.ndarray | None = None
+
+    def start(self, slots: np.ndarray) -> None:
+        """The firms of ``slots`` start operating in Shanghai."""
+        self._alive[slots] = True
+        self.entered[slots] = True
+        self._live = None
+
+    def close(self, slots: np.ndarray) -> None:
+        """The firms of ``slots`` close (their staff are released by the caller)."""
+        self._alive[slots] = False
+        self._live = None
+
     def live(self) -> np.ndarray:
-        """Slots of the firms operating now."""
-        return np.flatnonzero(self.alive)
+        """Slots of the firms operating now, in slot order (read-only: shared until a change)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self._alive)
+            self._live.flags.writeable = False
+        return self._live
 
     def employees(self, people_per_agent: float, slots: np.ndarray | None = None) -> np.ndarray:
         """People employed, in full-time equivalents, of every slot (or of ``slots``).

@@ -55,8 +55,7 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     come = choice >= 0
     new = slots[come]
     f = model.firms
-    f.alive[new] = True
-    f.entered[new] = True
+    f.start(new)
     f.kind[new] = kind[come]
     f.park[new] = choice[come]
     f.target[new] = size[come]

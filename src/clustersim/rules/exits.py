@@ -41,7 +41,7 @@ def exit_firms(model: ClusterModel) -> None:
     gone = live[closing]
     if len(gone) == 0:
         return
-    f.alive[gone] = False
+    f.close(gone)
     f.winding_down[gone] = False
     f.staff[gone] = 0
     tal = model.talent

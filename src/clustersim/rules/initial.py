@@ -42,8 +42,7 @@ def populate(model: ClusterModel) -> None:
 
     park = _place_initial_firms(model, rng, kind, staff)
     slots = np.arange(n_firms)
-    firms.alive[slots] = True
-    firms.entered[slots] = True
+    firms.start(slots)
     firms.kind[slots] = kind
     firms.park[slots] = park
     firms.target[slots] = staff.astype(np.float64)

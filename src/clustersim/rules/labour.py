@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.sampling import (
-    categorical,
+    categorical_by_row,
     categorical_fixed,
     logit_probs,
     rank_within_groups,
     round_by_cumulative,
+    row_cumsum,
     row_sums,
 )
 from clustersim.rules.wages import park_wages
@@ -49,8 +50,11 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     arrive(model, levers, events)
     want = wanted_staff(model)
     model.talent.release(lay_off(model, want, u_priority))
-    vacancies = post_vacancies(model, want, model.talent.headcount, firm_priority)
-    match(model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority)
+    park_people = model.park_employees()  # the same until settle: firms keep their size
+    vacancies = post_vacancies(model, want, firm_priority, park_people)
+    match(
+        model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority, park_people
+    )
     settle(model)
 
 
@@ -120,82 +124,113 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
 
 
 def wanted_staff(model: ClusterModel) -> np.ndarray:
-    """(firm slots x tiers) cohorts each operating firm wants, by its kind's tier mix.
+    """(operating firms x tiers) cohorts each firm wants, by its kind's tier mix.
 
-    A firm wants as many cohorts as its wanted size needs, rounded up: the last one works
-    part-time when the wanted size is not a whole number of cohorts (``FirmTable.employees``).
+    Rows follow ``FirmTable.live()``. A firm wants as many cohorts as its wanted size
+    needs, rounded up: the last one works part-time when the wanted size is not a whole
+    number of cohorts (``FirmTable.employees``).
     """
     f = model.firms
-    want = np.zeros((f.n_slots, N_TIERS), dtype=np.int64)
     live = f.live()
-    mix = model.behavior.hiring.mix()[f.kind[live]]
     cohorts = np.maximum(np.ceil(f.target[live] - 1e-9), 1.0)
-    want[live] = round_by_cumulative(cohorts, mix)
-    return want
+    # each kind's cumulative mix, worked out once: the same numbers as row by row
+    cumulative_mix = row_cumsum(model.behavior.hiring.mix())[f.kind[live]]
+    return round_by_cumulative(cohorts, cumulative_mix=cumulative_mix)
 
 
 def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
     """Firms well above their wanted size shed the excess in each tier.
 
-    Returns the talent slots to lay off, still employed (the caller releases them).
+    ``want``: the operating firms' wanted staff (``wanted_staff``). Returns the talent
+    slots to lay off, still employed (the caller releases them).
     """
     tol = model.behavior.hiring.layoff_tolerance
-    staff = model.talent.headcount
-    over_firm = row_sums(staff) > np.ceil(row_sums(want) * (1.0 + tol))
-    if not over_firm.any():
-        return np.empty(0, dtype=np.int64)
-    excess = np.zeros_like(staff)
-    excess[over_firm] = np.maximum(staff[over_firm] - want[over_firm], 0)
     tal = model.talent
-    emp = model.staff_of(np.flatnonzero(over_firm))
-    group = tal.employer[emp] * N_TIERS + tal.tier[emp]
+    live = model.firms.live()
+    staff = tal.headcount[live]
+    over = row_sums(staff) > np.ceil(row_sums(want) * (1.0 + tol))
+    if not over.any():
+        return np.empty(0, dtype=np.int64)
+    over_firms = live[over]
+    excess = np.maximum(staff[over] - want[over], 0)
+    emp = model.staff_of(over_firms)
+    # (employer, tier) groups, the employer numbered by its row among over_firms
+    group = np.searchsorted(over_firms, tal.employer[emp]) * N_TIERS + tal.tier[emp]
     _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
     model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
     return fired
 
 
+@dataclass(frozen=True)
+class Vacancies:
+    """The month's open positions: the firms that hire and how many cohorts of each tier.
+
+    Attributes:
+        firms: slots of the hiring firms, in slot order.
+        count: (hiring firms x tiers) positions, each row positive somewhere.
+
+    """
+
+    firms: np.ndarray
+    count: np.ndarray
+
+
 def post_vacancies(
-    model: ClusterModel, want: np.ndarray, staff: np.ndarray, firm_priority: np.ndarray
-) -> np.ndarray:
-    """(firm slots x tiers) vacancies, trimmed so that no park goes over its capacity."""
+    model: ClusterModel,
+    want: np.ndarray,
+    firm_priority: np.ndarray,
+    park_people: np.ndarray,
+) -> Vacancies:
+    """Wanted staff less staff, trimmed so that no park goes over its capacity.
+
+    ``want``: the operating firms' wanted staff (``wanted_staff``); ``park_people``: the
+    people employed in each park now (``ClusterModel.park_employees``).
+    """
     f = model.firms
-    vac = np.maximum(want - staff, 0)
-    vac[f.winding_down] = 0  # a firm winding down towards closure does not hire
+    live = f.live()
+    vac = np.maximum(want - model.talent.headcount[live], 0)
+    vac[f.winding_down[live]] = 0  # a firm winding down towards closure does not hire
     total = row_sums(vac)
-    firms_hiring = np.flatnonzero(total > 0)
+    rows = np.flatnonzero(total > 0)
+    firms_hiring, vac, total = live[rows], vac[rows], total[rows]
     if len(firms_hiring) == 0:
-        return vac
-    room = np.floor((model.parks.capacity - model.park_employees()) / model.people_per_talent_agent)
+        return Vacancies(firms_hiring, vac)
+    room = np.floor((model.parks.capacity - park_people) / model.people_per_talent_agent)
     room = np.maximum(room, 0).astype(np.int64)
     park = f.park[firms_hiring]
-    order = np.lexsort((firm_priority[firms_hiring], park))
-    ordered = firms_hiring[order]
-    cum = np.cumsum(total[ordered])
+    order = np.lexsort((firm_priority[firms_hiring], park))  # positions in firms_hiring
+    cum = np.cumsum(total[order])
     park_o = park[order]
     starts = np.flatnonzero(np.r_[True, park_o[1:] != park_o[:-1]])
-    before = np.repeat(np.r_[0, cum][starts], np.diff(np.r_[starts, len(ordered)]))
-    allowed = np.clip(room[park_o] - (cum - total[ordered] - before), 0, total[ordered])
-    cut = allowed < total[ordered]
+    before = np.repeat(np.r_[0, cum][starts], np.diff(np.r_[starts, len(order)]))
+    allowed = np.clip(room[park_o] - (cum - total[order] - before), 0, total[order])
+    cut = allowed < total[order]
     if cut.any():  # firms at the edge of a full park hire only what still fits
-        slots = ordered[cut]
-        shares = vac[slots] / vac[slots].sum(axis=1, keepdims=True)
+        edge = order[cut]
+        shares = vac[edge] / vac[edge].sum(axis=1, keepdims=True)
         keep = round_by_cumulative(allowed[cut].astype(np.float64), shares)
-        vac[slots] = np.minimum(vac[slots], keep)
-    return vac
+        vac[edge] = np.minimum(vac[edge], keep)
+        hires = row_sums(vac) > 0
+        firms_hiring, vac = firms_hiring[hires], vac[hires]
+    return Vacancies(firms_hiring, vac)
 
 
 def match(
     model: ClusterModel,
     levers: Levers,
     events: Events,
-    vacancies: np.ndarray,
+    vacancies: Vacancies,
     firm_priority: np.ndarray,
     u_search: np.ndarray,
     u_park: np.ndarray,
     u_priority: np.ndarray,
+    park_people: np.ndarray,
 ) -> None:
-    """Searchers choose a park to search in, then fill that park's vacancies of their tier."""
+    """Searchers choose a park to search in, then fill that park's vacancies of their tier.
+
+    ``park_people``: the people employed in each park now, which sets its wages.
+    """
     tb = model.behavior.talent
     tal, f, parks = model.talent, model.firms, model.parks
     n = tal.in_use
@@ -203,17 +238,20 @@ def match(
     # the employed who look around this month: few, so found among the draws first
     on_the_job = np.flatnonzero(u_search[:n] < tb.on_the_job_search)
     on_the_job = on_the_job[tal.employer[on_the_job] >= 0]
-    seekers = np.union1d(unemployed, on_the_job)  # in slot order, as the draws are ranked
-    hiring = np.flatnonzero(row_sums(vacancies) > 0)
+    # the two are disjoint; in slot order, as the draws are ranked
+    seekers = np.sort(np.concatenate([unemployed, on_the_job]))
+    hiring, count = vacancies.firms, vacancies.count
     # a month more without a job for every unemployed agent; those hired start at 0 below
     tal.unemployed_months[unemployed] += 1
     if len(seekers) == 0 or len(hiring) == 0:
         return
     n_parks = len(parks)
-    vac_park = np.zeros((N_TIERS, n_parks))
-    for k in range(N_TIERS):
-        vac_park[k] = np.bincount(f.park[hiring], weights=vacancies[hiring, k], minlength=n_parks)
-    wages = park_wages(model, model.park_employees())
+    hiring_park = f.park[hiring]
+    # (tiers x parks) vacancies; sums of whole numbers, so exact in any order
+    by_park_tier = (hiring_park[:, None] * N_TIERS + np.arange(N_TIERS)).ravel()
+    vac_park = np.bincount(by_park_tier, weights=count.ravel(), minlength=n_parks * N_TIERS)
+    vac_park = vac_park.reshape(n_parks, N_TIERS).T
+    wages = park_wages(model, park_people)
     utility = (
         tb.job_weight * np.log1p(vac_park)
         + tb.wage_weight * np.log(wages / tb.base_wage.array()[:, None])
@@ -223,13 +261,13 @@ def match(
     tier = tal.tier[seekers]
     searchable = np.isfinite(utility).any(axis=1)[tier]
     seekers, tier = seekers[searchable], tier[searchable]
-    probs = logit_probs(utility[tier], tb.search_noise)
-    park = categorical(probs, u_park[seekers])
+    # a searcher's choice probabilities depend on its tier only: one row per tier
+    park = categorical_by_row(logit_probs(utility, tb.search_noise), tier, u_park[seekers])
 
     # vacancies as single positions, ordered by (park, tier, firm priority)
-    pos_firm = np.repeat(np.repeat(hiring, N_TIERS), vacancies[hiring].ravel())
-    pos_tier = np.repeat(np.tile(np.arange(N_TIERS), len(hiring)), vacancies[hiring].ravel())
-    pos_group = f.park[pos_firm] * N_TIERS + pos_tier
+    per_position = count.ravel()
+    pos_firm = np.repeat(np.repeat(hiring, N_TIERS), per_position)
+    pos_group = np.repeat(by_park_tier, per_position)
     pos_order, _ = rank_within_groups(pos_group, firm_priority[pos_firm])
     pos_firm, pos_group = pos_firm[pos_order], pos_group[pos_order]
     n_groups = n_parks * N_TIERS

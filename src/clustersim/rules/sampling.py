@@ -42,6 +42,17 @@ def categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
+def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``categorical(probs[row], u)``, for many draws from a few distinct rows of ``probs``.
+
+    The cumulative probabilities are worked out once per row of ``probs`` (the same
+    numbers as row by row), then each draw counts the categories below its uniform.
+    """
+    cum = row_cumsum(probs)
+    cum[:, -1] = 1.0 + 1e-12  # as in categorical: the last category takes the rest
+    return np.count_nonzero(cum[row] < u[:, None], axis=1).astype(np.int64)
+
+
 def categorical_fixed(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``categorical`` when every row has the same probabilities ``probs`` (a 1-D array)."""
     cum = np.cumsum(np.asarray(probs, dtype=np.float64))
@@ -128,7 +139,14 @@ def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     return np.lexsort((priority, groups))
 
 
-def round_by_cumulative(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Split each ``total`` into integer parts by ``shares`` (rows), summing to round(total)."""
-    cum = np.rint(total[:, None] * row_cumsum(shares)).astype(np.int64)
+def round_by_cumulative(
+    total: np.ndarray, shares: np.ndarray | None = None, cumulative_mix: np.ndarray | None = None
+) -> np.ndarray:
+    """Split each ``total`` into integer parts by ``shares`` (rows), summing to round(total).
+
+    ``cumulative_mix``: ``row_cumsum(shares)``, when the caller has it already.
+    """
+    if cumulative_mix is None:
+        cumulative_mix = row_cumsum(shares)
+    cum = np.rint(total[:, None] * cumulative_mix).astype(np.int64)
     return np.diff(cum, axis=1, prepend=0)
