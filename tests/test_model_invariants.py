@@ -33,10 +33,12 @@ def _check_month(m: ClusterModel) -> None:
     assert (tal.employer[idle] == -1).all() and (tal.wage[idle] == 0).all()
     assert (tal.employer[~tal.alive] == -1).all()
     # the talent table's running totals agree with a recount of its columns
-    kept = (tal.headcount.copy(), tal.alive_by_tier.copy(), tal.in_use)
+    kept = (tal.headcount.copy(), tal.alive_by_tier.copy(), tal.employed_by_tier.copy())
+    in_use = tal.in_use
     tal.recount()
     assert (kept[0] == tal.headcount).all() and (kept[1] == tal.alive_by_tier).all()
-    assert kept[2] == tal.in_use and not tal.entered[tal.in_use :].any()
+    assert (kept[2] == tal.employed_by_tier).all()
+    assert in_use == tal.in_use and not tal.entered[tal.in_use :].any()
 
 
 @pytest.mark.parametrize("world", ["toy", pytest.param("shanghai", marks=pytest.mark.slow)])

@@ -188,7 +188,9 @@ class FirmTable(ColumnTable):
         target = self.target if slots is None else self.target[slots]
         full = staff * people_per_agent
         lowest = full - people_per_agent
-        return np.where(staff > 0, np.clip(target * people_per_agent, lowest, full), 0.0)
+        # np.minimum(np.maximum(...)) is np.clip, without np.clip's slow argument handling
+        within = np.minimum(np.maximum(target * people_per_agent, lowest), full)
+        return np.where(staff > 0, within, 0.0)
 
     def output(self, column: Column, slots: np.ndarray, people_per_agent: float) -> np.ndarray:
         """Outputs as stored, except employees: full-time equivalents (``employees``)."""

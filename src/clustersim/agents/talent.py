@@ -31,7 +31,7 @@ class TalentTable(ColumnTable):
     recounting every slot several times a month:
 
     - ``headcount``: (firm slots x tiers) cohorts each firm employs now;
-    - ``alive_by_tier``: cohorts in Shanghai now, by tier;
+    - ``alive_by_tier``, ``employed_by_tier``: cohorts in Shanghai, and at work, by tier;
     - ``in_use``: slots below it hold or held an agent; every slot from it on is empty
       (a candidate that never came), so whole-table passes stop there.
 
@@ -110,6 +110,7 @@ class TalentTable(ColumnTable):
         super().__init__(n_slots)
         self.headcount = np.zeros((n_firm_slots, N_TIERS), dtype=np.int64)
         self.alive_by_tier = np.zeros(N_TIERS, dtype=np.int64)
+        self.employed_by_tier = np.zeros(N_TIERS, dtype=np.int64)
         self.in_use = 0
 
     def recount(self) -> None:
@@ -118,6 +119,7 @@ class TalentTable(ColumnTable):
         self.headcount[:] = 0
         np.add.at(self.headcount, (self.employer[employed], self.tier[employed]), 1)
         self.alive_by_tier[:] = np.bincount(self.tier[self.alive], minlength=N_TIERS)
+        self.employed_by_tier[:] = np.bincount(self.tier[employed], minlength=N_TIERS)
         entered = np.flatnonzero(self.entered)
         self.in_use = int(entered[-1]) + 1 if len(entered) else 0
 
@@ -155,7 +157,9 @@ class TalentTable(ColumnTable):
         self.last_park[slots] = park
         self.wage[slots] = wage
         self.unemployed_months[slots] = 0
-        np.add.at(self.headcount, (firm, self.tier[slots]), 1)
+        tier = self.tier[slots]
+        np.add.at(self.headcount, (firm, tier), 1)
+        np.add.at(self.employed_by_tier, tier, 1)
 
     def release(self, slots: np.ndarray) -> None:
         """End the jobs of ``slots`` (layoff, firm exit): they become unemployed."""
@@ -169,7 +173,9 @@ class TalentTable(ColumnTable):
         """Take the employed among ``slots`` off their employers' head counts."""
         employer = self.employer[slots]
         working = employer >= 0
-        np.subtract.at(self.headcount, (employer[working], self.tier[slots][working]), 1)
+        tier = self.tier[slots][working]
+        np.subtract.at(self.headcount, (employer[working], tier), 1)
+        np.subtract.at(self.employed_by_tier, tier, 1)
 
 
 @face_properties("talent", TalentTable.COLUMNS)

@@ -46,11 +46,14 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     noise = e.noise_scale * rng.gumbel(size=(n, len(model.parks) + 1))
 
     people = size * model.people_per_talent_agent
-    free = model.parks.capacity - model.park_employees()
+    park_people = model.park_employees()
+    free = model.parks.capacity - park_people
     if e.sequential:
-        choice = _choose_one_at_a_time(model, levers, kind, sensitive, noise, people, free)
+        choice = _choose_one_at_a_time(
+            model, levers, kind, sensitive, noise, people, free, park_people
+        )
     else:
-        choice = _choose_in_batch(model, levers, kind, sensitive, noise, people, free)
+        choice = _choose_in_batch(model, levers, kind, sensitive, noise, people, free, park_people)
 
     come = choice >= 0
     new = slots[come]
@@ -67,16 +70,18 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     model.tally["entries"] += len(new)
 
 
-def _utilities(model, levers, kind, sensitive, noise, counts):
-    base, subsidy = park_utility(model, levers, counts)
+def _utilities(model, levers, kind, sensitive, noise, counts, park_people):
+    base, subsidy = park_utility(model, levers, counts, park_people)
     u = base[kind] + sensitive[:, None] * subsidy[kind] + noise[:, :-1]
     outside = model.world.firm_entrants.outside_utility.array()[kind] + noise[:, -1]
     return u, outside
 
 
-def _choose_in_batch(model, levers, kind, sensitive, noise, people, free) -> np.ndarray:
+def _choose_in_batch(
+    model, levers, kind, sensitive, noise, people, free, park_people
+) -> np.ndarray:
     """All candidates choose at once; when a park overfills, later arrivals choose again."""
-    u, outside = _utilities(model, levers, kind, sensitive, noise, firm_counts(model))
+    u, outside = _utilities(model, levers, kind, sensitive, noise, firm_counts(model), park_people)
     n, n_parks = u.shape
     blocked = people[:, None] > free[None, :]
     choice = np.full(n, -1, dtype=np.int64)
@@ -116,10 +121,12 @@ def _choose_in_batch(model, levers, kind, sensitive, noise, people, free) -> np.
     return choice
 
 
-def _choose_one_at_a_time(model, levers, kind, sensitive, noise, people, free) -> np.ndarray:
+def _choose_one_at_a_time(
+    model, levers, kind, sensitive, noise, people, free, park_people
+) -> np.ndarray:
     """Arthur's process: candidates arrive one by one and see everyone placed before them."""
     counts = firm_counts(model)
-    base, subsidy = park_utility(model, levers, np.zeros_like(counts))
+    base, subsidy = park_utility(model, levers, np.zeros_like(counts), park_people)
     agg = model.behavior.agglomeration
     site = base - agglomeration_return(like_firms(model, np.zeros_like(counts)), agg)
     outside = model.world.firm_entrants.outside_utility.array()[kind] + noise[:, -1]

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clustersim.rules.levers import for_firms
+
 if TYPE_CHECKING:
     from clustersim.incentives import Levers
     from clustersim.model import ClusterModel
@@ -57,7 +59,7 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
         plan[new_plan] = sigma * shock_all[live[new_plan]] + centre
         f.growth_plan[live] = plan
         f.plan_year[live[new_plan]] = year
-    bonus = np.broadcast_to(levers.growth_bonus, f.alive.shape)[live]
+    bonus = for_firms(levers.growth_bonus, live)
     drift = (
         g.drift.array()[f.kind[live]]
         + PRODUCTIVITY_DRIFT * f.productivity[live]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clustersim.rules.levers import for_firms
 from clustersim.rules.sampling import poisson
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc), dtype=np.float32)
     live = f.live()
 
-    share = np.minimum(np.broadcast_to(levers.rd_share, f.alive.shape)[live], MAX_RD_SHARE)
+    share = np.minimum(for_firms(levers.rd_share, live), MAX_RD_SHARE)
     spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]
     spend = spend * (1.0 - share) ** (-inno.rd_price_elasticity)
     f.rd_spend[:] = 0.0
@@ -46,20 +47,20 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     has = new_patents > 0
     events.patents, events.patent_counts = live[has], new_patents[has]
 
-    mult = np.broadcast_to(levers.high_tech_multiplier, f.alive.shape)[live]
+    mult = for_firms(levers.high_tech_multiplier, live)
     seek = ~f.high_tech[live] & (f.patents[live] > 0)
     certified = live[seek & (u_cert[live] < np.minimum(1.0, inno.high_tech_hazard * mult))]
     f.high_tech[certified] = True
     events.high_tech_new = certified
 
-    mult = np.broadcast_to(levers.specialised_multiplier, f.alive.shape)[live]
+    mult = for_firms(levers.specialised_multiplier, live)
     small = f.staff[live] * model.people_per_talent_agent <= inno.specialised_max_employees
     seek = ~f.specialised[live] & (f.patents[live] > 1) & small
     labelled = live[seek & (u_label[live] < np.minimum(1.0, inno.specialised_hazard * mult))]
     f.specialised[labelled] = True
     events.specialised_new = labelled
 
-    mult = np.broadcast_to(levers.pilot_multiplier, f.alive.shape)[live]
+    mult = for_firms(levers.pilot_multiplier, live)
     pilots = poisson(u_pilot[live], inno.pilot_rate.array()[f.kind[live]] * mult)
     f.pilots[live] += pilots
     events.pilots_new = live[pilots > 0]

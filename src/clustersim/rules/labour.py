@@ -69,9 +69,11 @@ def leave(model: ClusterModel, u: np.ndarray) -> None:
     # Only a draw below the highest hazard anyone can have can mean leaving: screen the
     # draws against it first (in float64, as the exact test below compares), then work
     # out the hazard of the few candidates instead of every agent's.
-    highest = max(tb.leave_employed, tb.leave_unemployed) * max(
-        1.0, 1.0 - tb.residency_retention
-    ) * max(1.0, 1.0 - tb.housing_weight * 0.5)
+    highest = (
+        max(tb.leave_employed, tb.leave_unemployed)
+        * max(1.0, 1.0 - tb.residency_retention)
+        * max(1.0, 1.0 - tb.housing_weight * 0.5)
+    )
     candidates = np.flatnonzero(u[: tal.in_use] < np.float64(highest))
     alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
@@ -323,6 +325,6 @@ class MarketState:
         tal = model.talent
         return cls(
             alive_by_tier=tal.alive_by_tier.copy(),
-            employed_by_tier=tal.headcount.sum(axis=0),
+            employed_by_tier=tal.employed_by_tier.copy(),
             wage_sum_by_tier=wage_sums(tal.tier[: tal.in_use], tal, N_TIERS),
         )

@@ -49,18 +49,24 @@ def firm_counts(model: ClusterModel) -> np.ndarray:
 
 
 def park_utility(
-    model: ClusterModel, levers: Levers, counts: np.ndarray
+    model: ClusterModel,
+    levers: Levers,
+    counts: np.ndarray,
+    park_people: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (base, subsidy): (kinds x parks) utilities without and from incentives.
 
     A firm's utility of a park is ``base[kind] + sensitive * subsidy[kind]`` plus noise,
     where ``sensitive`` marks the firms whose choice incentives can tip (the but-for share).
+    ``park_people``: the people employed in each park now, when the caller has them.
     """
+    if park_people is None:
+        park_people = model.park_employees()
     e = model.behavior.entry
     parks = model.parks
     g = agglomeration_return(like_firms(model, counts), model.behavior.agglomeration)
     district_staff = np.bincount(
-        parks.district, weights=model.park_employees(), minlength=len(parks.districts)
+        parks.district, weights=park_people, minlength=len(parks.districts)
     )
     site = (
         e.amenity_weight * (parks.amenity + levers.amenity_bonus)

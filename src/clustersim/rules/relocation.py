@@ -35,7 +35,8 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     movers = live[(u_review[live] < r.review_rate) & (f.born[live] < t)]
     if len(movers) == 0:
         return
-    base, subsidy = park_utility(model, levers, firm_counts(model))
+    park_people = model.park_employees()
+    base, subsidy = park_utility(model, levers, firm_counts(model), park_people)
     kind, here = f.kind[movers], f.park[movers]
     sensitive = f.sensitive[movers]
     utility = base[kind] + sensitive[:, None] * subsidy[kind]
@@ -43,7 +44,7 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     utility -= r.moving_cost
     utility[rows, here] += r.moving_cost
     people = f.employees(model.people_per_talent_agent, movers)
-    free = model.parks.capacity - model.park_employees()
+    free = model.parks.capacity - park_people
     utility[people[:, None] > free[None, :]] = -np.inf
     utility[rows, here] = (base[kind] + sensitive[:, None] * subsidy[kind])[rows, here]
     dest = categorical(logit_probs(utility, model.behavior.entry.noise_scale), u_choice[movers])

@@ -149,4 +149,6 @@ def round_by_cumulative(
     if cumulative_mix is None:
         cumulative_mix = row_cumsum(shares)
     cum = np.rint(total[:, None] * cumulative_mix).astype(np.int64)
-    return np.diff(cum, axis=1, prepend=0)
+    parts = cum.copy()  # np.diff(cum, axis=1, prepend=0), without the concatenation
+    parts[:, 1:] -= cum[:, :-1]
+    return parts
