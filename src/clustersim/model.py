@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.agents import Firm, FirmTable, Jurisdiction, Park, ParkTable, Talent, TalentTable
+from clustersim.agents.columns import Snapshot
 from clustersim.datacollector import MonthlyDataCollector
 from clustersim.incentives import Events, Incentives, NoIncentives
 from clustersim.metrics import MonthlyRecorder, new_tally
@@ -120,8 +121,8 @@ class ClusterModel(mesa.Model):
         self.arrived_people = 0.0
         self.left_people = 0.0
         self._moves: list[tuple[np.ndarray, ...]] = []
-        self.firm_snapshots: list[pd.DataFrame] = []
-        self.talent_snapshots: list[pd.DataFrame] = []
+        self._firm_snapshots: list[Snapshot] = []
+        self._talent_snapshots: list[Snapshot] = []
 
         self.park_agents = [Park(self, p) for p in range(len(self.parks))]
         regimes_by_issuer = self.incentives.regimes_by_issuer()
@@ -271,12 +272,9 @@ class ClusterModel(mesa.Model):
         self.recorder.record(self, granted)
         month = self.calendar[self.month_index]
         if month.month == 12 or self.month_index == self.n_months - 1:
-            self.firm_snapshots.append(
-                self.firms.snapshot(str(month), self.parks, self.people_per_talent_agent)
-            )
-            self.talent_snapshots.append(
-                self.talent.snapshot(str(month), self.parks, self.people_per_talent_agent)
-            )
+            w = self.people_per_talent_agent
+            self._firm_snapshots.append(self.firms.snapshot_later(str(month), self.parks, w))
+            self._talent_snapshots.append(self.talent.snapshot_later(str(month), self.parks, w))
         self.month_index += 1
         if self.month_index >= self.n_months:
             self.running = False
@@ -297,6 +295,16 @@ class ClusterModel(mesa.Model):
         return self
 
     # ---------------------------------------------------------------- tables
+
+    @property
+    def firm_snapshots(self) -> list[pd.DataFrame]:
+        """Year-end snapshots of the firm table so far, one table per year end."""
+        return [s.frame() for s in self._firm_snapshots]
+
+    @property
+    def talent_snapshots(self) -> list[pd.DataFrame]:
+        """Year-end snapshots of the talent table so far, one table per year end."""
+        return [s.frame() for s in self._talent_snapshots]
 
     @property
     def datacollector(self) -> MonthlyDataCollector:

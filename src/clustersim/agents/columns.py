@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -100,6 +101,14 @@ class ColumnTable:
 
     def snapshot(self, month: str, parks: ParkTable, people_per_agent: float) -> pd.DataFrame:
         """One row per present agent: the month, its id, then every declared output."""
+        return self.snapshot_later(month, parks, people_per_agent).frame()
+
+    def snapshot_later(self, month: str, parks: ParkTable, people_per_agent: float) -> Snapshot:
+        """``snapshot``'s columns taken now; the table made when first asked for.
+
+        Making the table (pandas) costs several times more than taking the columns, and
+        most runs never look at most snapshots (talent snapshots are written on request).
+        """
         s = self.present()
         data: dict[str, Any] = {"month": month, self.ID: s}
         for c in self.COLUMNS:
@@ -107,16 +116,44 @@ class ColumnTable:
                 continue
             values = self.output(c, s, people_per_agent)
             if c.labels == "parks":
-                data[c.out] = pd.Categorical.from_codes(values, parks.ids)
+                data[c.out] = _categorical(values, parks.ids)
                 if c.district:
-                    data["district"] = pd.Categorical.from_codes(
-                        parks.district[values], parks.districts
-                    )
+                    data["district"] = _categorical(parks.district[values], parks.districts)
             elif c.labels is not None:
-                data[c.out] = pd.Categorical.from_codes(values, c.labels)
+                data[c.out] = _categorical(values, c.labels)
             else:
                 data[c.out] = values
-        return pd.DataFrame(data)
+        return Snapshot(data)
+
+
+class Snapshot:
+    """One year-end snapshot of an agent table: its columns, made a DataFrame on demand."""
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self._columns: dict[str, Any] | None = columns
+        self._frame: pd.DataFrame | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """The snapshot as a table (made once)."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(self._columns)
+            self._columns = None
+        return self._frame
+
+
+@lru_cache(maxsize=64)
+def _dtype(labels: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical type of codes into ``labels`` (made once per set of labels)."""
+    return pd.CategoricalDtype(list(labels))
+
+
+def _categorical(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
+    """``pd.Categorical.from_codes(codes, labels)`` for codes the model made itself.
+
+    The codes are indices into ``labels`` or -1 (none) by construction, so pandas's check
+    of every code, which costs more than the rest, is skipped.
+    """
+    return pd.Categorical.from_codes(codes, dtype=_dtype(tuple(labels)), validate=False)
 
 
 def face_properties(table_attr: str, columns: tuple[Column, ...]) -> Callable[[type], type]:

@@ -105,7 +105,7 @@ class TalentTable(ColumnTable):
     awards: np.ndarray
     faces: list[Talent | None]
 
-    def __init__(self, n_slots: int, n_firm_slots: int) -> None:
+    def __init__(self, n_slots: int, n_firm_slots: int = 0) -> None:
         """Empty slots for ``n_slots`` talent agents, employed by up to ``n_firm_slots`` firms."""
         super().__init__(n_slots)
         self.headcount = np.zeros((n_firm_slots, N_TIERS), dtype=np.int64)
