@@ -7,6 +7,9 @@ relative to the prior's. The issue asks for the truth inside for at least 5 of 6
 posterior narrower than its prior.
 
     python benchmarks/calibration_recovery.py [population=100 generations=4] [--workers 2]
+
+Hydra launcher settings among the settings choose how the runs are launched
+(``hydra/launcher=basic``); by default ``cores`` with ``--workers`` processes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from clustersim.calibrate.engine import rejection, smc
+from clustersim.calibrate.launch import Launch, is_hydra_setting
 from clustersim.calibrate.posterior import summarise
 from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.recovery import write_synthetic_targets
@@ -50,10 +54,15 @@ def main() -> int:
     spec["targets"] = str(targets)
     spec["folder"] = str(folder)
     (folder / "spec.yaml").write_text(yaml.safe_dump(spec))
-    problem = load_problem(folder / "spec.yaml", extra=args.settings)
+    own = [s for s in args.settings if not is_hydra_setting(s)]
+    hydra = [s for s in args.settings if is_hydra_setting(s)]
+    if not any(s.startswith("hydra/launcher=") for s in hydra):
+        hydra += ["hydra/launcher=cores", f"hydra.launcher.n_jobs={args.workers}"]
+    problem = load_problem(folder / "spec.yaml", extra=own)
+    launch = Launch(problem, folder, hydra)
     t0 = time.perf_counter()
     run = smc if problem.spec.method == "smc" else rejection
-    particles = run(problem, folder, args.workers)
+    particles = run(problem, folder, launch)
     wall = time.perf_counter() - t0
     summary = summarise(problem, particles)
     inside = 0

@@ -25,10 +25,34 @@ from clustersim.cli.calibrate import main
             "clustersim-calibrate: invalid calibration: setting = 'population'",
         ),
         (["toy", "colour=blue"], "clustersim-calibrate: invalid calibration: colour = 'blue'"),
+        (
+            ["toy", "max_runs=0"],
+            "clustersim-calibrate: invalid calibration: max_runs = 0: must be a whole number",
+        ),
         (["toy", "--workers", "0"], "clustersim-calibrate: --workers = 0: must be at least 1"),
         (
             ["toy", "--no-preset", "--preset-dir", "x"],
             "clustersim-calibrate: --preset-dir and --no-preset",
+        ),
+        (
+            ["toy", "hydra/launcher=nowhere"],
+            "clustersim-calibrate: invalid calibration: hydra/launcher = 'nowhere': unknown "
+            "hydra/launcher; allowed: basic, cores, joblib,",
+        ),
+        (
+            ["toy", "hydra/launcher=basic", "--workers", "2"],
+            "clustersim-calibrate: invalid calibration: hydra.launcher.n_jobs = '2': no such "
+            "field in BasicLauncherConf",
+        ),
+        (
+            ["toy", "hydra.launcher.colour=blue"],
+            "clustersim-calibrate: invalid calibration: hydra.launcher.colour = 'blue': no such "
+            "field in JobLibLauncherConf; its fields: backend, batch_size,",
+        ),
+        (
+            ["toy", "hydra.sweep.dir=elsewhere"],
+            "clustersim-calibrate: invalid calibration: hydra.sweep.dir = 'elsewhere': set by "
+            "the calibration",
         ),
     ],
 )

@@ -2,13 +2,20 @@
 
 Small and fast: the toy world over four years (conf/calibration/toy.yaml) with two of its
 parameters. The full six-parameter recovery check is benchmarks/calibration_recovery.py.
+The runs go through Hydra's launchers: ``basic`` (in this process) and ``cores``
+(joblib, two worker processes) must give the same posterior to the bit, and so must a
+calibration killed with SIGKILL and started again.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -16,12 +23,15 @@ import pytest
 import yaml
 
 from clustersim.calibrate.engine import rejection, smc
+from clustersim.calibrate.launch import Launch
 from clustersim.calibrate.posterior import summarise
 from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.recovery import write_synthetic_targets
 from clustersim.paths import conf_dir
 
 TRUE = {"behavior.exit.kind_multiplier.high_growth": 1.8, "behavior.growth.volatility": 0.35}
+BASIC = ["hydra/launcher=basic"]
+JOBLIB = ["hydra/launcher=cores", "hydra.launcher.n_jobs=2"]
 
 
 def _two_parameter_spec(
@@ -49,35 +59,81 @@ def test_rejection_recovers_known_parameters(tmp_path, synthetic):
     problem = load_problem(
         _two_parameter_spec(tmp_path, synthetic, design_points=32, accept=0.25, method="rejection")
     )
-    particles = rejection(problem, tmp_path / "cal", workers=2)
+    particles = rejection(problem, tmp_path / "cal", Launch(problem, tmp_path / "cal", JOBLIB))
     summary = summarise(problem, particles).set_index("parameter")
     for key, true in TRUE.items():
         assert summary.at[key, "q05"] <= true <= summary.at[key, "q95"], summary
         assert summary.at[key, "width_ratio"] < 0.9, summary  # narrower than the prior
 
 
-def test_smc_resumed_gives_the_same_posterior_and_redoes_no_run(tmp_path, synthetic):
+def _smc(spec: Path, folder: Path, launcher: list[str]) -> pd.DataFrame:
+    problem = load_problem(spec)
+    return smc(problem, folder, Launch(problem, folder, launcher), progress=lambda _: None)
+
+
+def _run_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in (folder / "runs").iterdir() if not p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory, synthetic) -> tuple[Path, Path, pd.DataFrame]:
+    """A small ABC-SMC run straight through, one run after the other (basic launcher)."""
     pytest.importorskip("pyabc")
-    spec = _two_parameter_spec(tmp_path, synthetic, population=8, generations=2)
-    straight = smc(load_problem(spec), tmp_path / "a", workers=2, progress=lambda _: None)
-    runs_a = sorted(
-        p.name for p in (tmp_path / "a" / "runs").iterdir() if not p.name.startswith(".")
-    )
+    tmp = tmp_path_factory.mktemp("straight")
+    spec = _two_parameter_spec(tmp, synthetic, population=8, generations=2)
+    return spec, tmp / "a", _smc(spec, tmp / "a", BASIC)
+
+
+def test_smc_gives_the_same_posterior_with_any_launcher_and_after_a_resume(
+    tmp_path, synthetic, straight
+):
+    spec, folder_a, particles = straight
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # no fork() of a threaded process
+        by_joblib = _smc(spec, tmp_path / "j", JOBLIB)
+    pd.testing.assert_frame_equal(particles, by_joblib)
+    runs_a = _run_names(folder_a)
     # an interrupted calibration: half of the runs done, the database not even started
     (tmp_path / "b" / "runs").mkdir(parents=True)
     kept = runs_a[::2]
     for name in kept:
-        shutil.copytree(tmp_path / "a" / "runs" / name, tmp_path / "b" / "runs" / name)
-    first = load_problem(
-        _two_parameter_spec(tmp_path, synthetic, "first", population=8, generations=1)
-    )
-    smc(first, tmp_path / "b", workers=2, progress=lambda _: None)  # stopped after generation 0
-    resumed = smc(load_problem(spec), tmp_path / "b", workers=2, progress=lambda _: None)
-    pd.testing.assert_frame_equal(straight, resumed)
+        shutil.copytree(folder_a / "runs" / name, tmp_path / "b" / "runs" / name)
+    first = _two_parameter_spec(tmp_path, synthetic, "first", population=8, generations=1)
+    _smc(first, tmp_path / "b", JOBLIB)  # stopped after generation 0
+    resumed = _smc(spec, tmp_path / "b", BASIC)
+    pd.testing.assert_frame_equal(particles, resumed)
     status = tmp_path / "b" / "runs" / ".sweep" / "status"
     done = {p.stem for p in status.glob("*.done")}
     assert len(done) == len(runs_a) - len(kept)  # only the missing runs ran
     assert not done & set(kept)
+
+
+@pytest.mark.slow
+def test_smc_killed_with_sigkill_and_run_again_gives_the_same_posterior(
+    tmp_path, synthetic, straight
+):
+    """``clustersim-calibrate`` killed by SIGKILL mid-way, then the same command again."""
+    _, folder_a, particles = straight
+    spec = _two_parameter_spec(
+        tmp_path, synthetic, population=8, generations=2, folder=str(tmp_path / "k")
+    )
+    cmd = [sys.executable, "-m", "clustersim.cli.calibrate", str(spec), "--no-preset", *JOBLIB]
+    first = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while first.poll() is None and len(_markers(tmp_path / "k")) < 6:
+        assert time.monotonic() < deadline, "no run finished in 5 minutes"
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)  # the command and its workers
+    first.wait()
+    before = _markers(tmp_path / "k")
+    assert 6 <= len(before) < len(_run_names(folder_a)), "killed too late to tell"
+    again = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    after = _markers(tmp_path / "k")
+    assert {n: after.get(n) for n in before} == before  # no finished run was run again
+    pd.testing.assert_frame_equal(particles, pd.read_parquet(tmp_path / "k" / "particles.parquet"))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -64,7 +64,8 @@ class Problem:
     def overrides(self, values: Sequence[float], seed: int) -> list[str]:
         """The Hydra overrides of the run at ``values`` with ``seed`` (base overrides first)."""
         sets = [
-            f"{p.key}={t}" for p, t in zip(self.parameters, self.values_text(values), strict=True)
+            f"{p.key}={_literal(t, p.integer)}"
+            for p, t in zip(self.parameters, self.values_text(values), strict=True)
         ]
         return [*self.spec.overrides, *sets, f"seed={seed}", "run.progress=false"]
 
@@ -76,6 +77,17 @@ class Problem:
         data["seed"] = int(seed)
         data["run"] = {**data["run"], "progress": False}
         return load_scenario(data)
+
+
+def _literal(text: str, integer: bool) -> str:
+    """A value's override text that Hydra reads as a float unless the parameter is whole.
+
+    (``1`` would be read as the integer 1 where ``Problem.scenario`` sets 1.0, and the two
+    configs would hash differently.)
+    """
+    if integer or any(c in text for c in ".eEn"):
+        return text
+    return f"{text}.0"
 
 
 def _set(data: dict[str, Any], key: str, value: Any) -> None:

@@ -28,7 +28,9 @@ def synthetic_observations(
     per_seed = []
     for seed in seeds:
         result = simulate(problem.scenario(values, seed))
-        per_seed.append(target_statistics(problem, result.monthly, result.firms_yearly))
+        per_seed.append(
+            target_statistics(problem.targets.targets, result.monthly, result.firms_yearly)
+        )
     out = {}
     for name in problem.targets.names:
         draws = np.array([s[name] for s in per_seed], dtype=float)

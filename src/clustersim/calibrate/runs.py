@@ -6,8 +6,9 @@ folder, inside ``<calibration folder>/runs/``, is named by the values it sets
 ``clustersim.results.run_folder.atomic_run_folder`` and skipped when it is already complete
 with the same
 config (``clustersim.sweep.jobs.sweep_job``: the same resume, failure records and
-config-hash check as a sweep). So a calibration killed at any moment and started again
-redoes no finished run, and the runs can be collected (``clustersim-collect``) and
+config-hash check as a sweep). The runs are launched by Hydra's configured launcher
+(``clustersim.calibrate.launch``), so a calibration killed at any moment and started
+again redoes no finished run, and the runs can be collected (``clustersim-collect``) and
 inspected like a sweep's.
 
 A run folder holds ``overrides.yaml``, ``config.yaml``, ``summary.json`` and
@@ -30,9 +31,17 @@ import yaml
 from clustersim import __version__
 from clustersim.calibrate.problem import Problem
 from clustersim.calibrate.statistics import evaluate
+from clustersim.calibrate.targets import Target
 from clustersim.config import config_hash
-from clustersim.results.run_folder import atomic_run_folder
+from clustersim.results.jobs import Execute
+from clustersim.results.run_folder import (
+    BadRunFolderError,
+    StoredRun,
+    atomic_run_folder,
+    is_complete,
+)
 from clustersim.runner import simulate
+from clustersim.settings import Scenario
 
 #: The statistics file of a calibration run.
 STATISTICS_FILE = "statistics.json"
@@ -58,25 +67,31 @@ def run_name(problem: Problem, values: Sequence[float], seed: int) -> str:
     return ",".join(f"{n}={t}" for n, t in zip(names, texts, strict=True)) + f",seed={seed}"
 
 
-def target_statistics(problem: Problem, monthly: Any, firms_yearly: Any) -> dict[str, float]:
+def target_statistics(
+    targets: Sequence[Target], monthly: Any, firms_yearly: Any
+) -> dict[str, float]:
     """The value of every target's statistic for one run's tables."""
     return {
         t.name: evaluate(
             t.statistic, monthly, firms_yearly, first=t.first, last=t.last, settings=t.settings
         )
-        for t in problem.targets.targets
+        for t in targets
     }
 
 
-def _execute(problem: Problem, values: Sequence[float], seed: int, overrides: list[str]):
+def write_calibration_run(
+    scenario: Scenario, targets: Sequence[Target], overrides: Sequence[str]
+) -> Execute:
+    """What runs one calibration job: simulate, compute the statistics, write the folder."""
+
     def execute(cfg: Mapping[str, Any], out: Path) -> dict[str, Any]:
-        result = simulate(problem.scenario(values, seed))
-        stats = target_statistics(problem, result.monthly, result.firms_yearly)
-        marker = {"config_hash": config_hash(cfg), "seed": seed, "version": __version__}
+        result = simulate(scenario)
+        stats = target_statistics(targets, result.monthly, result.firms_yearly)
+        marker = {"config_hash": config_hash(cfg), "seed": scenario.seed, "version": __version__}
         summary = result.summary()
         with atomic_run_folder(out, marker) as w:
             w.text("config.yaml", yaml.safe_dump(dict(cfg), sort_keys=True, allow_unicode=True))
-            w.text("overrides.yaml", yaml.safe_dump(overrides, allow_unicode=True))
+            w.text("overrides.yaml", yaml.safe_dump(list(overrides), allow_unicode=True))
             w.json("summary.json", summary)
             w.json(STATISTICS_FILE, {k: _plain(v) for k, v in stats.items()})
             w.table("monthly.parquet", result.monthly)
@@ -89,36 +104,25 @@ def _plain(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def run_point(problem: Problem, folder: Path, values: Sequence[float]) -> dict[str, float]:
-    """Every target's statistic at ``values``, averaged over the point's replicate runs.
-
-    Runs that are already complete are read, not rerun. A run that fails gives NaN
-    statistics (it is recorded in ``runs/.failures/``, as in a sweep).
-    """
-    from clustersim.sweep.jobs import sweep_job
-
-    sweep = Path(folder) / RUNS_DIR
-    per_run: list[dict[str, float]] = []
-    for r in range(problem.spec.runs_per_point):
-        seed = point_seed(problem, values, r)
-        overrides = problem.overrides(values, seed)
-        out = sweep / run_name(problem, values, seed)
-        cfg = dict(problem.scenario(values, seed).plain)
-        summary = sweep_job(
-            cfg,
-            out,
-            _execute(problem, values, seed, overrides),
-            sweep_dir=sweep,
-            overrides=overrides,
-        )
-        if summary.get("status") == "failed":
-            per_run.append({t: math.nan for t in problem.targets.names})
-            continue
+def stored_statistics(out: Path, wanted_hash: str) -> dict[str, float] | None:
+    """The statistics of a complete, undamaged run folder made with this config, else None."""
+    if not is_complete(out):
+        return None
+    run = StoredRun(out)
+    try:
+        if run.marker().get("config_hash") != wanted_hash or run.damage() is not None:
+            return None
         stored = json.loads((out / STATISTICS_FILE).read_text())
-        per_run.append({k: math.nan if v is None else float(v) for k, v in stored.items()})
-    return {
-        name: _mean([run.get(name, math.nan) for run in per_run]) for name in problem.targets.names
-    }
+    except (OSError, ValueError, BadRunFolderError):
+        return None
+    return {k: math.nan if v is None else float(v) for k, v in stored.items()}
+
+
+def mean_statistics(
+    names: Sequence[str], per_run: Sequence[Mapping[str, float]]
+) -> dict[str, float]:
+    """Every statistic averaged over a point's replicate runs (NaN if any run lacks it)."""
+    return {name: _mean([run.get(name, math.nan) for run in per_run]) for name in names}
 
 
 def _mean(values: list[float]) -> float:

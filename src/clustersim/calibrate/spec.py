@@ -34,6 +34,7 @@ _KEYS = (
     "method",
     "population",
     "generations",
+    "max_runs",
     "design_points",
     "accept",
     "seed",
@@ -93,6 +94,9 @@ class CalibrationSpec:
     runs_per_point: int
     folder: str
     description: str = ""
+    #: ABC-SMC stops starting generations once its generations counted this many runs
+    #: (None: no limit, ``generations`` decides).
+    max_runs: int | None = None
     #: Name of the behaviour preset it writes (``conf/behavior/<preset>.yaml``, and the
     #: draws ``<preset>_draw_NN.yaml``).
     preset: str = "calibrated"
@@ -139,6 +143,9 @@ def parse_spec(data: Mapping[str, Any], path: Path, name: str | None = None) -> 
         )
     population = _whole("population", data.get("population", 100), 4, 100_000)
     generations = _whole("generations", data.get("generations", 5), 1, 100)
+    max_runs = data.get("max_runs")
+    if max_runs is not None:
+        max_runs = _whole("max_runs", max_runs, 1, 100_000_000)
     design_points = _whole("design_points", data.get("design_points", 1024), 16, 1_000_000)
     if design_points & (design_points - 1):
         raise ConfigError(
@@ -168,6 +175,7 @@ def parse_spec(data: Mapping[str, Any], path: Path, name: str | None = None) -> 
         method=method,
         population=population,
         generations=generations,
+        max_runs=max_runs,
         design_points=design_points,
         accept=accept,
         seed=seed,

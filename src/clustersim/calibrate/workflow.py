@@ -1,9 +1,13 @@
 """A calibration from its config to its outputs: run or resume, then posterior, presets, report.
 
-``calibrate(name, settings, workers, preset_dir)`` is what ``clustersim-calibrate``
-(``clustersim.cli.calibrate``) runs. It checks the calibration config and its targets
-before anything is written, refuses a folder that holds a calibration of other settings
-(``calibration.json``'s fingerprint), runs the inference (``engine.smc`` or
+``calibrate(name, settings, preset_dir)`` is what ``clustersim-calibrate``
+(``clustersim.cli.calibrate``) runs. ``settings`` change the calibration config
+(``population=50``) or, when they are Hydra's (``hydra/launcher=basic``,
+``hydra.launcher.n_jobs=2``), choose the launcher that runs the model
+(``clustersim.calibrate.launch``). It checks the calibration config, its targets and the
+launcher before anything is written, refuses a folder that holds a calibration of other
+settings (``calibration.json``'s fingerprint) or that another calibration is using (the
+runs folder's lock, as a sweep's), runs the inference (``engine.smc`` or
 ``engine.rejection``), and writes into the calibration's folder
 (``results/calibration/<name>`` by default):
 ``runs/`` (one settings-named run folder per simulation), ``abc.db`` (pyabc's record of
@@ -78,19 +82,22 @@ def _count_runs(folder: Path) -> tuple[int, int]:
 def calibrate(
     name: str,
     settings: list[str],
-    workers: int,
     preset_dir: Path | None,
     report_only: bool = False,
     log: Any = print,
 ) -> Path:
     """Run (or resume) a calibration and write its outputs; return its folder."""
     from clustersim.calibrate.engine import rejection, smc
+    from clustersim.calibrate.launch import Launch, is_hydra_setting
     from clustersim.calibrate.posterior import draw, summarise, write_presets
     from clustersim.calibrate.problem import load_problem
     from clustersim.calibrate.report import build_report, write_calibration_report
+    from clustersim.results.locks import lock_sweep
     from clustersim.results.sweep_folder import write_json_atomic
 
-    problem = load_problem(name, extra=settings)  # every check before anything is written
+    hydra = [s for s in settings if is_hydra_setting(s)]
+    own = [s for s in settings if not is_hydra_setting(s)]
+    problem = load_problem(name, extra=own)  # every check before anything is written
     spec = problem.spec
     folder = Path(spec.folder)
     stamp = fingerprint(problem)
@@ -108,19 +115,23 @@ def calibrate(
     if report_only:
         particles = _finished_so_far(problem, folder, particles_path)
     else:
+        launch = Launch(problem, folder, hydra, log=log)  # checked before anything is written
         folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(
-            folder / MANIFEST, {"fingerprint": stamp, "calibration": spec.name, "status": "running"}
-        )
-        log(
-            f"calibrate {spec.name}: {spec.method}, {len(spec.parameters)} parameters, "
-            f"{len(problem.fit_targets)} fitting targets, folder {folder}"
-        )
-        if spec.method == "smc":
-            particles = smc(problem, folder, workers, progress=log)
-        else:
-            particles = rejection(problem, folder, workers)
-        _atomic_parquet(particles, particles_path)
+        with lock_sweep(launch.runs, what="folder="):
+            write_json_atomic(
+                folder / MANIFEST,
+                {"fingerprint": stamp, "calibration": spec.name, "status": "running"},
+            )
+            log(
+                f"calibrate {spec.name}: {spec.method}, {len(spec.parameters)} parameters, "
+                f"{len(problem.fit_targets)} fitting targets, folder {folder}, "
+                f"runs launched by {launch.launcher_name}"
+            )
+            if spec.method == "smc":
+                particles = smc(problem, folder, launch, progress=log)
+            else:
+                particles = rejection(problem, folder, launch)
+            _atomic_parquet(particles, particles_path)
     n_runs, failed = _count_runs(folder)
     draws = draw(
         problem, particles, max(spec.population, int(particles["accepted"].sum())), spec.seed
@@ -129,7 +140,7 @@ def calibrate(
     summarise(problem, particles).to_csv(folder / "parameters.csv", index=False)
     if preset_dir is not None:
         few = draw(problem, particles, PRESET_DRAWS, spec.seed + 1)
-        command = " ".join(["clustersim-calibrate", name, *settings])
+        command = " ".join(["clustersim-calibrate", name, *own])
         written = write_presets(problem, particles, few, preset_dir, n_runs, command)
         log(f"presets: {written[0]} and {len(written) - 1} posterior draws")
     html, md = write_calibration_report(build_report(problem, particles, n_runs, failed), folder)
