@@ -211,3 +211,32 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
     assert again.returncode == 0, again.stderr
     assert _markers(out) == before
     pd.testing.assert_frame_equal(posterior, pd.read_parquet(out / "posterior.parquet"))
+
+
+def test_a_run_busy_in_another_process_is_waited_for_not_lost(tmp_path):
+    """A worker of a killed calibration may still hold a run: its statistics still count."""
+    import math
+    import threading
+
+    from clustersim.calibrate.runs import point_seed, run_name
+    from clustersim.results.locks import job_lock
+    from clustersim.results.sweep_folder import job_file_stem
+
+    problem = load_problem(_two_parameter_spec(tmp_path, None, folder=str(tmp_path / "c")))
+    points = [[1.0, 0.5], [2.0, 0.4]]
+    launch = Launch(problem, tmp_path / "c", BASIC)
+    name = run_name(problem, points[1], point_seed(problem, points[1], 0))
+    held = job_lock(launch.runs, job_file_stem(name))
+    assert held.try_acquire()
+    said: list[str] = []
+
+    def log(line: str) -> None:  # the other process finishes once the calibration waits
+        said.append(line)
+        if "being run by another process" in line:
+            threading.Timer(0.5, held.release).start()
+
+    launch.log = log
+    stats = launch.run(points)
+    assert all(math.isfinite(v) for s in stats for v in s.values()), stats
+    assert any("being run by another process" in line for line in said), said
+    assert (launch.runs / name / "COMPLETE").is_file()

@@ -49,6 +49,8 @@ DEFAULT_LAUNCHER = "hydra/launcher=cores"
 #: Hydra's own log lines (a line per launched job) would bury the calibration's progress;
 #: ``hydra/hydra_logging=default`` among the settings brings them back.
 QUIET = "hydra/hydra_logging=disabled"
+#: Seconds between looks at a run another process is running.
+WAIT = 1.0
 
 
 def is_hydra_setting(text: str) -> bool:
@@ -254,7 +256,7 @@ class Launch:
                     self.found += 1
             rows.append(row)
         if jobs:
-            self._launch(list(jobs.values()))
+            self._launch(jobs)
         out = []
         for row in rows:
             per_run = []
@@ -264,7 +266,14 @@ class Launch:
             out.append(mean_statistics(names, per_run))
         return out
 
-    def _launch(self, jobs: list[list[str]]) -> None:
+    def _launch(self, jobs: dict[str, list[str]]) -> None:
+        """Launch the jobs (by run folder name); wait for and relaunch any found busy.
+
+        A job is busy when another process holds its lock: a worker of a calibration
+        killed a moment ago may still be finishing it. Its statistics are needed (a
+        missing run would change the posterior), so it is launched again once the lock
+        is free: then it is complete (skipped) or runs.
+        """
         launcher = str(self.config.hydra.launcher.get("_target_", ""))
         self.runs.mkdir(parents=True, exist_ok=True)
         if self.launched == 0 and "hydra_ray_launcher" in launcher:
@@ -272,11 +281,35 @@ class Launch:
 
             for setting in prepare_ray(self.runs):
                 self._say(f"calibrate: Ray environment: {setting}")
-        self._say(f"calibrate: launching {len(jobs)} runs ({self.launcher_name})")
-        results = self.launcher.launch(jobs, initial_job_idx=self.launched)
-        self.launched += len(jobs)
-        for result in results:
-            _ = result.return_value  # re-raises an error that escaped the task function
+        pending = dict(jobs)
+        while pending:
+            self._say(f"calibrate: launching {len(pending)} runs ({self.launcher_name})")
+            results = self.launcher.launch(list(pending.values()), initial_job_idx=self.launched)
+            self.launched += len(pending)
+            busy = {}
+            for name, result in zip(pending, results, strict=True):
+                value = result.return_value  # re-raises an error that escaped the task
+                if isinstance(value, dict) and value.get("status") == "busy":
+                    busy[name] = pending[name]
+            if busy:
+                self._say(
+                    f"calibrate: {len(busy)} runs are being run by another process (a worker "
+                    "of an interrupted calibration?): waiting for them"
+                )
+                self._wait_for(list(busy))
+            pending = busy
+
+    def _wait_for(self, names: list[str]) -> None:
+        import time
+
+        from clustersim.results.locks import job_lock
+        from clustersim.results.sweep_folder import job_file_stem
+
+        for name in names:
+            lock = job_lock(self.runs, job_file_stem(name))
+            while not lock.try_acquire():
+                time.sleep(WAIT)
+            lock.release()
 
     def _say(self, text: str) -> None:
         if self.log is not None:
