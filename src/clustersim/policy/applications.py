@@ -133,6 +133,7 @@ class MonthEvents:
         self._live: np.ndarray | None = None
         self._is_employed: np.ndarray | None = None
         self._employed: np.ndarray | None = None
+        self._employed_in: dict[bytes, np.ndarray] = {}
 
     @property
     def live(self) -> np.ndarray:
@@ -158,9 +159,15 @@ class MonthEvents:
         """Employed talent slots of the tiers ``tiers`` marks (a mask over tiers), ascending.
 
         The same slots as ``employed`` filtered by tier, found from the mask over all
-        slots: cheaper when the tiers are a few of many employed people.
+        slots: cheaper when the tiers are a few of many employed people. Computed once a
+        month per set of tiers (the talent programmes and an income-tax subsidy of the
+        top tiers ask for the same).
         """
-        return np.flatnonzero(self._employed_mask() & tiers[self.model.talent.tier])
+        key = tiers.tobytes()
+        if key not in self._employed_in:
+            mask = self._employed_mask() & tiers[self.model.talent.tier]
+            self._employed_in[key] = np.flatnonzero(mask)
+        return self._employed_in[key]
 
     def firms(self, event: Event) -> np.ndarray:
         """Firm slots for which ``event`` happened this month."""
@@ -242,7 +249,7 @@ class MonthEvents:
             case Event.ARRIVAL:
                 return e.arrivals
             case Event.PRESENCE:
-                return self.employed if self._january() else self.employed[:0]
+                return self.employed if self._january() else np.zeros(0, dtype=np.int64)
             case Event.CONTINUOUS:
                 return self.employed
             case Event.TALENT_PROGRAMME:
@@ -254,7 +261,7 @@ class MonthEvents:
             case Event.EXAM_CERTIFICATION:
                 pool = self.employed_in(_EXAM_TIERS)
                 return _drawn(m, event, pool, r.exam_rate)
-        return self.employed[:0]
+        return np.zeros(0, dtype=np.int64)
 
 
 def applicants(

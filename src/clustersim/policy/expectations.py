@@ -59,6 +59,7 @@ class Expectations:
     def __init__(self) -> None:
         self._event_rate: dict[Event, np.ndarray] = {}
         self._ev_cache: dict[tuple[str, float], float] = {}
+        self._on_pay: dict[str, np.ndarray] = {}
 
     def _ev(self, inst: Instrument, base: float = 1.0) -> float:
         """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
@@ -66,6 +67,13 @@ class Expectations:
         if key not in self._ev_cache:
             self._ev_cache[key] = float(expected_value(inst, base)[0])
         return self._ev_cache[key]
+
+    def _monthly_on_pay(self, model: ClusterModel, inst: Instrument) -> np.ndarray:
+        """Expected RMB per tier of an income-based instrument on a month's base pay (cached)."""
+        if inst.key not in self._on_pay:
+            wages = model.behavior.talent.base_wage.array()
+            self._on_pay[inst.key] = expected_value(inst, wages)
+        return self._on_pay[inst.key]
 
     def _years_left(self, model: ClusterModel, inst: Instrument) -> float:
         months = inst.window.end - model.month + 1
@@ -126,13 +134,22 @@ class Expectations:
                     share *= r.compute_share
                 rd_share += share * _kinds(inst)[:, None] * mask[None, :]
 
-        def per_firm(table: np.ndarray) -> np.ndarray:
-            out = np.zeros(f.n_slots)
-            out[live] = table[f.kind[live], f.park[live]]
+        # each live firm's cell of a kinds x parks table, found once for the four tables
+        kind, park = f.kind[live], f.park[live]
+
+        def per_firm(table: np.ndarray, empty: float = 0.0) -> np.ndarray:
+            """Each firm slot's entry of ``table`` (kinds x parks); ``empty`` for the others."""
+            out = np.full(f.n_slots, empty)
+            out[live] = table[kind, park]
             return out
 
         def response(value: np.ndarray, strength: float) -> np.ndarray:
-            return 1.0 + strength * np.log1p(per_firm(value) / r.response_scale)
+            # 1 + strength x log(1 + value / scale) of each firm's cell: computed on the
+            # table and then looked up, which is the same number for every firm (an
+            # elementwise function of the same cell's value); a slot without a firm has
+            # the value 0
+            empty = 1.0 + strength * np.log1p(np.zeros(1) / r.response_scale)[0]
+            return per_firm(1.0 + strength * np.log1p(value / r.response_scale), empty)
 
         wages = np.maximum(f.wage_bill * 12.0, 1.0)
         growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
@@ -186,10 +203,8 @@ class Expectations:
         ev = inst.eligible.event
         r = model.behavior.policy_response
         tiers = _tiers(inst)
-        wages = model.behavior.talent.base_wage.array()
         if inst.payout.rule.uses_rate:  # income tax subsidy on a month's pay, every month
-            per_month = expected_value(inst, wages)
-            return per_month * 12.0 * years * tiers
+            return self._monthly_on_pay(model, inst) * 12.0 * years * tiers
         once = self._ev(inst)
         rate = {
             Event.TALENT_PROGRAMME: r.municipal_programme_rate * 12.0 * years,
@@ -204,7 +219,7 @@ class Expectations:
     ) -> None:
         """Update the per-kind monthly frequency of each recurring firm event in force."""
         f = model.firms
-        live = f.live()
+        live = month_events.live
         per_kind = np.maximum(np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), 1)
         for ev in {i.eligible.event for i in in_force if i.recipient is Recipient.FIRM}:
             if ev not in RECURRING:

@@ -187,19 +187,33 @@ class GrantLedger:
         if self._n == 0:
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
             frame = frame.astype({"recipient_id": "int64", "year": "int64", "amount": "float64"})
-        else:
-            sizes = np.fromiter((a.size for a in self._ids), dtype=np.int64, count=len(self._ids))
-            cols: dict[str, Any] = {"recipient_id": np.concatenate(self._ids)}
-            for j, name in enumerate(_STRING_COLUMNS):
-                cols[name] = _repeated_labels([meta[j] for meta in self._meta], sizes)
-            years = [meta[6] for meta in self._meta]
-            cols["year"] = np.repeat(np.asarray(years, dtype=np.int64), sizes)
-            cols["amount"] = np.concatenate(self._amounts)
-            frame = pd.DataFrame(cols)[list(COLUMNS)]
-            frame["month"] = frame["month"].astype("string")
+            for name in _STRING_COLUMNS:
+                frame[name] = frame[name].astype("category" if name != "month" else "string")
             return frame
-        for name in _STRING_COLUMNS:
-            frame[name] = frame[name].astype("category" if name != "month" else "string")
+        return self._frame(COLUMNS)
+
+    def _frame(self, names: Sequence[str]) -> pd.DataFrame:
+        """The columns ``names`` of ``to_frame`` (a ledger with rows), made from the chunks.
+
+        Each chunk (one ``record``) holds one instrument-month: its labels are repeated
+        for its rows (``_repeated_labels``) rather than written row by row.
+        """
+        sizes = np.fromiter((a.size for a in self._ids), dtype=np.int64, count=len(self._ids))
+        cols: dict[str, Any] = {}
+        for name in names:
+            if name == "recipient_id":
+                cols[name] = np.concatenate(self._ids)
+            elif name == "amount":
+                cols[name] = np.concatenate(self._amounts)
+            elif name == "year":
+                years = [meta[6] for meta in self._meta]
+                cols[name] = np.repeat(np.asarray(years, dtype=np.int64), sizes)
+            else:
+                j = _STRING_COLUMNS.index(name)
+                cols[name] = _repeated_labels([meta[j] for meta in self._meta], sizes)
+        frame = pd.DataFrame(cols)
+        if "month" in cols:
+            frame["month"] = frame["month"].astype("string")
         return frame
 
     def spending(self, by: Sequence[str] = ("issuer", "instrument", "year")) -> pd.DataFrame:
@@ -208,14 +222,18 @@ class GrantLedger:
         The default is the spending table by jurisdiction x instrument x year. Columns
         ``cash`` and ``in_kind`` split budget outlays from services and tax forgone.
         """
-        frame = self.to_frame()
         unknown = [c for c in by if c not in COLUMNS]
         if unknown:
             raise ValueError(f"unknown ledger columns {unknown}; allowed: {', '.join(COLUMNS)}")
         cash_rules = {r.value for r in PayoutRule if r.cash}
-        frame = frame.assign(
-            cash=np.where(frame["rule"].astype(str).isin(cash_rules), frame["amount"], 0.0)
-        )
+        if self._n == 0:
+            frame = self.to_frame()
+            cash = frame["rule"].astype(str).isin(cash_rules).to_numpy()
+        else:  # only the columns grouped by; a chunk's rows all have its rule
+            frame = self._frame(list(dict.fromkeys([*by, "amount"])))
+            sizes = np.fromiter((a.size for a in self._ids), dtype=np.int64, count=len(self._ids))
+            cash = np.repeat([meta[4] in cash_rules for meta in self._meta], sizes)
+        frame = frame.assign(cash=np.where(cash, frame["amount"], 0.0))
         frame["in_kind"] = frame["amount"] - frame["cash"]
         out = (
             frame.groupby(list(by), observed=True)
