@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +61,7 @@ class Expectations:
         self._event_rate: dict[Event, np.ndarray] = {}
         self._ev_cache: dict[tuple[str, float], float] = {}
         self._on_pay: dict[str, np.ndarray] = {}
+        self._fixed_cache: dict[tuple[tuple[str, ...], tuple[float, ...]], _FixedLevers] = {}
 
     def _ev(self, inst: Instrument, base: float = 1.0) -> float:
         """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
@@ -85,55 +87,42 @@ class Expectations:
         in_force: list[Instrument],
         mask_of: Callable[[Instrument], np.ndarray],
     ) -> Levers:
-        """Expected incentives by kind x park and tier x park, and their multipliers."""
+        """Expected incentives by kind x park and tier x park, and their multipliers.
+
+        Only ``firm_offer`` (and the certification value of an instrument paid on
+        continuing profit) moves every month, with the firms' typical spending and the
+        measured event rates. The other tables (``talent_offer``, the certification and
+        pilot values, ``rd_share``, ``amenity_bonus``) are each a sum over the same
+        instruments of terms that depend only on the instrument and its years left:
+        they are summed once per (instruments in force, years left) and kept
+        (``_fixed``). Each table is summed in the instruments' order either way, so its
+        numbers are the same.
+        """
         n_parks = len(model.parks)
         f = model.firms
         r = model.behavior.policy_response
-        firm_offer = np.zeros((len(FIRM_KINDS), n_parks))
-        talent_offer = np.zeros((len(TALENT_TIERS), n_parks))
-        cert_value = {
-            Event.HIGH_TECH_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
-            Event.SPECIALISED_CERT: np.zeros((len(FIRM_KINDS), n_parks)),
-            Event.PILOT: np.zeros((len(FIRM_KINDS), n_parks)),
-        }
-        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
-        amenity_bonus = np.zeros(n_parks)
         live = f.live()
         typical = _typical_firm(model, live)
-        for inst in in_force:
-            mask = mask_of(inst)
-            if inst.payout.rule is PayoutRule.DESIGNATION:
-                amenity_bonus += (inst.payout.amount or 0.0) * mask
+        masks = [mask_of(inst) for inst in in_force]
+        years = tuple(
+            0.0 if inst.payout.rule is PayoutRule.DESIGNATION else self._years_left(model, inst)
+            for inst in in_force
+        )
+        fixed = self._fixed(model, in_force, masks, years)
+        moving_cert = fixed.cert is None  # an instrument's certification value moves
+        firm_offer = np.zeros((len(FIRM_KINDS), n_parks))
+        cert_value = (
+            {ev: np.zeros((len(FIRM_KINDS), n_parks)) for ev in _CERT_TABLES}
+            if moving_cert
+            else fixed.cert
+        )
+        for inst, mask, y in zip(in_force, masks, years, strict=True):
+            if inst.recipient is not Recipient.FIRM or inst.payout.rule is PayoutRule.DESIGNATION:
                 continue
-            years = self._years_left(model, inst)
-            if inst.recipient is Recipient.TALENT:
-                value = self._talent_value(model, inst, years)
-                talent_offer += value[:, None] * mask[None, :]
-                continue
-            if inst.recipient is not Recipient.FIRM:
-                continue
-            value = self._firm_value(model, inst, years, typical, live)
+            value = self._firm_value(model, inst, y, typical, live)
             firm_offer += value[:, None] * mask[None, :]
-            ev = inst.eligible.event
-            if ev in (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT):
-                cert_value[ev] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
-            elif ev in (Event.PILOT, Event.PROJECT_SELECTION):
-                cert_value[Event.PILOT] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
-            elif ev is Event.CONTINUOUS and "high_tech" in inst.eligible.certified:
-                cert_value[Event.HIGH_TECH_CERT] += (
-                    value[:, None]
-                    * mask[None, :]
-                    / np.maximum(typical["high_tech_share"], 0.05)[:, None]
-                )
-            if (
-                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
-                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
-            ):
-                share = (inst.payout.rate or 0.0) * inst.approval_probability
-                if ev is Event.COMPUTE_SPEND:
-                    share *= r.compute_share
-                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
-
+            if moving_cert:
+                self._add_cert_value(cert_value, inst, mask, value, typical)
         # each live firm's cell of a kinds x parks table, found once for the four tables
         kind, park = f.kind[live], f.park[live]
 
@@ -155,8 +144,8 @@ class Expectations:
         growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
         return Levers(
             firm_offer=firm_offer,
-            talent_offer=talent_offer,
-            rd_share=per_firm(rd_share),
+            talent_offer=fixed.talent_offer.copy(),
+            rd_share=per_firm(fixed.rd_share),
             growth_bonus=growth,
             high_tech_multiplier=response(
                 cert_value[Event.HIGH_TECH_CERT], r.certification_response
@@ -165,8 +154,85 @@ class Expectations:
                 cert_value[Event.SPECIALISED_CERT], r.certification_response
             ),
             pilot_multiplier=response(cert_value[Event.PILOT], r.pilot_response),
-            amenity_bonus=amenity_bonus,
+            amenity_bonus=fixed.amenity_bonus.copy(),
         )
+
+    def _fixed(
+        self,
+        model: ClusterModel,
+        in_force: list[Instrument],
+        masks: list[np.ndarray],
+        years: tuple[float, ...],
+    ) -> _FixedLevers:
+        """The tables that depend only on the instruments in force and their years left.
+
+        Summed over the instruments in their order, as ``levers`` always summed them;
+        cached by (instruments, years left). ``cert`` is None where an instrument's
+        certification value moves with the firms (it is then summed in ``levers``).
+        """
+        key = (tuple(inst.key for inst in in_force), years)
+        if key in self._fixed_cache:
+            return self._fixed_cache[key]
+        n_parks = len(model.parks)
+        r = model.behavior.policy_response
+        talent_offer = np.zeros((len(TALENT_TIERS), n_parks))
+        cert_value = {ev: np.zeros((len(FIRM_KINDS), n_parks)) for ev in _CERT_TABLES}
+        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
+        amenity_bonus = np.zeros(n_parks)
+        moving_cert = False
+        for inst, mask, y in zip(in_force, masks, years, strict=True):
+            if inst.payout.rule is PayoutRule.DESIGNATION:
+                amenity_bonus += (inst.payout.amount or 0.0) * mask
+                continue
+            if inst.recipient is Recipient.TALENT:
+                value = self._talent_value(model, inst, y)
+                talent_offer += value[:, None] * mask[None, :]
+                continue
+            if inst.recipient is not Recipient.FIRM:
+                continue
+            ev = inst.eligible.event
+            moving_cert |= _moving_cert_value(inst)
+            self._add_cert_value(cert_value, inst, mask, None, None)
+            if (
+                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
+                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
+            ):
+                share = (inst.payout.rate or 0.0) * inst.approval_probability
+                if ev is Event.COMPUTE_SPEND:
+                    share *= r.compute_share
+                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
+        for table in (talent_offer, rd_share, amenity_bonus, *cert_value.values()):
+            table.flags.writeable = False  # kept for later months: read only
+        fixed = _FixedLevers(
+            talent_offer, None if moving_cert else cert_value, rd_share, amenity_bonus
+        )
+        self._fixed_cache[key] = fixed
+        return fixed
+
+    def _add_cert_value(
+        self,
+        cert_value: dict[Event, np.ndarray],
+        inst: Instrument,
+        mask: np.ndarray,
+        value: np.ndarray | None,
+        typical: dict[str, np.ndarray] | None,
+    ) -> None:
+        """Add a firm instrument's reward for certifying or piloting to ``cert_value``.
+
+        ``value`` and ``typical`` are needed only for an instrument paid on continuing
+        profit to certified firms (``_moving_cert_value``); without them it is skipped.
+        """
+        ev = inst.eligible.event
+        if ev in (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT):
+            cert_value[ev] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
+        elif ev in (Event.PILOT, Event.PROJECT_SELECTION):
+            cert_value[Event.PILOT] += self._ev(inst) * _kinds(inst)[:, None] * mask[None, :]
+        elif _moving_cert_value(inst) and value is not None and typical is not None:
+            cert_value[Event.HIGH_TECH_CERT] += (
+                value[:, None]
+                * mask[None, :]
+                / np.maximum(typical["high_tech_share"], 0.05)[:, None]
+            )
 
     def _firm_value(
         self, model: ClusterModel, inst: Instrument, years: float, typical: dict, live: np.ndarray
@@ -228,6 +294,34 @@ class Expectations:
             rate = np.bincount(f.kind[ids], minlength=len(FIRM_KINDS)) / per_kind
             old = self._event_rate.get(ev)
             self._event_rate[ev] = rate if old is None else old + SMOOTHING * (rate - old)
+
+
+#: The certification and pilot value tables (kinds x parks) of ``Levers``' multipliers.
+_CERT_TABLES = (Event.HIGH_TECH_CERT, Event.SPECIALISED_CERT, Event.PILOT)
+
+
+def _moving_cert_value(inst: Instrument) -> bool:
+    """A reward of high-tech certification that moves with the firms: a profit-based one."""
+    return inst.eligible.event is Event.CONTINUOUS and "high_tech" in inst.eligible.certified
+
+
+@dataclass(frozen=True)
+class _FixedLevers:
+    """Tables of the levers that depend only on the instruments in force and years left.
+
+    Attributes:
+        talent_offer: expected RMB per person (tiers x parks).
+        cert: certification and pilot values (kinds x parks) by ``_CERT_TABLES``; None
+            where an instrument's value moves with the firms.
+        rd_share: share of R&D spending expected back (kinds x parks).
+        amenity_bonus: amenity points designations add (parks).
+
+    """
+
+    talent_offer: np.ndarray
+    cert: dict[Event, np.ndarray] | None
+    rd_share: np.ndarray
+    amenity_bonus: np.ndarray
 
 
 @functools.cache
