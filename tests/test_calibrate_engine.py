@@ -240,3 +240,18 @@ def test_a_run_busy_in_another_process_is_waited_for_not_lost(tmp_path):
     assert all(math.isfinite(v) for s in stats for v in s.values()), stats
     assert any("being run by another process" in line for line in said), said
     assert (launch.runs / name / "COMPLETE").is_file()
+
+
+def test_max_runs_stops_starting_generations_once_reached(tmp_path, synthetic):
+    pytest.importorskip("pyabc")
+    from clustersim.calibrate.engine import DATABASE
+
+    spec = _two_parameter_spec(tmp_path, synthetic, population=4, generations=50, max_runs=10)
+    particles = _smc(spec, tmp_path / "m", BASIC)
+    import pyabc
+
+    history = pyabc.History(f"sqlite:///{tmp_path / 'm' / DATABASE}", create=False)
+    history.id = 1
+    counted = history.get_all_populations()["samples"].cumsum().tolist()  # prior sample first
+    assert counted[-1] >= 10 > counted[-2]  # the last generation crossed it; none after
+    assert particles["generation"].max() == len(counted) - 2 < 49
