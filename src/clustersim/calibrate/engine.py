@@ -53,9 +53,10 @@ FIRST_RATE = 0.5
 #: A generation's first round proposes this share of what the last generation's rate
 #: predicts (rates change between generations; a run proposed beyond the n-th acceptance
 #: is wasted, a round too few costs only its tail); later rounds, sized by the rate of
-#: this generation's own rounds, propose what it predicts. Assumption, measured on the
-#: toy world: with 1.1 throughout, a quarter of the runs were proposed beyond the last
-#: acceptance.
+#: this generation's own rounds, propose what it predicts. Assumption: on the toy world,
+#: 1.1 throughout proposed a quarter of the runs beyond the last acceptance; a
+#: simulation of the rounds (100 particles, rates 0.5 to 0.2 drifting +-25% between
+#: generations) gives 4% with 0.8 then 1.0, and 2.5 rounds a generation.
 FIRST_ROUND = 0.8
 #: Fewest candidates per round, and the lowest rate a round is sized for (assumption:
 #: a round of a few runs keeps two cores busy; 2% keeps one round under 50 x the need).
