@@ -74,3 +74,16 @@ def test_report_only_without_a_calibration_says_so(tmp_path, capsys):
         "no finished generation there yet"
     ]
     assert not (tmp_path / "none").exists()
+
+
+def test_a_folder_another_calibration_is_using_is_one_line(tmp_path, capsys):
+    from clustersim.results.locks import lock_sweep
+
+    folder = tmp_path / "busy"
+    with lock_sweep(folder / "runs"):  # another calibration of this folder is running
+        status = main(["toy", "method=rejection", f"folder={folder}", "--no-preset"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert len(err) == 1 and err[0].startswith("clustersim-calibrate: sweep folder "), err
+    assert "in use by another sweep" in err[0] and "folder=" in err[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["runs"]  # no manifest, no run
