@@ -80,7 +80,7 @@ def main() -> int:
         f"truth inside the 90% interval: {inside} of {len(summary)}; "
         f"narrower than the prior: {(summary['width_ratio'] < 1).sum()} of {len(summary)}"
     )
-    print(f"{runs} model runs, {wall:.0f} s on {args.workers} workers")
+    print(f"{runs} model runs, {wall:.0f} s ({launch.launcher_name}: {' '.join(hydra)})")
     return 0 if inside >= 5 and (summary["width_ratio"] < 1).all() else 1
 
 
