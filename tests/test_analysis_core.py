@@ -386,3 +386,39 @@ def test_discover_sweep_end_to_end(tmp_path):
     with pytest.raises(AnalysisError, match="names no column"):
         discover_sweep(folder, "z > 8")
     assert json.loads((folder / DESIGN_FILE).read_text())["method"] == "sobol"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_morris_figure_labels_never_print_over_each_other(tmp_path):
+    """Ten parameters, six of them with alike small effects (a cluster near the origin, as
+    in a real screen): every rank is written once, and no two labels overlap on the page."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from clustersim.analysis.study import index_figure
+
+    entry = {"low": 0.0, "high": 1.0, "source": "assumption: a test space"}
+    names = [f"block.param_{k}" for k in range(10)]
+    space = space_from_dict({"parameters": {n: entry for n in names}}, "ten")
+    design = sample(space, "morris", 10, seed=0)
+    weights = np.array([9.0, 5.0, 5.05, 2.0, 0.1, 0.11, 0.1, 0.12, 0.1, 0.11])
+    folder = fake_sweep(tmp_path / "m", design, lambda x: x @ weights + 0.3 * x[:, 0] * x[:, 1])
+    result = analyse_sweep(folder, ["y@2027-12"], resamples=50)
+    fig = index_figure(result, "y@2027-12")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars, scatter = fig.axes
+    labels = [t for t in scatter.texts if t.get_text() != "sigma = mu*"]
+    ranks = sorted(int(r) for t in labels for r in t.get_text().split(", "))
+    assert ranks == list(range(1, 11))
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), [t.get_text() for t in labels]
+    ticks = [t.get_text() for t in bars.get_yticklabels()]
+    assert ticks[-1].startswith("1. param_0") or ticks[0].startswith("1. ")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -282,8 +282,60 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in name.replace("@", "_at_"))
 
 
+def _short_name(parameter: str) -> str:
+    """The last two parts of a dotted config key (``growth.volatility``), for axis labels."""
+    return ".".join(parameter.rsplit(".", 2)[-2:]) if "." in parameter else parameter
+
+
+def _label_points(ax, points: list[tuple[float, float, int]]) -> None:
+    """Write each point's rank beside it; labels that would overlap become one ("5, 6, 9").
+
+    Parameters with alike effects (often the unimportant ones, all near the origin) would
+    otherwise print their numbers on top of each other. The labels are placed in rank
+    order, each at its point; while two labels overlap on the page, the later one joins
+    the earlier one's label. Call after the layout is final (positions are on the page).
+    """
+    groups = [((x, y), [r]) for x, y, r in sorted(points, key=lambda p: p[2])]
+    groups = [g for g in groups if np.isfinite(g[0][0]) and np.isfinite(g[0][1])]
+    renderer = ax.figure.canvas.get_renderer()
+    while True:
+        texts = [
+            ax.annotate(
+                ", ".join(map(str, ranks)),
+                xy,
+                fontsize=8,
+                xytext=(4, 3),
+                textcoords="offset points",
+            )
+            for xy, ranks in groups
+        ]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        clash = next(
+            (
+                (i, j)
+                for i in range(len(boxes))
+                for j in range(i + 1, len(boxes))
+                if boxes[i].overlaps(boxes[j])
+            ),
+            None,
+        )
+        if clash is None:
+            return
+        for t in texts:
+            t.remove()
+        i, j = clash
+        groups[i][1].extend(groups.pop(j)[1])
+
+
 def index_figure(result: SensitivityResult, outcome: str):
-    """One outcome's indices: S1 and ST bars with their intervals, or Morris mu* vs sigma."""
+    """One outcome's indices: S1 and ST bars with their intervals, or a Morris screen.
+
+    The Morris figure has two panels. On the left, mu* ranked from the largest down, with
+    its bootstrap interval, each bar named ``rank. parameter``. On the right, mu* against
+    sigma, each point marked by the same rank number only: with ten or more parameters
+    the full names would print over each other wherever effects are alike (the usual case
+    for the parameters that matter least), and a number stays readable at any spacing.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -291,12 +343,11 @@ def index_figure(result: SensitivityResult, outcome: str):
 
     rows = result.indices[result.indices["outcome"] == outcome]
     params = result.design.space.names
-    short = [
-        p.rsplit(".", 2)[-2] + "." + p.rsplit(".", 1)[-1] if p.count(".") >= 1 else p
-        for p in params
-    ]
-    fig, ax = plt.subplots(figsize=(7.0, 0.45 * len(params) + 1.6))
+    label = outcome_label(outcome)
+    method = "Sobol" if result.design.method == "sobol" else "Morris"
+    title = f"{label[:1].upper()}{label[1:]}: {method} indices, N={result.design.n}"
     if result.design.method == "sobol":
+        fig, ax = plt.subplots(figsize=(7.0, 0.45 * len(params) + 1.6))
         ypos = np.arange(len(params))
         for k, (name, colour, dy) in enumerate((("S1", "#4C72B0", -0.18), ("ST", "#DD8452", 0.18))):
             sub = rows[rows["index"] == name].set_index("parameter").reindex(params)
@@ -311,30 +362,56 @@ def index_figure(result: SensitivityResult, outcome: str):
                 capsize=2,
                 label=("first-order S1 (alone)", "total ST (with interactions)")[k],
             )
-        ax.set_yticks(ypos, short)
+        ax.set_yticks(ypos, [_short_name(p) for p in params])
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_xlabel("share of the outcome's variance (95% bootstrap interval)")
         ax.legend(fontsize=8, loc="lower right")
+        ax.set_title(f"{title}\n({outcome})", fontsize=10)
     else:
         mu = rows[rows["index"] == "mu_star"].set_index("parameter").reindex(params)
         sig = rows[rows["index"] == "sigma"].set_index("parameter").reindex(params)
-        ax.scatter(mu["value"], sig["value"], color="#4C72B0")
-        for p, s in zip(params, short, strict=True):
-            ax.annotate(
-                s,
-                (mu.at[p, "value"], sig.at[p, "value"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
+        # rank by mu*, largest first; parameters without a value (all-NaN outcome) go last
+        order = sorted(
+            params, key=lambda p: -mu.at[p, "value"] if np.isfinite(mu.at[p, "value"]) else np.inf
+        )
+        rank = {p: i + 1 for i, p in enumerate(order)}
+        fig, (bars, scatter) = plt.subplots(
+            1,
+            2,
+            figsize=(11.0, 0.42 * len(params) + 2.0),
+            gridspec_kw={"width_ratios": [1.15, 1.0]},
+        )
+        ypos = np.arange(len(order))[::-1]  # rank 1 at the top
+        v = mu.loc[order, "value"].to_numpy(dtype=float)
+        err = np.vstack([v - mu.loc[order, "low"].to_numpy(), mu.loc[order, "high"].to_numpy() - v])
+        bars.barh(
+            ypos,
+            v,
+            height=0.6,
+            color="#4C72B0",
+            xerr=np.nan_to_num(np.clip(err, 0, None)),
+            capsize=2,
+        )
+        bars.set_yticks(ypos, [f"{rank[p]}. {_short_name(p)}" for p in order], fontsize=8)
+        bars.set_xlabel("mu*: mean absolute effect of moving the parameter (95% interval)")
+        bars.set_xlim(left=0)
+        scatter.scatter(mu["value"], sig["value"], color="#4C72B0", s=22)
+        top = np.nanmax(
+            np.r_[mu["value"].to_numpy(dtype=float), sig["value"].to_numpy(dtype=float), 0.0]
+        )
+        if top > 0:
+            scatter.plot([0, top], [0, top], color="grey", linewidth=0.6, linestyle="--")
+            scatter.annotate(
+                "sigma = mu*", (top, top), fontsize=7, color="grey", ha="right", va="bottom"
             )
-        ax.set_xlabel("mu* (mean absolute effect of moving the parameter)")
-        ax.set_ylabel("sigma (spread of effects: interactions, non-linearity)")
-    label = outcome_label(outcome)
-    method = "Sobol" if result.design.method == "sobol" else "Morris"
-    ax.set_title(
-        f"{label[:1].upper()}{label[1:]}: {method} indices, N={result.design.n}\n({outcome})",
-        fontsize=10,
-    )
+        scatter.set_xlim(left=0)
+        scatter.set_ylim(bottom=0)
+        scatter.set_xlabel("mu* (numbers: the ranks on the left)")
+        scatter.set_ylabel("sigma: spread of effects (interactions, non-linearity)")
+        fig.suptitle(f"{title} ({outcome})", fontsize=10)
+        fig.tight_layout()
+        _label_points(scatter, [(mu.at[p, "value"], sig.at[p, "value"], rank[p]) for p in params])
+        return fig
     fig.tight_layout()
     return fig
 
