@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra import initialize_config_dir
+from hydra._internal.utils import create_config_search_path
+from hydra.types import RunMode
+from omegaconf import open_dict
 
 from clustersim.config import to_plain
 from clustersim.model import ClusterModel
 from clustersim.paths import conf_dir
 from clustersim.settings import Scenario, load_scenario
+from clustersim.sweep.compose import ReusingConfigLoader
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,10 +54,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@cache
+def _loader() -> ReusingConfigLoader:
+    return ReusingConfigLoader(config_search_path=create_config_search_path(str(conf_dir())))
+
+
 def compose_cfg(*overrides: str):
-    """Compose ``conf/config.yaml`` with overrides, as the command line would."""
+    """Compose ``conf/config.yaml`` with overrides, as Hydra's compose API would.
+
+    Through the loader the sweeps use (``clustersim.sweep.compose``), which composes each
+    set of config groups once per process and applies value overrides to a copy: the
+    tests compose hundreds of configs that differ only in values, at about a second
+    each otherwise. ``tests/test_sweep_compose.py`` checks it gives Hydra's own result;
+    a config with a missing or unusual override goes through Hydra unchanged.
+    """
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+        cfg = _loader().load_configuration(
+            "config", list(overrides), run_mode=RunMode.RUN, from_shell=False
+        )
+    with open_dict(cfg):
+        del cfg["hydra"]  # as ``hydra.compose(..., return_hydra_config=False)``
+    return cfg
 
 
 @cache
