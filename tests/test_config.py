@@ -25,7 +25,14 @@ def test_every_world_composes(world: str) -> None:
     assert s.world.name == world
 
 
-@pytest.mark.parametrize("behavior", _options("behavior"))
+#: The posterior draws (calibrated_draw_NN) are alike: one stands for all here;
+#: tests/test_calibrate_presets.py composes every one of them.
+BEHAVIORS = [b for b in _options("behavior") if not b.startswith("calibrated_draw_")] + [
+    b for b in _options("behavior") if b.startswith("calibrated_draw_")
+][:1]
+
+
+@pytest.mark.parametrize("behavior", BEHAVIORS)
 def test_every_behavior_composes(behavior: str) -> None:
     load_scenario(compose_cfg(f"behavior={behavior}"))
 

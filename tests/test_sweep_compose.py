@@ -36,14 +36,23 @@ def loaders() -> tuple[ConfigLoaderImpl, ReusingConfigLoader]:
     return ConfigLoaderImpl(config_search_path=path), ReusingConfigLoader(config_search_path=path)
 
 
+#: A few jobs for the everyday subset: a value override, a group, a counterfactual, a
+#: name that needs escaping; the slow run checks every job of ``JOBS``.
+QUICK = [JOBS[1], JOBS[2], JOBS[6], JOBS[5]]
+
+
 @pytest.mark.parametrize(
-    "mode", [RunMode.RUN, pytest.param(RunMode.MULTIRUN, marks=pytest.mark.slow)]
+    ("mode", "jobs"),
+    [
+        pytest.param(RunMode.RUN, QUICK, id="RUN-quick"),
+        pytest.param(RunMode.RUN, JOBS, marks=pytest.mark.slow, id="RUN-all"),
+        # a multirun composes each job as a run does; its own is the sweep's command line
+        pytest.param(RunMode.MULTIRUN, [*QUICK, *SWEEPS], marks=pytest.mark.slow, id="MULTIRUN"),
+    ],
 )
-def test_reused_compositions_equal_hydras_own(mode):
+def test_reused_compositions_equal_hydras_own(mode, jobs):
     compose.clear()
     hydra_loader, reusing = loaders()
-    # a multirun composes each job as a run does; what is its own is the sweep's command line
-    jobs = JOBS if mode == RunMode.RUN else [JOBS[1], JOBS[2], JOBS[6], JOBS[5], *SWEEPS]
     wanted = {}
     for job in [*jobs, *jobs]:  # the second time every composition is a kept one
         key = tuple(job)
