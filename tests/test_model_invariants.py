@@ -33,11 +33,13 @@ def _check_month(m: ClusterModel) -> None:
     assert (tal.employer[idle] == -1).all() and (tal.wage[idle] == 0).all()
     assert (tal.employer[~tal.alive] == -1).all()
     # the talent table's running totals agree with a recount of its columns
-    kept = (tal.headcount.copy(), tal.alive_by_tier.copy(), tal.employed_by_tier.copy())
+    totals = ("headcount", "staff_by_firm", "alive_by_tier", "employed_by_tier")
+    kept = {name: getattr(tal, name).copy() for name in totals}
     in_use = tal.in_use
     tal.recount()
-    assert (kept[0] == tal.headcount).all() and (kept[1] == tal.alive_by_tier).all()
-    assert (kept[2] == tal.employed_by_tier).all()
+    for name in totals:
+        assert (kept[name] == getattr(tal, name)).all(), name
+    assert (tal.staff_by_firm == tal.headcount.sum(axis=1)).all()
     assert in_use == tal.in_use and not tal.entered[tal.in_use :].any()
 
 

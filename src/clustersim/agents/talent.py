@@ -30,7 +30,8 @@ class TalentTable(ColumnTable):
     out), which keep the running totals the labour market reads every month instead of
     recounting every slot several times a month:
 
-    - ``headcount``: (firm slots x tiers) cohorts each firm employs now;
+    - ``headcount``: (firm slots x tiers) cohorts each firm employs now, and
+      ``staff_by_firm`` their sum over tiers;
     - ``alive_by_tier``, ``employed_by_tier``: cohorts in Shanghai, and at work, by tier;
     - ``in_use``: slots below it hold or held an agent; every slot from it on is empty
       (a candidate that never came), so whole-table passes stop there.
@@ -109,6 +110,7 @@ class TalentTable(ColumnTable):
         """Empty slots for ``n_slots`` talent agents, employed by up to ``n_firm_slots`` firms."""
         super().__init__(n_slots)
         self.headcount = np.zeros((n_firm_slots, N_TIERS), dtype=np.int64)
+        self.staff_by_firm = np.zeros(n_firm_slots, dtype=np.int64)
         self.alive_by_tier = np.zeros(N_TIERS, dtype=np.int64)
         self.employed_by_tier = np.zeros(N_TIERS, dtype=np.int64)
         self.in_use = 0
@@ -117,9 +119,10 @@ class TalentTable(ColumnTable):
         """Set the running totals from the columns (after slots were filled directly)."""
         employed = np.flatnonzero(self.employed())
         self.headcount[:] = 0
-        np.add.at(self.headcount, (self.employer[employed], self.tier[employed]), 1)
+        self.staff_by_firm[:] = 0
+        self.employed_by_tier[:] = 0
+        self._count_jobs(self.employer[employed], self.tier[employed], 1)
         self.alive_by_tier[:] = np.bincount(self.tier[self.alive], minlength=N_TIERS)
-        self.employed_by_tier[:] = np.bincount(self.tier[employed], minlength=N_TIERS)
         entered = np.flatnonzero(self.entered)
         self.in_use = int(entered[-1]) + 1 if len(entered) else 0
 
@@ -157,9 +160,7 @@ class TalentTable(ColumnTable):
         self.last_park[slots] = park
         self.wage[slots] = wage
         self.unemployed_months[slots] = 0
-        tier = self.tier[slots]
-        np.add.at(self.headcount, (firm, tier), 1)
-        np.add.at(self.employed_by_tier, tier, 1)
+        self._count_jobs(firm, self.tier[slots], 1)
 
     def release(self, slots: np.ndarray) -> None:
         """End the jobs of ``slots`` (layoff, firm exit): they become unemployed."""
@@ -173,9 +174,13 @@ class TalentTable(ColumnTable):
         """Take the employed among ``slots`` off their employers' head counts."""
         employer = self.employer[slots]
         working = employer >= 0
-        tier = self.tier[slots][working]
-        np.subtract.at(self.headcount, (employer[working], tier), 1)
-        np.subtract.at(self.employed_by_tier, tier, 1)
+        self._count_jobs(employer[working], self.tier[slots][working], -1)
+
+    def _count_jobs(self, firm: np.ndarray, tier: np.ndarray, change: int) -> None:
+        """Add ``change`` (1: jobs taken, -1: jobs left) per job of ``firm`` and ``tier``."""
+        np.add.at(self.headcount.reshape(-1), firm * N_TIERS + tier, change)  # a flat view
+        np.add.at(self.staff_by_firm, firm, change)
+        self.employed_by_tier += change * np.bincount(tier, minlength=N_TIERS)
 
 
 @face_properties("talent", TalentTable.COLUMNS)

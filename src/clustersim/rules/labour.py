@@ -149,12 +149,11 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     tol = model.behavior.hiring.layoff_tolerance
     tal = model.talent
     live = model.firms.live()
-    staff = tal.headcount[live]
-    over = row_sums(staff) > np.ceil(row_sums(want) * (1.0 + tol))
+    over = tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))
     if not over.any():
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
-    excess = np.maximum(staff[over] - want[over], 0)
+    excess = np.maximum(tal.headcount[over_firms] - want[over], 0)
     emp = model.staff_of(over_firms)
     # (employer, tier) groups, the employer numbered by its row among over_firms
     group = np.searchsorted(over_firms, tal.employer[emp]) * N_TIERS + tal.tier[emp]
@@ -290,14 +289,16 @@ def match(
 def settle(model: ClusterModel) -> None:
     """Refresh firms' head counts and wage bills, and the market's totals by tier."""
     f, tal = model.firms, model.talent
-    f.staff[:] = row_sums(tal.headcount)
-    f.wage_bill[:] = wage_sums(tal.employer[: tal.in_use] + 1, tal, f.n_slots + 1)[1:]
+    w = model.people_per_talent_agent
+    f.staff[:] = tal.staff_by_firm
+    live = f.live()  # a closed firm employs no one: its wage bill is 0
+    wages = wage_sums(tal.employer[: tal.in_use] + 1, tal, f.n_slots + 1)[1:][live]
     # wages are paid for the people at work: the last cohort's part-time share
-    full = f.staff * model.people_per_talent_agent
-    f.wage_bill *= np.where(
-        full > 0, f.employees(model.people_per_talent_agent) / np.maximum(full, 1e-12), 0.0
-    )
-    f.wage_bill *= model.people_per_talent_agent
+    full = f.staff[live] * w
+    wages *= np.where(full > 0, f.employees(w, live) / np.maximum(full, 1e-12), 0.0)
+    wages *= w
+    f.wage_bill[:] = 0.0
+    f.wage_bill[live] = wages
     model.labour_market_state = MarketState.of(model)
 
 

@@ -46,11 +46,16 @@ def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.
     """``categorical(probs[row], u)``, for many draws from a few distinct rows of ``probs``.
 
     The cumulative probabilities are worked out once per row of ``probs`` (the same
-    numbers as row by row), then each draw counts the categories below its uniform.
+    numbers as row by row); the draws of each row then count the categories below their
+    uniform by a binary search (a row's cumulative probabilities never decrease).
     """
     cum = row_cumsum(probs)
     cum[:, -1] = 1.0 + 1e-12  # as in categorical: the last category takes the rest
-    return np.count_nonzero(cum[row] < u[:, None], axis=1).astype(np.int64)
+    out = np.empty(len(u), dtype=np.int64)
+    for r in range(len(cum)):
+        draws = np.flatnonzero(row == r)
+        out[draws] = np.searchsorted(cum[r], u[draws], side="left")  # count of cum < u
+    return out
 
 
 def categorical_fixed(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -72,19 +77,24 @@ def logit_probs(utility: np.ndarray, scale: float = 1.0) -> np.ndarray:
 
 
 def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Poisson counts by inversion of the CDF (exact; fast for the small rates used here)."""
+    """Poisson counts by inversion of the CDF (exact; fast for the small rates used here).
+
+    Each step works only on the draws still above their CDF: with small rates, most
+    counts are settled at 0 by the first comparison.
+    """
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     k = np.zeros(u.shape, dtype=np.int64)
     p = np.exp(-lam)
-    cdf = p.copy()
-    todo = u > cdf
+    todo = np.flatnonzero(u > p)  # the draws whose count is at least 1
+    p, cdf, lam, u = p[todo], p[todo], lam[todo], u[todo]
     step = 0
-    while todo.any() and step < 200:
+    while len(todo) and step < 200:
         step += 1
-        p = np.where(todo, p * lam / step, p)
-        cdf = np.where(todo, cdf + p, cdf)
-        k += todo
-        todo = todo & (u > cdf)
+        p = p * lam / step
+        cdf = cdf + p
+        k[todo] += 1
+        more = u > cdf
+        todo, p, cdf, lam, u = todo[more], p[more], cdf[more], lam[more], u[more]
     return k
 
 
