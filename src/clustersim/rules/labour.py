@@ -22,6 +22,7 @@ from clustersim.rules.sampling import (
     logit_probs,
     rank_within_groups,
     round_by_cumulative,
+    round_by_cumulative_rows,
     row_cumsum,
     row_sums,
 )
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
 
 #: Share of arriving cohorts that already hold Shanghai residency. Assumption.
 ARRIVAL_RESIDENCY = 0.2
+
+
+def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]`` for a narrow 2-D array (firms x tiers): np.take, several times faster."""
+    return np.take(a, rows, axis=0)
 
 
 def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> None:
@@ -136,8 +142,8 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     live = f.live()
     cohorts = np.maximum(np.ceil(f.target[live] - 1e-9), 1.0)
     # each kind's cumulative mix, worked out once: the same numbers as row by row
-    cumulative_mix = row_cumsum(model.behavior.hiring.mix())[f.kind[live]]
-    return round_by_cumulative(cohorts, cumulative_mix=cumulative_mix)
+    cumulative_mix = row_cumsum(model.behavior.hiring.mix())
+    return round_by_cumulative_rows(cohorts, cumulative_mix, f.kind[live])
 
 
 def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
@@ -153,7 +159,7 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     if not over.any():
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
-    excess = np.maximum(tal.headcount[over_firms] - want[over], 0)
+    excess = np.maximum(take_rows(tal.headcount, over_firms) - np.compress(over, want, axis=0), 0)
     emp = model.staff_of(over_firms)
     # (employer, tier) groups, the employer numbered by its row among over_firms
     group = np.searchsorted(over_firms, tal.employer[emp]) * N_TIERS + tal.tier[emp]
@@ -190,11 +196,11 @@ def post_vacancies(
     """
     f = model.firms
     live = f.live()
-    vac = np.maximum(want - model.talent.headcount[live], 0)
+    vac = np.maximum(want - take_rows(model.talent.headcount, live), 0)
     vac[f.winding_down[live]] = 0  # a firm winding down towards closure does not hire
     total = row_sums(vac)
     rows = np.flatnonzero(total > 0)
-    firms_hiring, vac, total = live[rows], vac[rows], total[rows]
+    firms_hiring, vac, total = live[rows], take_rows(vac, rows), total[rows]
     if len(firms_hiring) == 0:
         return Vacancies(firms_hiring, vac)
     room = np.floor((model.parks.capacity - park_people) / model.people_per_talent_agent)
@@ -213,7 +219,7 @@ def post_vacancies(
         keep = round_by_cumulative(allowed[cut].astype(np.float64), shares)
         vac[edge] = np.minimum(vac[edge], keep)
         hires = row_sums(vac) > 0
-        firms_hiring, vac = firms_hiring[hires], vac[hires]
+        firms_hiring, vac = firms_hiring[hires], np.compress(hires, vac, axis=0)
     return Vacancies(firms_hiring, vac)
 
 

@@ -149,6 +149,24 @@ def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     return np.lexsort((priority, groups))
 
 
+def round_by_cumulative_rows(
+    total: np.ndarray, cumulative: np.ndarray, row: np.ndarray
+) -> np.ndarray:
+    """``round_by_cumulative(total, cumulative_mix=cumulative[row])``, column by column.
+
+    For many items sharing a few rows of cumulative shares (a tier mix per firm kind):
+    the same numbers, computed one column at a time on 1-D arrays, which is several
+    times faster than gathering a narrow row of shares per item.
+    """
+    parts = np.empty((len(total), cumulative.shape[1]), dtype=np.int64)
+    before: np.ndarray | None = None
+    for j in range(cumulative.shape[1]):
+        cum = np.rint(total * cumulative[:, j][row]).astype(np.int64)
+        parts[:, j] = cum if before is None else cum - before
+        before = cum
+    return parts
+
+
 def round_by_cumulative(
     total: np.ndarray, shares: np.ndarray | None = None, cumulative_mix: np.ndarray | None = None
 ) -> np.ndarray:
