@@ -20,6 +20,7 @@ from clustersim.rules.sampling import (
     categorical_by_row,
     categorical_fixed,
     logit_probs,
+    order_by_group,
     rank_within_groups,
     round_by_cumulative,
     round_by_cumulative_rows,
@@ -162,7 +163,9 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     excess = np.maximum(take_rows(tal.headcount, over_firms) - np.compress(over, want, axis=0), 0)
     emp = model.staff_of(over_firms)
     # (employer, tier) groups, the employer numbered by its row among over_firms
-    group = np.searchsorted(over_firms, tal.employer[emp]) * N_TIERS + tal.tier[emp]
+    row_of = np.empty(model.firms.n_slots, dtype=np.int64)
+    row_of[over_firms] = np.arange(len(over_firms))
+    group = row_of[tal.employer[emp]] * N_TIERS + tal.tier[emp]
     _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess.ravel()[group]]
     model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
@@ -206,7 +209,7 @@ def post_vacancies(
     room = np.floor((model.parks.capacity - park_people) / model.people_per_talent_agent)
     room = np.maximum(room, 0).astype(np.int64)
     park = f.park[firms_hiring]
-    order = np.lexsort((firm_priority[firms_hiring], park))  # positions in firms_hiring
+    order = order_by_group(park, firm_priority[firms_hiring])  # positions in firms_hiring
     cum = np.cumsum(total[order])
     park_o = park[order]
     starts = np.flatnonzero(np.r_[True, park_o[1:] != park_o[:-1]])

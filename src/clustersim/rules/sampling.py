@@ -106,10 +106,13 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.nda
     """
     order = order_by_group(groups, priority)
     g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    first = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    position = np.arange(len(g))
+    # each item's group starts at the last position (so far) where the group changes
+    new_group = np.ones(len(g), dtype=bool)
+    np.not_equal(g[1:], g[:-1], out=new_group[1:])
+    first = np.maximum.accumulate(np.where(new_group, position, 0)) if len(g) else position
     rank = np.empty(len(g), dtype=np.int64)
-    rank[order] = np.arange(len(g)) - first
+    rank[order] = position - first
     return order, rank
 
 
