@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,15 @@ from clustersim.settings import Scenario, load_scenario
 from clustersim.sweep.compose import ReusingConfigLoader
 
 REPO = Path(__file__).resolve().parents[1]
+#: Composed configs are kept in a cache folder of this test session's own (shared with the
+#: command lines the tests start), never in the user's (``clustersim.paths.cache_dir``).
+CACHE = os.environ["CLUSTERSIM_CACHE"] = tempfile.mkdtemp(prefix="clustersim-test-cache-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the session's cache folder."""
+    shutil.rmtree(CACHE, ignore_errors=True)
+
 
 #: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
 #: they run the command line in a subprocess, a sweep, a notebook, the default world or

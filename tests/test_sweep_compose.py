@@ -1,6 +1,9 @@
-"""A job's config composed from a kept composition equals the one Hydra composes itself."""
+"""A job's config composed from a kept composition (in memory or on disk) equals Hydra's own."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -9,8 +12,8 @@ from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from clustersim.paths import conf_dir
-from clustersim.sweep import compose
+from clustersim.paths import cache_dir, conf_dir
+from clustersim.sweep import compose, composition_store
 from clustersim.sweep.compose import ReusingConfigLoader
 
 JOBS = [
@@ -53,12 +56,15 @@ QUICK = [JOBS[1], JOBS[2], JOBS[6], JOBS[5]]
 def test_reused_compositions_equal_hydras_own(mode, jobs):
     compose.clear()
     hydra_loader, reusing = loaders()
-    wanted = {}
-    for job in [*jobs, *jobs]:  # the second time every composition is a kept one
-        key = tuple(job)
-        if key not in wanted:  # Hydra's own composition of a job does not change
-            wanted[key] = hydra_loader.load_configuration("config", list(job), run_mode=mode)
-        want = wanted[key]
+    # Hydra's own composition of a job does not change: asked once per job. The second
+    # time every composition is kept in this process; the third time (after forgetting
+    # those, as a new process would) every one is read from the store on disk
+    wanted = [hydra_loader.load_configuration("config", list(job), mode) for job in jobs]
+    for i, job in enumerate([*jobs, *jobs, *jobs]):
+        if i == 2 * len(jobs):
+            assert stored_files()
+            compose.clear()
+        want = wanted[i % len(jobs)]
         got = reusing.load_configuration("config", list(job), run_mode=mode)
         for cfg in (want, got):
             cfg.hydra.runtime.cwd = "."  # the same process: only to be explicit
@@ -73,6 +79,63 @@ def test_reused_compositions_equal_hydras_own(mode, jobs):
             if k != "hydra"
         }
     assert 0 < len(compose._CACHE) < len(jobs)  # kept per set of groups, not per job
+
+
+def stored_files() -> list[Path]:
+    """The compositions kept on disk (in the test session's cache folder)."""
+    folder = cache_dir()
+    assert folder is not None
+    return sorted((folder / composition_store.FOLDER).glob("*.pickle"))
+
+
+def test_an_edited_config_file_is_composed_again_in_a_new_process(tmp_path, monkeypatch):
+    conf = tmp_path / "conf"
+    shutil.copytree(conf_dir(), conf)
+    monkeypatch.setenv("CLUSTERSIM_CACHE", str(tmp_path / "cache"))
+    path = create_config_search_path(str(conf))
+    for seed in (7, 8):
+        (conf / "config.yaml").write_text(
+            (conf_dir() / "config.yaml").read_text().replace("\nseed: 0", f"\nseed: {seed}")
+        )
+        for _ in range(2):  # a new process: composed (or read from the store) afresh
+            compose.clear()
+            cfg = ReusingConfigLoader(path).load_configuration("config", [], RunMode.RUN)
+            assert cfg.seed == seed
+    assert len(stored_files()) == 2  # one composition per content of the files
+
+
+def test_a_damaged_store_file_is_composed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERSIM_CACHE", str(tmp_path / "cache"))
+    compose.clear()
+    _, reusing = loaders()
+    want = OmegaConf.to_yaml(reusing.load_configuration("config", ["seed=2"], RunMode.RUN))
+    (stored,) = stored_files()
+    stored.write_bytes(stored.read_bytes()[:100])  # truncated, e.g. by a full disk
+    compose.clear()
+    got = reusing.load_configuration("config", ["seed=2"], RunMode.RUN)
+    assert OmegaConf.to_yaml(got) == want
+    assert stored.stat().st_size > 100  # replaced by a whole one
+
+
+def test_the_store_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERSIM_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    compose.clear()
+    _, reusing = loaders()
+    assert reusing.load_configuration("config", ["seed=2"], RunMode.RUN).seed == 2
+    assert cache_dir() is None and not any(tmp_path.iterdir())
+
+
+def test_the_store_keeps_the_most_recently_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERSIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(composition_store, "KEEP", 2)
+    monkeypatch.setattr(composition_store._prune, "__defaults__", (2,))
+    compose.clear()
+    _, reusing = loaders()
+    for choice in ("policy=none", "policy=huangpu_2024", "policy=pudong_2027"):
+        reusing.load_configuration("config", ["world=toy", choice], RunMode.RUN)
+    assert len(stored_files()) == 2
 
 
 def test_a_kept_composition_is_never_changed_by_a_job():

@@ -1,7 +1,8 @@
 """Where the project's config lives, and the spelling of its presets, for every entry point.
 
 The command line and the Python API both compose ``conf/`` (``conf_dir``) and both accept
-the spelling users learned before presets moved into the defaults list (``respell``).
+the spelling users learned before presets moved into the defaults list (``respell``);
+what can be made again (composed configs) is kept in ``cache_dir``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ def conf_dir() -> Path:
     if env:
         return Path(env).resolve()
     return Path(__file__).resolve().parents[2] / "conf"
+
+
+def cache_dir() -> Path | None:
+    """Where clustersim keeps what it can make again (composed configs), or None if nowhere.
+
+    ``$CLUSTERSIM_CACHE`` if set (``off`` turns keeping off), else ``$XDG_CACHE_HOME/clustersim``,
+    else ``~/.cache/clustersim``. Removing the folder is always safe: it only costs time.
+    """
+    env = os.environ.get("CLUSTERSIM_CACHE")
+    if env:
+        return None if env.strip().lower() in ("off", "0", "no", "false") else Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "clustersim"
 
 
 def _options(group: str) -> set[str]:

@@ -84,10 +84,14 @@ def _policy_choice(cfg: Any) -> str | None:
     """The ``policy`` option Hydra chose (``all_three``), when the config or Hydra knows it."""
     from hydra.core.hydra_config import HydraConfig
 
-    try:
-        return str(cfg["hydra"]["runtime"]["choices"]["policy"])  # composed with its hydra node
-    except (KeyError, TypeError):
-        pass
+    # asked before reading: OmegaConf's error for a missing key deep-copies the whole
+    # config into its message (0.1-1 s with our policy trees), and a job's config has no
+    # hydra node
+    if isinstance(cfg, Mapping) and "hydra" in cfg:
+        try:
+            return str(cfg["hydra"]["runtime"]["choices"]["policy"])  # composed with its node
+        except (KeyError, TypeError):
+            pass
     if HydraConfig.initialized():  # inside a clustersim-run job
         choice = HydraConfig.get().runtime.choices.get("policy")
         return None if choice is None else str(choice)

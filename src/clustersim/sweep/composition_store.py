@@ -1,0 +1,192 @@
+"""Compositions kept on disk between processes, so that a new process need not compose.
+
+Composing ``conf/`` costs 0.5-1 s (Hydra parses every YAML file of the defaults list with
+PyYAML's pure-Python loader, wraps it in OmegaConf nodes and merges them), and each
+``clustersim-run``, each worker of a sweep and each preflight check starts from nothing.
+A composition is a function of what Hydra read, so it can be kept like a ``.pyc``: this
+store keeps each composition, pickled (a copy loads in ~20 ms), in a file named by the
+digest of everything it depends on:
+
+- the config name, the group overrides it was composed with, how it was called
+  (``from_shell``) and the working folder (Hydra records it in ``hydra.runtime.cwd``);
+- the content of every config file on the search path (``clustersim.results.recipe``'s
+  ``sources_digest``: a file that reads the environment turns the store off for it);
+- Hydra's structured configs (its ``ConfigStore``, where plugins register their settings);
+- the task name and ``version_base`` Hydra records, and the versions of Python, Hydra,
+  OmegaConf and clustersim.
+
+Anything that changes one of them gives another digest, and the composition is made
+afresh. Where it lives: ``clustersim.paths.cache_dir`` (``CLUSTERSIM_CACHE=off`` turns the
+store off). A file that cannot be read is ignored and replaced; a folder that cannot be
+written only costs the time saved. The files are pickles the user's own processes wrote
+into the user's own cache folder (created private, mode 0700), trusted as ``.pyc`` files are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clustersim.paths import cache_dir
+
+#: Version of the stored format (part of the digest: a new format never reads an old file).
+FORMAT = 1
+#: Compositions kept on disk (each is ~0.2 MB); the least recently used go first.
+KEEP = 64
+#: Sub-folder of the cache folder holding the compositions.
+FOLDER = "compositions"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One composition, pickled: what a process keeps in memory and the store keeps on disk.
+
+    Attributes:
+        run_mode: the Hydra run mode it was composed in (``RunMode.RUN`` or ``MULTIRUN``).
+        missing_choice: a config group was left unchosen (``???``), which only a multirun
+            allows; such a composition is reused in its own run mode only.
+        data: the pickled ``DictConfig`` (``fresh`` unpickles a copy of it).
+
+    """
+
+    run_mode: Any
+    missing_choice: bool
+    data: bytes
+
+    def usable_in(self, run_mode: Any) -> bool:
+        """This composition is the one Hydra would make in ``run_mode``."""
+        return self.run_mode == run_mode or not self.missing_choice
+
+    def fresh(self) -> Any:
+        """A new copy of the composed config (never shared with another caller)."""
+        return pickle.loads(self.data)
+
+
+def _structured_digest() -> str:
+    """Digest of Hydra's ConfigStore (the structured configs Hydra and plugins register)."""
+    from hydra.core.config_store import ConfigStore
+
+    return hashlib.sha256(pickle.dumps(ConfigStore.instance().repo, protocol=4)).hexdigest()
+
+
+def _versions() -> list[str]:
+    import hydra
+    import omegaconf
+
+    import clustersim
+
+    return [sys.version, hydra.__version__, omegaconf.__version__, clustersim.__version__]
+
+
+def _task_name() -> str | None:
+    from hydra.core.utils import JobRuntime
+
+    try:
+        return str(JobRuntime().get("name"))
+    except KeyError:
+        return None
+
+
+def composition_key(
+    config_name: str | None,
+    group_overrides: Sequence[str],
+    from_shell: bool,
+    sources: Sequence[Any],
+) -> str | None:
+    """The digest naming a composition in the store, or None when it cannot be kept.
+
+    ``sources`` are the config sources Hydra composed from (``ConfigSource`` objects of
+    the config repository); None comes back when one of them cannot be digested.
+    """
+    from hydra import version
+
+    from clustersim.results.recipe import sources_digest
+
+    files = sources_digest([{"schema": s.scheme(), "path": s.path} for s in sources])
+    if files is None:
+        return None
+    text = json.dumps(
+        [
+            FORMAT,
+            _versions(),
+            config_name,
+            list(group_overrides),
+            from_shell,
+            os.getcwd(),
+            _task_name(),
+            str(version.getbase()),
+            files,
+            _structured_digest(),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _folder() -> Path | None:
+    root = cache_dir()
+    return None if root is None else root / FOLDER
+
+
+def load(key: str | None) -> Kept | None:
+    """The composition kept under ``key``, or None (not kept, unreadable, store off)."""
+    folder = _folder()
+    if key is None or folder is None:
+        return None
+    path = folder / f"{key}.pickle"
+    try:
+        with path.open("rb") as f:
+            stored_key, kept = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged or foreign file: ignored, and replaced by the next save
+        return None
+    if stored_key != key or not isinstance(kept, Kept):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: pruned last
+    return kept
+
+
+def save(key: str | None, kept: Kept) -> None:
+    """Keep ``kept`` under ``key`` (atomically: a reader sees the old file or the new one)."""
+    folder = _folder()
+    if key is None or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump((key, kept), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"{key}.pickle")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _prune(folder)
+    except OSError:
+        return  # a cache folder that cannot be written costs time, never a run
+
+
+def _prune(folder: Path, keep: int = KEEP) -> None:
+    """Remove all but the ``keep`` most recently used compositions."""
+    entries = []
+    for path in folder.glob("*.pickle"):
+        try:
+            entries.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[keep:]:
+        path.unlink(missing_ok=True)
+
+
+__all__ = ["FOLDER", "KEEP", "Kept", "composition_key", "load", "save"]
