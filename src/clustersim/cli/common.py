@@ -19,6 +19,16 @@ FAILED = 1
 BAD_INPUT = 2
 
 
+def cannot_write(err: OSError) -> str:
+    """What to say when a run or sweep folder cannot be created or written (one line)."""
+    where = err.filename if err.filename is not None else ""
+    return (
+        f"cannot write {where!s}: {err.strerror or err} (runs write under paths.results; "
+        "choose a folder you can write with hydra.run.dir=, hydra.sweep.dir= or "
+        "paths.results=)"
+    )
+
+
 def command(prog: str, description: str) -> argparse.ArgumentParser:
     """The argument parser of one tool (its ``--help`` shows defaults)."""
     return argparse.ArgumentParser(
@@ -34,4 +44,4 @@ def fail(parser: argparse.ArgumentParser, message: str, status: int = BAD_INPUT)
     return status
 
 
-__all__ = ["BAD_INPUT", "FAILED", "OK", "command", "fail"]
+__all__ = ["BAD_INPUT", "FAILED", "OK", "cannot_write", "command", "fail"]

@@ -27,7 +27,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from clustersim.cli.common import BAD_INPUT
+from clustersim.cli.common import BAD_INPUT, cannot_write
 from clustersim.composition import explain
 from clustersim.config import ConfigError
 from clustersim.paths import conf_dir, respell
@@ -110,6 +110,7 @@ def main() -> None:
     The old spelling of presets (``+experiment=arthur_lockin``) is rewritten first, with a
     note on standard error saying what to type from now on (``clustersim.paths.respell``).
     """
+    _TASK_STARTED.clear()  # (a process may call main more than once: tests, notebooks)
     args, notes = respell(sys.argv[1:])
     for note in notes:
         print(f"clustersim-run: note: {note}", file=sys.stderr)
@@ -142,12 +143,7 @@ def _one_line_errors(args: list[str]) -> Iterator[None]:
             _exit(f"invalid config: {explained}")
         if not isinstance(err, OSError):
             raise
-        where = err.filename if err.filename is not None else ""
-        _exit(
-            f"cannot write {where!s}: {err.strerror or err} (runs write under paths.results; "
-            "choose a folder you can write with hydra.run.dir=, hydra.sweep.dir= or "
-            "paths.results=)"
-        )
+        _exit(cannot_write(err))
     finally:
         if previous is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)

@@ -30,6 +30,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from clustersim.cli.common import BAD_INPUT, cannot_write
 from clustersim.results.locks import FileLock, FolderBusyError, lock_sweep
 from clustersim.results.sweep_folder import (
     FAILURES_DIR,
@@ -165,7 +166,11 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Clear staging folders, reset statuses, announce the sweep, start the display."""
         sweep = Path(str(config.hydra.sweep.dir))
-        sweep.mkdir(parents=True, exist_ok=True)
+        try:
+            sweep.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # said here: Hydra would only warn, and fail again later
+            _say(f"clustersim-run: {cannot_write(err)}")
+            sys.exit(BAD_INPUT)
         try:
             self._lock = lock_sweep(sweep, self.lock_wait)
         except FolderBusyError as err:
