@@ -124,6 +124,39 @@ def test_a_failed_write_leaves_nothing_and_a_complete_folder_is_never_overwritte
         rf.write_run_folder(tmp_path / "run", _content())
 
 
+def test_the_writer_itself_never_replaces_what_a_run_did_not_write(tmp_path):
+    """The last line behind the check before the run (``runner.check_output_folder``)."""
+    notes = tmp_path / "mine"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("my notes")
+    with pytest.raises(rf.RunFolderError, match=r"holds files that are not a run's \(notes\.txt\)"):
+        rf.write_run_folder(notes, _content())
+    assert (notes / "notes.txt").read_text() == "my notes" and len(list(notes.iterdir())) == 1
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(rf.RunFolderError, match="is a file"):
+        rf.write_run_folder(a_file, _content())
+    assert a_file.read_text() == "x"
+    unfinished = tmp_path / "unfinished"  # an earlier attempt's files (and a log): replaced
+    unfinished.mkdir()
+    (unfinished / rf.CONFIG).write_text("seed: 1\n")
+    (unfinished / "run.log").write_text("")
+    rf.write_run_folder(unfinished, _content())
+    assert rf.is_complete(unfinished) and not (unfinished / "run.log").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_file_arriving_while_the_run_writes_is_kept_and_the_run_refused(tmp_path):
+    final = tmp_path / "run"
+    refused = pytest.raises(rf.RunFolderError, match=r"late\.txt")
+    with refused, rf.atomic_run_folder(final, {"seed": 1}) as writer:
+        writer.text(rf.CONFIG, "seed: 1\n")
+        final.mkdir()
+        (final / "late.txt").write_text("someone's")
+    assert [p.name for p in final.iterdir()] == ["late.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left
+
+
 def test_stored_run_names_the_file_it_cannot_read(tmp_path):
     folder = rf.write_run_folder(tmp_path / "run", _content())
     (folder / rf.SUMMARY).write_text("{not json")

@@ -46,16 +46,15 @@ def check_output_folder(folder: Path, field: str) -> None:
         )
     if folder.exists() and not folder.is_dir():
         raise ConfigError(field, str(folder), "is a file, not a folder")
-    if folder.is_dir():  # a run replaces an unfinished run's folder: never anything else
-        others = sorted(p.name for p in folder.iterdir() if not _written_by_a_run(p.name))
-        if others:
-            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-            raise ConfigError(
-                field,
-                str(folder),
-                f"holds files that are not a run's ({listed}), which writing the run would "
-                "replace: choose a new or empty folder",
-            )
+    others = rf.foreign_files(folder)  # a run replaces an unfinished run's folder only
+    if others:
+        listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ConfigError(
+            field,
+            str(folder),
+            f"holds files that are not a run's ({listed}), which writing the run would "
+            "replace: choose a new or empty folder",
+        )
     existing = folder.parent.resolve()
     while not existing.exists():
         existing = existing.parent
@@ -65,31 +64,6 @@ def check_output_folder(folder: Path, field: str) -> None:
             str(folder),
             f"cannot be written ({existing} is not writable): choose a folder you can write",
         )
-
-
-#: What may be in a folder a run is written to: the files of a run folder (of an earlier,
-#: unfinished attempt) and what Hydra itself may write there (``.hydra/``, a job log).
-_RUN_NAMES = frozenset(
-    {
-        rf.MARKER,
-        rf.CONFIG,
-        rf.OVERRIDES,
-        rf.SUMMARY,
-        rf.MONTHLY,
-        rf.FIRMS_YEARLY,
-        rf.RELOCATIONS,
-        rf.LEDGER,
-        rf.SPENDING,
-        rf.RATIONING,
-        rf.TALENT_YEARLY,
-        rf.COUNTERFACTUAL,
-        ".hydra",
-    }
-)
-
-
-def _written_by_a_run(name: str) -> bool:
-    return name in _RUN_NAMES or name.endswith(".log")
 
 
 def build_incentives(scenario: Scenario, without: str | None = None) -> Incentives:

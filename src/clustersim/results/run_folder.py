@@ -84,8 +84,65 @@ PARTIAL_INFIX = ".partial-"
 STALE_AFTER = 600.0
 
 
+#: What may be in a folder a run is written to, besides a ``*.log``: the files of a run
+#: folder (of an earlier, unfinished attempt) and what Hydra itself may write (``.hydra/``).
+RUN_NAMES = frozenset(
+    {
+        MARKER,
+        CONFIG,
+        OVERRIDES,
+        SUMMARY,
+        MONTHLY,
+        FIRMS_YEARLY,
+        RELOCATIONS,
+        LEDGER,
+        SPENDING,
+        RATIONING,
+        TALENT_YEARLY,
+        COUNTERFACTUAL,
+        ".hydra",
+    }
+)
+
+
 class RunFolderError(Exception):
     """A run folder cannot be written where it was asked to be."""
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Names in ``folder`` that no run wrote (writing a run there would replace them).
+
+    Empty for a missing or empty folder and for an unfinished run's folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if not _written_by_a_run(p.name))
+
+
+def _written_by_a_run(name: str) -> bool:
+    return name in RUN_NAMES or name.endswith(".log")
+
+
+def refuse_to_replace(final: Path) -> None:
+    """Raise ``RunFolderError`` unless writing a run at ``final`` loses nothing.
+
+    ``final`` may be missing, an empty folder (Hydra creates a job's folder before the
+    job starts) or an unfinished run's folder; never a complete run, a file, or a folder
+    holding anything a run does not write (``hydra.run.dir=~/Documents`` would delete the
+    documents).
+    """
+    final = Path(final)
+    if is_complete(final):
+        raise RunFolderError(f"run folder {final} is already complete; refusing to overwrite it")
+    if final.exists() and not final.is_dir():
+        raise RunFolderError(f"{final} is a file, not a run folder; refusing to replace it")
+    others = foreign_files(final)
+    if others:
+        listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise RunFolderError(
+            f"{final} holds files that are not a run's ({listed}); refusing to replace them"
+        )
 
 
 class BadRunFolderError(Exception):
@@ -259,7 +316,9 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
 
     ``final`` must not exist, or must be an empty folder (Hydra creates the job's output
     folder before the job starts), or an incomplete run folder (it is replaced). A
-    complete run folder is never overwritten: that raises ``RunFolderError``.
+    complete run folder, a file, or a folder holding anything a run does not write is
+    never replaced: that raises ``RunFolderError`` (``refuse_to_replace``; the command
+    line and the API check the same before simulating, this is the last line).
     Every file and the folder are flushed to disk before the marker is written, and the
     marker before the rename, so a published folder is complete even after a crash.
     Staging folders of killed runs in the same parent folder are removed first
@@ -268,8 +327,7 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
     if it is an empty folder) is removed and the exception propagates.
     """
     final = Path(final)
-    if is_complete(final):
-        raise RunFolderError(f"run folder {final} is already complete; refusing to overwrite it")
+    refuse_to_replace(final)
     clear_stale_partials(final.parent)
     staging = staging_path(final)
     if staging.exists():
@@ -282,6 +340,7 @@ def atomic_run_folder(final: Path, marker: dict[str, Any]) -> Iterator[RunWriter
         writer.json(MARKER, {**marker, MANIFEST: writer.manifest()})
         writer.sync()
         if final.exists():
+            refuse_to_replace(final)  # again: something may have arrived while the run wrote
             shutil.rmtree(final)
         os.replace(staging, final)
         _fsync_dir(final.parent)
