@@ -70,12 +70,17 @@ def build_incentives(scenario: Scenario, without: str | None = None) -> Incentiv
     """The incentives of the scenario's regimes (none: the base ``Incentives``).
 
     ``without`` names what a counterfactual drops: ``"no_policy"`` drops every regime,
-    ``"<regime>.<instrument>"`` drops one instrument.
+    ``"<regime>"`` every instrument of one regime (the plan pays nothing; the other plans
+    run as they do beside it), ``"<regime>.<instrument>"`` one instrument.
     """
     if not scenario.regimes or without == "no_policy":
         return NoIncentives()
     from clustersim.policy.engine import RegimeIncentives
 
+    dropped = next((r for r in scenario.regimes if r.name == without), None)
+    if dropped is not None:
+        keys = frozenset(i.key for i in dropped.instruments)
+        return RegimeIncentives(list(scenario.regimes), disabled=keys)
     return RegimeIncentives.from_scenario(scenario, without=without)
 
 

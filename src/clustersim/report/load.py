@@ -6,10 +6,13 @@ that share every other setting are *replicates*; a replicate is named by its see
 behavioural values, and the same replicate of two variants shares its random numbers, so
 differences between variants are paired by replicate.
 
-A sweep with instrument-level counterfactuals (``run.counterfactual=<regime>.<instrument>``
-swept) holds the same with-policy run several times, once per counterfactual; the headline
-tables keep one of them (the ``no_policy`` one when there is one) and the others give the
-caused effect of each instrument.
+A sweep with plan- or instrument-level counterfactuals (``run.counterfactual=<regime>`` or
+``<regime>.<instrument>`` swept) holds the same with-policy run several times, once per
+counterfactual; the headline tables keep one of them (the ``no_policy`` one when there is
+one) and the others give the caused effect of each plan within the mix, or of each
+instrument. What a run's caused figures are relative to is read from the run itself
+(``runs.parquet``'s ``counterfactual`` column, from its ``summary.json``), so a
+counterfactual set in an experiment file counts as one given on the command line.
 
 Everything else here is aggregated per run as it is read (ledger by month and instrument,
 relocations by month and area pair, supported firms at the report months), so memory stays
@@ -48,6 +51,18 @@ BEHAVIOR = "behavior."
 BEHAVIOR_PRESET = "behavior"
 #: The counterfactual whose caused figures the headline tables use.
 NO_POLICY = "no_policy"
+#: A run without a counterfactual (no caused figures).
+OFF = "off"
+
+
+def counterfactual_kind(key: str) -> str:
+    """What a counterfactual removes: ``off``, ``no_policy``, ``regime`` or ``instrument``.
+
+    ``huangpu_2024`` removes one plan (a regime), ``huangpu_2024.rd_subsidy`` one instrument.
+    """
+    if key in (OFF, NO_POLICY):
+        return key
+    return "instrument" if "." in key else "regime"
 
 
 class ReportInputError(Exception):
@@ -64,6 +79,8 @@ class SweepData:
             ``replicate``, ``counterfactual``), in variant then replicate order.
         instrument_runs: runs whose counterfactual removed one instrument (same columns);
             empty when the sweep ran none.
+        regime_runs: runs whose counterfactual removed one whole plan (a regime) and kept
+            the others (same columns); empty when the sweep ran none.
         panel: panel.parquet rows of the runs in ``runs``, with ``variant``.
         variants: the variants, baseline first, then in a fixed order.
         baseline: the variant differences are taken against, or None (a single variant).
@@ -101,6 +118,7 @@ class SweepData:
     ledger: pd.DataFrame
     relocations: pd.DataFrame
     supported: pd.DataFrame
+    regime_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     rationing: pd.DataFrame = field(default_factory=lambda: _empty(_RATIONING_COLUMNS))
     rationing_jobs: frozenset[str] = frozenset()
     problems: list[str] = field(default_factory=list)
@@ -147,6 +165,19 @@ def settings_of(overrides: list[str], where: Path) -> dict[str, str]:
         for k, v in values.items()
         if k not in NOT_A_SETTING and not k.startswith("hydra")
     }
+
+
+def _counterfactual_of(runs: pd.DataFrame, row: int, overrides: dict[str, str]) -> str:
+    """What run ``row``'s caused figures are relative to (``off`` without any).
+
+    The run's own record (the collected ``counterfactual`` column) first; tables collected
+    before it existed fall back on the override.
+    """
+    if "counterfactual" in runs:
+        value = runs["counterfactual"].iloc[row]
+        if isinstance(value, str) and value:
+            return value
+    return overrides.get("run.counterfactual", OFF)
 
 
 def _policy_rank(label: str) -> tuple[int, str]:
@@ -332,7 +363,7 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
             k: o.get(k, str(runs["seed"].iloc[i]) if k == "seed" else "") for k in replicate_keys
         }
         replicates.append(", ".join(f"{k}={v}" for k, v in rep.items()))
-        counterfactuals.append(o.get("run.counterfactual", "off"))
+        counterfactuals.append(_counterfactual_of(runs, i, o))
     runs = runs.assign(variant=labels, replicate=replicates, counterfactual=counterfactuals)
     behaviour_varied = [k for k in replicate_keys if k.startswith(BEHAVIOR)]
     for k in behaviour_varied:
@@ -342,8 +373,9 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
     pref = (runs["counterfactual"] != NO_POLICY).astype(int)
     ordered = runs.assign(_pref=pref).sort_values(["variant", "replicate", "_pref", "job"])
     chosen = ordered.drop_duplicates(["variant", "replicate"], keep="first").drop(columns="_pref")
-    is_instrument = ~runs["counterfactual"].isin([NO_POLICY, "off"])
-    instrument_runs = runs[is_instrument].reset_index(drop=True)
+    kinds = runs["counterfactual"].map(counterfactual_kind)
+    instrument_runs = runs[kinds == "instrument"].reset_index(drop=True)
+    regime_runs = runs[kinds == "regime"].reset_index(drop=True)
     months = sorted({c.split("@", 1)[1] for c in runs.columns if c.startswith("firms@")})
     per_job, unreadable = _read_run_tables(sweep_dir, chosen["job"].tolist(), months)
     if unreadable:  # left out, and named in the report's overview
@@ -404,6 +436,7 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
         sweep_dir=sweep_dir,
         runs=chosen,
         instrument_runs=instrument_runs,
+        regime_runs=regime_runs,
         panel=panel,
         variants=variants,
         baseline=baseline_v,
@@ -420,4 +453,4 @@ def report_data(sweep: Path | str | SweepTables, baseline: str | None = None) ->
     )
 
 
-__all__ = ["ReportInputError", "SweepData", "report_data", "settings_of"]
+__all__ = ["ReportInputError", "SweepData", "counterfactual_kind", "report_data", "settings_of"]

@@ -4,7 +4,9 @@
     One row per complete run: ``job`` (the job folder's name), ``seed``, ``config_hash``,
     ``policy``, ``world``, ``start``, ``end``, every override of the job as its own column
     (named by its key, e.g. ``behavior.entry.but_for_share``), the headline outcomes as
-    ``<metric>@<YYYY-MM>`` and, when the run had a counterfactual, the caused figures as
+    ``<metric>@<YYYY-MM>`` and, when the run had a counterfactual, ``counterfactual`` (what
+    it removed: ``no_policy``, a regime ``huangpu_2024`` or an instrument
+    ``huangpu_2024.rd_subsidy``; null for runs without one) and the caused figures as
     ``caused_<metric>@<YYYY-MM>``.
 ``panel.parquet``
     One row per run and month: ``job``, ``month`` and the monthly metrics of the run.
@@ -162,6 +164,8 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
         if key in summary and key not in row:  # an override (policy=all_three) names it best
             row[key] = summary[key]
     row.update(_flatten(summary.get("outcomes"), "", "outcomes"))
+    if summary.get("caused") is not None:  # caused figures say what they are relative to
+        row["counterfactual"] = summary.get("counterfactual")
     row.update(_flatten(summary.get("caused"), "caused_", "caused"))
     schema = run.schema(MONTHLY)
     if "month" not in schema.names:

@@ -29,12 +29,14 @@ class RunOptions:
         """
         problems = Problems()
         cf = self.counterfactual
-        if cf not in ("off", "no_policy") and cf.count(".") != 1:
+        parts = cf.split(".")
+        if cf not in ("off", "no_policy") and (len(parts) > 2 or "" in parts):
             problems.add(
                 ConfigError(
                     f"{path}.counterfactual",
                     cf,
-                    "must be off, no_policy, or <regime>.<instrument> (the run without it)",
+                    "must be off, no_policy, <regime> or <regime>.<instrument> (the run "
+                    "without every plan, without that plan, or without that instrument)",
                 )
             )
         if not self.report_months:

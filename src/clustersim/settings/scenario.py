@@ -188,10 +188,11 @@ def _check_report_months(run: RunOptions, world: World) -> None:
 def _check_counterfactual(cf: str, regimes: tuple[Regime, ...], world: World) -> None:
     """A counterfactual must drop something the scenario has, in force within its months.
 
-    ``no_policy`` is always accepted (see below); ``<regime>.<instrument>`` needs that regime in the
-    scenario, that instrument in the regime, switched on, and its window overlapping the
-    world's months. Otherwise the counterfactual would be the run itself, and every
-    caused outcome a meaningless 0.
+    ``no_policy`` is always accepted (see below); ``<regime>`` needs that regime in the
+    scenario with an instrument switched on and in force within the world's months;
+    ``<regime>.<instrument>`` needs that instrument in the regime, switched on, and its
+    window overlapping the world's months. Otherwise the counterfactual would be the run
+    itself, and every caused outcome a meaningless 0.
     """
     field = "run.counterfactual"
     if cf in ("off", "no_policy"):
@@ -216,6 +217,16 @@ def _check_counterfactual(cf: str, regimes: tuple[Regime, ...], world: World) ->
             f"{', '.join(by_name)} (or off, no_policy)",
         )
     regime = by_name[regime_name]
+    if not instrument_id:  # the whole plan
+        if not any(_in_force(inst, world) for inst in regime.instruments if inst.enabled):
+            raise ConfigError(
+                field,
+                cf,
+                f"no instrument of {regime_name} is switched on and in force within the "
+                f"run's months {world.start}..{world.end}: the counterfactual would be the "
+                "run itself",
+            )
+        return
     ids = [i.id for i in regime.instruments]
     if instrument_id not in ids:
         raise ConfigError(
@@ -232,10 +243,15 @@ def _check_counterfactual(cf: str, regimes: tuple[Regime, ...], world: World) ->
             f"the instrument is switched off in this scenario "
             f"(policy.{cf}.enabled=false): the counterfactual would be the run itself",
         )
-    if inst.window.end < world.start_month or inst.window.start > world.end_month:
+    if not _in_force(inst, world):
         raise ConfigError(
             field,
             cf,
             f"the instrument is in force {inst.window}, never within the run's "
             f"months {world.start}..{world.end}: the counterfactual would be the run itself",
         )
+
+
+def _in_force(inst: Any, world: World) -> bool:
+    """The instrument's window overlaps the world's months."""
+    return not (inst.window.end < world.start_month or inst.window.start > world.end_month)

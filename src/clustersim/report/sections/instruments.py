@@ -48,11 +48,13 @@ def instrument_caused(
     month: str,
     configs: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Caused jobs and firms of single instruments, from instrument-level counterfactuals.
+    """Caused jobs and firms of single instruments (or plans), from their counterfactuals.
 
     A run with ``run.counterfactual=<regime>.<instrument>`` is the variant's run minus that
     instrument; its with-policy half equals the variant's run of the same replicate, whose
-    ledger gives the instrument's spending. Columns ``variant``, ``instrument`` (the
+    ledger gives the instrument's spending. The same holds for the runs of
+    ``run.counterfactual=<regime>`` (``SweepData.regime_runs``): a whole plan removed, its
+    spending that of every instrument of the plan. Columns ``variant``, ``instrument`` (the
     counterfactual key), ``n``, ``spending``, ``caused_jobs`` (+ CI columns), ``per_job``,
     ``per_job_note``, ``caused_firms`` (+ CI), ``per_firm``, ``per_firm_note``. Empty when the
     sweep ran no instrument-level counterfactual. With ``configs``, instruments of a plan
@@ -78,7 +80,8 @@ def instrument_caused(
             with_jobs = sub[["replicate"]].merge(
                 runs.loc[runs["variant"] == v, ["replicate", "job"]], on="replicate", how="left"
             )
-            paid = cum[cum["key"] == key].set_index("job")["amount"]
+            removed = cum[(cum["key"] == key) | (cum["regime"] == key)]  # instrument or plan
+            paid = removed.groupby("job")["amount"].sum()
             spent = float(with_jobs["job"].map(paid).fillna(0.0).mean())
             rows.append(
                 {
@@ -133,23 +136,29 @@ def instrument_blocks(data: SweepData, month: str) -> list[Any]:
             )
         )
     else:
-        rows = []
-        for _, r in caused.iterrows():
-            rows.append(
-                {
-                    "variant": r["variant"],
-                    "instrument removed": r["instrument"],
-                    "runs": str(r["n"]),
-                    **cost_cells(r),
-                }
-            )
-        blocks.append(
-            Table(
-                f"Caused by single instruments at {month} "
-                "(run minus the run without that instrument)",
-                variant_frame(rows),
-                "Each row removes one instrument and keeps the rest of the variant's plans, so "
-                "it measures what that instrument adds on top of the others.",
-            )
-        )
+        blocks.append(_caused_table(caused, "instrument", month))
+    plans = instrument_caused(
+        data.regime_runs, data.runs, data.ledger, data.variants, month, data.configs
+    )
+    if not plans.empty:
+        blocks.append(_caused_table(plans, "plan", month))
     return blocks
+
+
+def _caused_table(caused: pd.DataFrame, what: str, month: str) -> Table:
+    """The table of ``instrument_caused`` rows; ``what``: ``instrument`` or ``plan`` removed."""
+    rows = [
+        {
+            "variant": r["variant"],
+            f"{what} removed": r["instrument"],
+            "runs": str(r["n"]),
+            **cost_cells(r),
+        }
+        for _, r in caused.iterrows()
+    ]
+    return Table(
+        f"Caused by single {what}s at {month} (run minus the run without that {what})",
+        variant_frame(rows),
+        f"Each row removes one {what} and keeps the rest of the variant's plans, so it "
+        f"measures what that {what} adds on top of the others.",
+    )

@@ -27,6 +27,9 @@ def overview_section(data: SweepData) -> tuple[list[tuple[str, str]], Section]:
             else "none (run the sweep with run.counterfactual=no_policy for caused effects)",
         ),
     ]
+    if not data.regime_runs.empty:
+        keys = sorted(data.regime_runs["counterfactual"].unique())
+        facts.append(("plan counterfactuals (one plan removed)", ", ".join(keys)))
     if not data.instrument_runs.empty:
         keys = sorted(data.instrument_runs["counterfactual"].unique())
         facts.append(("instrument counterfactuals", ", ".join(keys)))
