@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,6 +98,23 @@ def test_a_file_changed_after_the_run_is_found(tmp_path):
     assert run.damage() == "monthly.parquet is missing"
     (folder / rf.MARKER).write_text('{"config')
     assert "COMPLETE cannot be read" in run.damage()
+
+
+def test_tables_written_at_once_hold_the_bytes_written_one_by_one(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = {
+        f"{prefix}{name}": pd.DataFrame(
+            {"month": [f"2020-{m:02d}" for m in range(1, 13)] * 50, "x": rng.random(600)}
+        )
+        for prefix in ("", "counterfactual/")
+        for name in (rf.MONTHLY, rf.LEDGER, rf.SPENDING)
+    }
+    folder = rf.write_run_folder(tmp_path / "run", _content(**frames))
+    for name, frame in frames.items():
+        alone = tmp_path / "alone.parquet"
+        frame.to_parquet(alone, index=False, engine="pyarrow", compression="zstd")
+        assert (folder / name).read_bytes() == alone.read_bytes(), name
+    assert rf.StoredRun(folder).damage(check_content=True) is None
 
 
 def test_staging_folders_of_killed_runs_are_cleaned_by_the_next_write(tmp_path):
