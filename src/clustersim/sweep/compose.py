@@ -99,7 +99,7 @@ class ReusingConfigLoader(ConfigLoaderImpl):
             self.validate_sweep_overrides_legal(
                 overrides=parsed, run_mode=run_mode, from_shell=from_shell
             )
-        _, repo = self._parse_overrides_and_create_caching_repo(config_name, overrides)
+        repo = self._repository(config_name)
         values = Overrides(repo, parsed).config_overrides
         shared = [o.input_line for o in parsed if not any(o is v for v in values)]
         cfg = self._composition(config_name, shared, run_mode, from_shell, repo)
@@ -125,6 +125,22 @@ class ReusingConfigLoader(ConfigLoaderImpl):
             exclude_keys=dirname.exclude_keys,
         )
         return cfg
+
+    def _repository(self, config_name: str | None) -> Any:
+        """Hydra's caching config repository for ``config_name``, made once per loader.
+
+        Hydra makes one per composition (a deep copy of the search path's sources and a
+        parse of the primary config: ~30 ms); here it only answers which overrides name
+        config groups and which sources there are, so one serves every job until a config
+        file changes. (Its only input from the overrides, ``hydra.searchpath``, goes
+        through Hydra unchanged: ``_UNUSUAL``.)
+        """
+        key = (config_name, _files_stamp(self.get_sources()))
+        kept = getattr(self, "_kept_repository", None)
+        if kept is None or kept[0] != key:
+            _, repo = self._parse_overrides_and_create_caching_repo(config_name, [])
+            kept = self._kept_repository = (key, repo)
+        return kept[1]
 
     def _composition(
         self,
