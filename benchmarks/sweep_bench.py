@@ -9,12 +9,21 @@ prints:
 - overhead per run beyond the model: (wall x cores - model time) / runs, in core-seconds
   (process start, imports, Hydra composing each job's config, writing the run folder,
   progress and collection; idle cores count, as they are lost to the sweep);
-- the same from CPU time: (CPU seconds of the sweep and its workers - model time) / runs,
-  which a loaded machine disturbs less than wall time (waiting is not counted).
+- the same from CPU time: (CPU seconds of the sweep and its workers - the model's CPU
+  seconds) / runs, which a loaded machine disturbs less than wall time (waiting is not
+  counted). Jobs log the model's CPU seconds (``| cpu 1.02s |``); a tree whose jobs do
+  not is charged its model's wall seconds instead (then waiting is counted as model).
+
+Composed configs are kept on disk between processes (``clustersim.sweep.composition_store``):
+each sweep uses a cache folder of its own, empty at the start (the cost of a first sweep;
+``--cache <folder>`` reuses one, e.g. to time a sweep after a first one). With
+``--against <tree>`` (another checkout with a ``.venv``) the two trees alternate in one run
+of this script and the ratios are printed: the machine is shared, so compare ratios.
 
 Usage:
     .venv/bin/python benchmarks/sweep_bench.py                 # the real thing (~1-3 min)
     .venv/bin/python benchmarks/sweep_bench.py world=toy       # extra overrides for a quick look
+    .venv/bin/python benchmarks/sweep_bench.py world=toy --against /work/main
     .venv/bin/python benchmarks/sweep_bench.py --keep          # keep the sweep folder
 """
 
@@ -29,10 +38,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-#: The line each job logs: "<policy> | seed N | ... | setup 0.09s, run 1.01s | <folder>".
-TIMING = re.compile(r"\| setup ([0-9.]+)s, run ([0-9.]+)s \|")
+#: The line each job logs: "<policy> | seed N | ... | setup 0.09s, run 1.01s | <folder>",
+#: with the model's CPU seconds ("| cpu 1.02s |") where the tree logs them.
+TIMING = re.compile(r"\| setup ([0-9.]+)s, run ([0-9.]+)s \|(?: cpu ([0-9.]+)s \|)?")
 
 
 def cpu_children() -> float:
@@ -41,70 +52,136 @@ def cpu_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_sweep(sweep: Path, extra: list[str]) -> tuple[float, str, int, float]:
+@dataclass
+class Figures:
+    """What one tree's sweep, rerun and collection took."""
+
+    runs: int
+    timed: int
+    wall: float
+    cpu: float
+    model_wall: float
+    model_cpu: float
+    rerun_wall: float
+    rerun_cpu: float
+    skipped: str
+    collect_wall: float
+
+
+def run_sweep(
+    python: Path, sweep: Path, extra: list[str], cache: Path
+) -> tuple[float, str, int, float]:
     """Run the experiment into ``sweep``; return wall seconds, output, exit code, CPU s."""
     cmd = [
-        sys.executable,
+        str(python),
         "-m",
         "clustersim.cli.run",
         "experiment=compare_plans",
         f"hydra.sweep.dir={sweep}",
         *extra,
     ]
+    env = dict(os.environ, CLUSTERSIM_CACHE=str(cache))
     cpu0, t0 = cpu_children(), time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
     return wall, proc.stdout + proc.stderr, proc.returncode, cpu
+
+
+def measure(python: Path, root: Path, extra: list[str], cache: Path) -> Figures | None:
+    """Sweep, rerun and collect with one tree's Python; None (output shown) if it failed."""
+    sweep = root / "compare_plans"
+    wall, out, code, cpu = run_sweep(python, sweep, extra, cache)
+    if code != 0:
+        print(out[-4000:], file=sys.stderr)
+        print(f"sweep failed with exit code {code}", file=sys.stderr)
+        return None
+    timings = TIMING.findall(out)
+    runs = len([p for p in sweep.iterdir() if (p / "COMPLETE").is_file()])
+    model_wall = sum(float(a) + float(b) for a, b, _ in timings)
+    model_cpu = sum(float(c) if c else float(a) + float(b) for a, b, c in timings)
+    rerun_wall, rerun_out, _, rerun_cpu = run_sweep(python, sweep, extra, cache)
+    skipped = re.search(r"(\d+) skipped", rerun_out)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [str(python), "-m", "clustersim.cli.collect", str(sweep)], capture_output=True, check=True
+    )
+    return Figures(
+        runs=runs,
+        timed=len(timings),
+        wall=wall,
+        cpu=cpu,
+        model_wall=model_wall,
+        model_cpu=model_cpu,
+        rerun_wall=rerun_wall,
+        rerun_cpu=rerun_cpu,
+        skipped=skipped.group(1) if skipped else "?",
+        collect_wall=time.perf_counter() - t0,
+    )
+
+
+def show(name: str, f: Figures, cores: int) -> None:
+    """Print one tree's figures."""
+    n = max(f.runs, 1)
+    print(f"  [{name}]")
+    print(f"  runs complete           {f.runs} (timed by the jobs: {f.timed})")
+    print(f"  wall time               {f.wall:7.1f} s   (target: under 80 s)")
+    per_run = f.model_wall / max(f.timed, 1)
+    print(f"  model time, summed      {f.model_wall:7.1f} s   ({per_run:.2f} s a run, wall)")
+    print(f"  model CPU, summed       {f.model_cpu:7.1f} s   ({f.model_cpu / n:.2f} s a run)")
+    print(f"  ideal wall, model/cores {f.model_wall / cores:7.1f} s")
+    overhead = (f.wall * cores - f.model_wall) / n
+    print(f"  overhead per run        {overhead:7.2f} core-s beyond the model (target: under 0.3)")
+    print(f"  CPU time, all processes {f.cpu:7.1f} s")
+    print(f"  CPU beyond the model    {(f.cpu - f.model_cpu) / n:7.2f} cpu-s per run")
+    print(
+        f"  rerun, all skipped      {f.rerun_wall:7.1f} s   ({f.skipped} skipped; "
+        f"{f.rerun_cpu:.1f} cpu-s; target: under 5 s)"
+    )
+    print(f"  clustersim-collect      {f.collect_wall:7.1f} s")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. world=toy")
-    parser.add_argument("--keep", action="store_true", help="keep the sweep folder")
+    parser.add_argument("--keep", action="store_true", help="keep the sweep folders")
+    parser.add_argument("--against", type=Path, help="another checkout with a .venv (A/B)")
+    parser.add_argument("--cache", type=Path, help="keep composed configs here (default: new)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    here = Path(__file__).resolve().parents[1]
+    trees = {"this tree": here}
+    if args.against:
+        trees["against"] = args.against.resolve()
     root = Path(tempfile.mkdtemp(prefix="sweep_bench_"))
-    sweep = root / "compare_plans"
+    figures: dict[str, Figures] = {}
+    loads = [os.getloadavg()[0]]
     try:
-        wall, out, code, cpu = run_sweep(sweep, args.overrides)
-        if code != 0:
-            print(out[-4000:], file=sys.stderr)
-            print(f"sweep failed with exit code {code}", file=sys.stderr)
-            return 1
-        timings = [(float(a), float(b)) for a, b in TIMING.findall(out)]
-        runs = len([p for p in sweep.iterdir() if (p / "COMPLETE").is_file()])
-        model = sum(a + b for a, b in timings)
-        rerun_wall, rerun_out, _, rerun_cpu = run_sweep(sweep, args.overrides)
-        skipped = re.search(r"(\d+) skipped", rerun_out)
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "clustersim.cli.collect", str(sweep)],
-            capture_output=True,
-            check=True,
-        )
-        collect_wall = time.perf_counter() - t0
+        for i, (name, tree) in enumerate(trees.items()):
+            cache = args.cache or root / f"cache-{i}"
+            python = tree / ".venv" / "bin" / "python"
+            result = measure(python, root / str(i), args.overrides, cache)
+            loads.append(os.getloadavg()[0])
+            if result is None:
+                return 1
+            figures[name] = result
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    print(f"compare_plans {' '.join(args.overrides)}".rstrip())
-    print(f"  runs complete           {runs} (timed by the jobs: {len(timings)})")
-    print(f"  cores                   {cores}")
-    print(f"  wall time               {wall:7.1f} s   (target: under 80 s)")
-    per_run = model / max(len(timings), 1)
-    print(f"  model time, summed      {model:7.1f} s   ({per_run:.2f} s a run)")
-    print(f"  ideal wall, model/cores {model / cores:7.1f} s")
-    overhead = (wall * cores - model) / max(runs, 1)
-    print(f"  overhead per run        {overhead:7.2f} core-s beyond the model (target: under 0.3)")
-    print(f"  CPU time, all processes {cpu:7.1f} s")
-    print(f"  CPU beyond the model    {(cpu - model) / max(runs, 1):7.2f} cpu-s per run")
     print(
-        f"  rerun, all skipped      {rerun_wall:7.1f} s   "
-        f"({skipped.group(1) if skipped else '?'} skipped; {rerun_cpu:.1f} cpu-s; "
-        "target: under 5 s)"
+        f"compare_plans {' '.join(args.overrides)} ({cores} cores; load average "
+        f"{min(loads):.1f}-{max(loads):.1f} during the runs)".replace("  ", " ")
     )
-    print(f"  clustersim-collect      {collect_wall:7.1f} s")
+    for name, f in figures.items():
+        show(name, f, cores)
+    if len(figures) == 2:
+        a, b = figures.values()
+        beyond_a, beyond_b = (a.cpu - a.model_cpu) / a.runs, (b.cpu - b.model_cpu) / b.runs
+        print(
+            f"  ratio this/against: wall {a.wall / b.wall:.2f}, CPU beyond the model "
+            f"{beyond_a / beyond_b:.2f}, rerun wall {a.rerun_wall / b.rerun_wall:.2f}"
+        )
     if args.keep:
-        print(f"  sweep folder            {sweep}")
+        print(f"  sweep folders           {root}")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +47,9 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
 
     scenario = load_scenario(cfg)
     show = scenario.run.progress if progress is None else progress
+    cpu = time.process_time()
     result = simulate(scenario, progress=show)
+    cpu = time.process_time() - cpu  # the model's CPU seconds (benchmarks/ read them)
     overrides, recipe = [], None
     if HydraConfig.initialized():
         hc = HydraConfig.get()
@@ -54,13 +57,14 @@ def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dic
     write_run(result, out_dir, overrides, recipe)
     secs = result.seconds
     log.info(
-        "%s | seed %d | %s..%s | setup %.2fs, run %.2fs | %s",
+        "%s | seed %d | %s..%s | setup %.2fs, run %.2fs | cpu %.2fs | %s",
         scenario.policy_name,
         scenario.seed,
         scenario.world.start,
         scenario.world.end,
         secs["setup"],
         secs["run"],
+        cpu,
         out_dir,
     )
     return result.summary()
