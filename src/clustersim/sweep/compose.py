@@ -28,7 +28,6 @@ Hydra 1.3's loader is what this subclasses; another Hydra version gets Hydra's o
 from __future__ import annotations
 
 import os
-import pickle
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -167,8 +166,7 @@ class ReusingConfigLoader(ConfigLoaderImpl):
                 base = super()._load_configuration_impl(
                     config_name, shared, run_mode, from_shell, validate_sweep_overrides=False
                 )
-                data = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
-                kept = store.Kept(run_mode, _missing_choice(base), data)
+                kept = store.Kept.of(base, run_mode, _missing_choice(base))
                 store.save(stored_key, kept)
             _CACHE[key] = kept
             while len(_CACHE) > KEEP:

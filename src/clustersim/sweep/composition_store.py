@@ -25,7 +25,9 @@ into the user's own cache folder (created private, mode 0700), trusted as ``.pyc
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -44,23 +46,40 @@ FORMAT = 1
 KEEP = 64
 #: Sub-folder of the cache folder holding the compositions.
 FOLDER = "compositions"
+#: Pickle protocol of the compositions.
+PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 @dataclass(frozen=True)
 class Kept:
-    """One composition, pickled: what a process keeps in memory and the store keeps on disk.
+    """One composition: what a process keeps in memory and the store keeps on disk.
 
     Attributes:
         run_mode: the Hydra run mode it was composed in (``RunMode.RUN`` or ``MULTIRUN``).
         missing_choice: a config group was left unchosen (``???``), which only a multirun
             allows; such a composition is reused in its own run mode only.
-        data: the pickled ``DictConfig`` (``fresh`` unpickles a copy of it).
+        data: the pickled ``DictConfig`` (``fresh`` unpickles a copy of it), or None when
+            it cannot be pickled (then ``config`` holds it, kept in this process only).
+        config: the ``DictConfig`` itself when it cannot be pickled, else None.
 
     """
 
     run_mode: Any
     missing_choice: bool
-    data: bytes
+    data: bytes | None
+    config: Any = None
+
+    @classmethod
+    def of(cls, config: Any, run_mode: Any, missing_choice: bool) -> Kept:
+        """Keep ``config``: pickled, or as it is if it cannot be pickled.
+
+        A structured config whose class was imported twice (a launcher plugin's, in a
+        joblib worker that restored Hydra's state) cannot be pickled by reference.
+        """
+        try:
+            return cls(run_mode, missing_choice, _dumps(config))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return cls(run_mode, missing_choice, None, config)
 
     def usable_in(self, run_mode: Any) -> bool:
         """This composition is the one Hydra would make in ``run_mode``."""
@@ -68,14 +87,60 @@ class Kept:
 
     def fresh(self) -> Any:
         """A new copy of the composed config (never shared with another caller)."""
+        if self.data is None:
+            return copy.deepcopy(self.config)
         return pickle.loads(self.data)
 
 
-def _structured_digest() -> str:
-    """Digest of Hydra's ConfigStore (the structured configs Hydra and plugins register)."""
+def _class_named(module: str, qualname: str) -> type:
+    """The class ``module.qualname`` as imported now (how ``_ByName`` pickles a class)."""
+    import importlib
+
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found  # type: ignore[no-any-return]
+
+
+class _ByName(pickle.Pickler):
+    """A pickler that names a class imported twice by the one of its name now.
+
+    Hydra's plugin scan executes a plugin's module a second time, so a structured config
+    it registered (``JobLibLauncherConf`` in a joblib worker) is of a class that is not
+    the one its module now holds, and pickle refuses it. It is the same definition, so it
+    is pickled by name and comes back as the module's own.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, type) and obj.__module__ in sys.modules:
+            try:
+                same = _class_named(obj.__module__, obj.__qualname__)
+            except (ImportError, AttributeError):
+                return NotImplemented
+            if same is not obj:
+                return _class_named, (obj.__module__, obj.__qualname__)
+        return NotImplemented
+
+
+def _dumps(config: Any) -> bytes:
+    buffer = io.BytesIO()
+    _ByName(buffer, protocol=PROTOCOL).dump(config)
+    return buffer.getvalue()
+
+
+def _structured_digest() -> str | None:
+    """Digest of Hydra's ConfigStore (the structured configs Hydra and plugins register).
+
+    None when it cannot be pickled (a plugin's class imported twice, as in a joblib
+    worker): such a process composes without the store.
+    """
     from hydra.core.config_store import ConfigStore
 
-    return hashlib.sha256(pickle.dumps(ConfigStore.instance().repo, protocol=4)).hexdigest()
+    try:
+        data = _dumps(ConfigStore.instance().repo)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return hashlib.sha256(data).hexdigest()
 
 
 def _versions() -> list[str]:
@@ -112,7 +177,8 @@ def composition_key(
     from clustersim.results.recipe import sources_digest
 
     files = sources_digest([{"schema": s.scheme(), "path": s.path} for s in sources])
-    if files is None:
+    structured = _structured_digest()
+    if files is None or structured is None:
         return None
     text = json.dumps(
         [
@@ -125,7 +191,7 @@ def composition_key(
             _task_name(),
             str(version.getbase()),
             files,
-            _structured_digest(),
+            structured,
         ]
     )
     return hashlib.sha256(text.encode()).hexdigest()
@@ -159,7 +225,7 @@ def load(key: str | None) -> Kept | None:
 def save(key: str | None, kept: Kept) -> None:
     """Keep ``kept`` under ``key`` (atomically: a reader sees the old file or the new one)."""
     folder = _folder()
-    if key is None or folder is None:
+    if key is None or folder is None or kept.data is None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
