@@ -297,6 +297,7 @@ class RunWriter:
             for name, frame in frames.items():
                 self.table(name, frame)
             return
+
         def write(item: tuple[str, pd.DataFrame]) -> None:
             self.table(*item)
             path = self.staging / item[0]
