@@ -56,12 +56,12 @@ class Applications:
 class Openings:
     """To whom and where each instrument is open, as lookup tables (built once per run).
 
-    A place is a park or, last, "no park" (code ``n_parks``, which ``park % (n_parks + 1)``
-    gives for the ``-1`` of an agent without one). ``firm[i]`` marks, for instrument
-    ``i``, the codes ``kind * (n_parks + 1) + place`` of the firms it admits by kind and
-    place; ``talent[i]`` the codes ``tier * (n_parks + 1) + place`` of the talent it admits
-    by tier and place. "No park" is admitted only where the instrument has no location
-    condition (anywhere in Shanghai), as ``applicants`` always had it.
+    A place is a park or, last, "no park": the ``-1`` of an agent without a park indexes
+    it, as a negative index counts from the end. ``firm[i, kind, place]`` says whether
+    instrument ``i`` admits a firm of that kind in that place; ``talent[i, tier, place]``
+    whether it admits talent of that tier working (or last working) there. "No park" is
+    admitted only where the instrument has no location condition (anywhere in
+    Shanghai), as the instruments' conditions say.
     """
 
     def __init__(
@@ -72,8 +72,10 @@ class Openings:
         #: model month index of each instrument's window start (for "new only")
         self.window_start = [i.window.start - model.calendar[0] for i in instruments]
         self.places: list[np.ndarray] = []
-        self.firm = np.zeros((len(instruments), N_KINDS * self.n_places), dtype=bool)
-        self.talent = np.zeros((len(instruments), N_TIERS * self.n_places), dtype=bool)
+        self.firm = np.zeros((len(instruments), N_KINDS, self.n_places), dtype=bool)
+        self.talent = np.zeros((len(instruments), N_TIERS, self.n_places), dtype=bool)
+        #: instruments whose payout is a rate on the applicant's income or profit
+        self.on_rate = [i.payout.rule.uses_rate for i in instruments]
         self.employer_kinds: list[np.ndarray | None] = []
         #: the tiers each instrument admits (all, for one without a tier condition)
         self.tiers: list[np.ndarray] = []
@@ -83,8 +85,8 @@ class Openings:
             self.places.append(place)
             kinds = _admitted(FIRM_KINDS, el.kinds)
             tiers = _admitted(TALENT_TIERS, el.tiers)
-            self.firm[row] = (kinds[:, None] & place[None, :]).ravel()
-            self.talent[row] = (tiers[:, None] & place[None, :]).ravel()
+            self.firm[row] = kinds[:, None] & place[None, :]
+            self.talent[row] = tiers[:, None] & place[None, :]
             self.employer_kinds.append(kinds if el.kinds else None)
             self.tiers.append(tiers)
         self._rows: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
@@ -337,14 +339,9 @@ def _firm_group(
     f = model.firms
     ids = month_events.firms(event)
     ids = ids[f.alive[ids]]
-    insts = [openings.instruments[r] for r in rows]
-    n = openings.n_places
-    codes = (
-        f.kind[ids].astype(np.intp, copy=False) * n + f.park[ids].astype(np.intp, copy=False) % n
-    )
-    ok = openings.table(False, tuple(rows))[:, codes]
-    for j, (r, inst) in enumerate(zip(rows, insts, strict=True)):
-        el = inst.eligible
+    ok = openings.table(False, tuple(rows))[:, f.kind[ids], f.park[ids]]
+    for j, r in enumerate(rows):
+        el = openings.instruments[r].eligible
         for cert in el.certified:
             ok[j] &= getattr(f, cert)[ids]
         if el.new_only:
@@ -363,9 +360,9 @@ def _firm_group(
             base = f.wage_bill[ids] * 12.0 * r.loan_cost
         case Event.CONTINUOUS | Event.PRESENCE:  # a rate rule's base: the profit
             months = 1.0 if event is Event.CONTINUOUS else 12.0
-            on_profit = np.array([i.payout.rule.uses_rate for i in insts], dtype=bool)
             base = np.ones(len(ids))
-            if on_profit.any():
+            if any(openings.on_rate[r] for r in rows):
+                on_profit = np.array([openings.on_rate[r] for r in rows], dtype=bool)
                 profit = f.wage_bill[ids] * r.profit_share * months
                 base = np.where(on_profit[which], profit, base)
         case Event.HIRE:
@@ -402,23 +399,20 @@ def _talent_group(
     tier = tal.tier[ids]
     park = tal.park[ids]
     park = np.where(park >= 0, park, tal.last_park[ids])
-    insts = [openings.instruments[r] for r in rows]
-    n = openings.n_places
-    codes = tier.astype(np.intp, copy=False) * n + park.astype(np.intp, copy=False) % n
-    ok = openings.table(True, tuple(rows))[:, codes]
-    for j, (r, inst) in enumerate(zip(rows, insts, strict=True)):
+    ok = openings.table(True, tuple(rows))[:, tier, park]
+    for j, r in enumerate(rows):
         kinds = openings.employer_kinds[r]
         if kinds is not None:
             employer = tal.employer[ids]
             ok[j] &= (employer >= 0) & kinds[model.firms.kind[employer]]
-        if inst.eligible.new_only:
+        if openings.instruments[r].eligible.new_only:
             ok[j] &= tal.arrived[ids] >= openings.window_start[r]
     which, pos = np.nonzero(ok)
     counts = np.count_nonzero(ok, axis=1)
     ids = ids[pos]
     w = model.people_per_talent_agent
     base = np.full(len(ids), w)
-    on_pay = np.array([i.payout.rule.uses_rate for i in insts], dtype=bool)
-    if on_pay.any():  # income-based: a month's pay of the cohort
+    if any(openings.on_rate[r] for r in rows):  # income-based: a month's pay of the cohort
+        on_pay = np.array([openings.on_rate[r] for r in rows], dtype=bool)
         base = np.where(on_pay[which], tal.wage[ids] * w, base)
     return ids, base, counts

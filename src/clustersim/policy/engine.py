@@ -260,11 +260,13 @@ class RegimeIncentives(Incentives):
     def _milestones(self, model: ClusterModel, people: np.ndarray) -> np.ndarray:
         """High-growth firms whose employees crossed a milestone this month."""
         f = model.firms
-        before = self._previous_people
-        crossed = np.zeros(f.n_slots, dtype=bool)
+        live = f.live()
+        growing = live[f.kind[live] == FIRM_KINDS.index("high_growth")]  # ascending slots
+        before, now = self._previous_people[growing], people[growing]
+        crossed = np.zeros(len(growing), dtype=bool)
         for level in model.behavior.policy_response.growth_milestones:
-            crossed |= (before < level) & (people >= level)
-        return np.flatnonzero(crossed & f.alive & (f.kind == FIRM_KINDS.index("high_growth")))
+            crossed |= (before < level) & (now >= level)
+        return growing[crossed]
 
     # ------------------------------------------------------------------ reporting
 
