@@ -56,11 +56,20 @@ def test_posterior_draws_are_presets_of_the_same_parameters():
     draws = sorted(BEHAVIOR.glob("calibrated_draw_*.yaml"))
     assert len(draws) >= 2
     values = set()
+    first = None
     for path in draws:
-        leaves = dict(_leaves(yaml.safe_load(path.read_text())))
+        data = yaml.safe_load(path.read_text())
+        leaves = dict(_leaves(data))
         assert set(leaves) == fitted, path.name
         values.add(tuple(sorted(leaves.items())))
-        cs.scenario([*SHORT, f"behavior={path.stem}"])
+        if first is None:  # composing one shows how they all compose (same defaults list)
+            first = data["defaults"]
+            scenario = cs.scenario([*SHORT, f"behavior={path.stem}"])
+            for key, value in leaves.items():
+                assert _get(scenario.behavior, key) == pytest.approx(value)
+        assert data["defaults"] == first, path.name
+        # every draw's values are within what the model accepts
+        cs.scenario([*SHORT, *(f"{k}={v}" for k, v in leaves.items())])
     assert len(values) > 1, "the draws differ"
 
 

@@ -1,8 +1,8 @@
 """A short Python API for notebooks and scripts, over the same configs as the command line.
 
 Overrides are Hydra overrides, exactly as typed after ``clustersim-run``, and the config is
-composed with Hydra's compose API from the same ``conf/``; so a notebook and a command
-line with the same overrides give the same numbers.
+composed by Hydra's config loader from the same ``conf/``, as the command line does; so a
+notebook and a command line with the same overrides give the same numbers.
 
     import clustersim.api as cs
     result = cs.run(["world=toy", "seed=3"])          # one scenario, in memory
@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
+from hydra._internal.utils import create_config_search_path
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from clustersim.composition import explain
@@ -49,6 +50,7 @@ from clustersim.results.sweep_folder import (
 )
 from clustersim.runner import RunResult, check_output_folder, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
+from clustersim.sweep.compose import ReusingConfigLoader
 
 __all__ = [
     "SweepFailedError",
@@ -69,6 +71,22 @@ class SweepFailedError(RuntimeError):
     """No job of a sweep could run; the message lists the first errors."""
 
 
+_LOADERS: dict[str, ReusingConfigLoader] = {}
+
+
+def _loader() -> ReusingConfigLoader:
+    """The config loader of this process for the config folder in use.
+
+    One per folder (``CLUSTERSIM_CONF`` may name another); each keeps the compositions of
+    a few sets of config groups.
+    """
+    folder = str(conf_dir())
+    if folder not in _LOADERS:
+        path = create_config_search_path(folder)
+        _LOADERS[folder] = ReusingConfigLoader(config_search_path=path)
+    return _LOADERS[folder]
+
+
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
     """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``.
 
@@ -82,7 +100,12 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
         warnings.warn(note, FutureWarning, stacklevel=2)
     try:
         with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-            return hydra_compose("config", overrides=overrides, return_hydra_config=True)
+            # what hydra.compose(return_hydra_config=True) does, through the loader the
+            # sweeps use: a notebook composing many scenarios that differ only in values
+            # (seeds, parameters) composes their config groups once
+            return _loader().load_configuration(
+                "config", overrides, run_mode=RunMode.RUN, from_shell=False
+            )
     except Exception as err:
         explained = explain(overrides, err)
         if explained is None:
