@@ -7,6 +7,7 @@ import pytest
 
 from clustersim.agents import Firm, Park, Talent
 from clustersim.model import ClusterModel
+from clustersim.rules.exits import highest_hazard
 from tests.conftest import scenario
 
 
@@ -16,6 +17,13 @@ def _check_month(m: ClusterModel) -> None:
     # people are conserved: initial + arrived = employed + unemployed + left
     in_city = np.count_nonzero(tal.alive) * w
     assert m.initial_people + m.arrived_people == pytest.approx(in_city + m.left_people)
+    # the exit rule's screen: no firm's closure hazard exceeds its bound
+    live = f.live()
+    if len(live):
+        x = m.behavior.exit
+        age = (m.month_index - f.born[live]) / 12.0
+        hazard = x.monthly_hazard(f.employees(w, live), age, f.kind[live], f.financing[live])
+        assert (hazard <= highest_hazard(x, f.financing[live])).all()
     # no park over capacity
     employees = m.park_employees()
     assert (employees <= parks.capacity + 1e-9).all(), dict(

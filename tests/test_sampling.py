@@ -7,9 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clustersim.rules.sampling import (
+    below,
     categorical,
+    categorical_by_row,
     categorical_fixed,
+    logit_probs,
     order_by_group,
+    poisson,
+    rank_within_groups,
+    round_by_cumulative,
+    round_by_cumulative_rows,
     row_cumsum,
     row_sums,
 )
@@ -58,3 +65,75 @@ def test_categorical_follows_the_probabilities() -> None:
     probs = np.array([0.1, 0.6, 0.3])
     counts = np.bincount(categorical_fixed(probs, rng.random(200_000)), minlength=3) / 200_000
     np.testing.assert_allclose(counts, probs, atol=0.005)
+
+
+@given(st.integers(0, 300), st.integers(1, 40), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_ranks_within_groups_follow_lexsort(n: int, n_groups: int, seed: int) -> None:
+    """Each item's rank is its place in its group, ordered by priority then position."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    priority = rng.random(n, dtype=np.float32)
+    priority[: n // 3] = priority[:1]  # ties
+    order, rank = rank_within_groups(groups, priority)
+    np.testing.assert_array_equal(order, np.lexsort((priority, groups)))
+    for g in np.unique(groups):
+        members = np.lexsort((priority[groups == g],))
+        np.testing.assert_array_equal(rank[groups == g][members], np.arange(len(members)))
+
+
+@given(st.integers(2, 12), st.integers(1, 5), st.integers(0, 300), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_categorical_by_row_equals_the_row_form(k: int, rows: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    utility = rng.normal(0, 3, (rows, k))
+    utility[rng.random((rows, k)) < 0.2] = -np.inf
+    probs = logit_probs(utility, 0.7)
+    row = rng.integers(0, rows, n)
+    u = rng.random(n, dtype=np.float32)
+    np.testing.assert_array_equal(
+        logit_probs(utility[row], 0.7), probs[row]
+    )  # a row's probabilities do not depend on the other rows
+    np.testing.assert_array_equal(categorical_by_row(probs, row, u), categorical(probs[row], u))
+
+
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 300), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_rounding_by_shared_rows_equals_the_row_form(k: int, rows: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(np.ones(k), rows)
+    row = rng.integers(0, rows, n)
+    total = np.ceil(rng.gamma(1.0, 40.0, n))
+    np.testing.assert_array_equal(
+        round_by_cumulative_rows(total, row_cumsum(shares), row),
+        round_by_cumulative(total, shares[row]),
+    )
+
+
+@given(st.integers(0, 500), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_poisson_counts_invert_the_cdf(n: int, seed: int) -> None:
+    """Each count k is the first with u <= P(X <= k), for small and large rates."""
+    rng = np.random.default_rng(seed)
+    u = rng.random(n, dtype=np.float32)
+    lam = rng.gamma(0.5, 4.0, n)
+    k = poisson(u, lam)
+    for i in range(n):
+        p, c, j = np.exp(-lam[i]), np.exp(-lam[i]), 0
+        while u[i] > c and j < 200:
+            j += 1
+            p = p * lam[i] / j
+            c = c + p
+        assert k[i] == j, (u[i], lam[i])
+
+
+@given(st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_below_compares_draws_as_float64(seed: int) -> None:
+    """The float32 form of ``u < threshold`` gives float64's answer, at every boundary."""
+    rng = np.random.default_rng(seed)
+    u = rng.random(2000, dtype=np.float32)
+    thresholds = [float(u[0]), float(u[1]) + 1e-12, float(u[2]) - 1e-12, rng.random(), 0.0, 2.0]
+    thresholds += [float(np.nextafter(u[3], np.float32(1))), -1.0, 1e300]
+    for t in thresholds:
+        np.testing.assert_array_equal(below(u, t), u < np.float64(t))

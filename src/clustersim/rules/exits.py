@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clustersim.rules.sampling import below
+from clustersim.vocabulary import N_KINDS
+
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
+    from clustersim.settings.behavior import Exit
 
 
 def exit_firms(model: ClusterModel) -> None:
@@ -32,8 +36,7 @@ def exit_firms(model: ClusterModel) -> None:
     live = live[f.born[live] < t]  # this month's entrants cannot close yet
     w = model.people_per_talent_agent
     people = f.employees(w, live)
-    hazard = x.monthly_hazard(people, (t - f.born[live]) / 12.0, f.kind[live], f.financing[live])
-    hit = (u_all[live] < hazard) & ~f.winding_down[live]
+    hit = _hit_by_closure(model, live, people, u_all[live]) & ~f.winding_down[live]
     large = np.maximum(people, f.target[live] * w) >= x.wind_down.min_employees
     f.winding_down[live[hit & large]] = True
     closing = (hit & ~large) | (f.target[live] < model.behavior.growth.exit_size)
@@ -49,3 +52,43 @@ def exit_firms(model: ClusterModel) -> None:
     tal.release(laid_off)
     model.tally["exits"] += len(gone)
     model.tally["exit_jobs"] += len(laid_off) * model.people_per_talent_agent
+
+
+def _hit_by_closure(
+    model: ClusterModel, live: np.ndarray, people: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Mask of the firms ``live`` whose draw ``u`` falls below their monthly closure hazard.
+
+    Only a draw below the highest hazard any of them can have can be a hit, so the hazard
+    is worked out for those firms alone (a few in a hundred), the others being screened
+    out by one comparison (``highest_hazard``).
+    """
+    x, f = model.behavior.exit, model.firms
+    maybe = np.flatnonzero(below(u, highest_hazard(x, f.financing[live])))
+    hit = np.zeros(len(live), dtype=bool)
+    firms = live[maybe]
+    age = (model.month_index - f.born[firms]) / 12.0
+    hazard = x.monthly_hazard(people[maybe], age, f.kind[firms], f.financing[firms])
+    hit[maybe] = u[maybe] < hazard
+    return hit
+
+
+def highest_hazard(x: Exit, financing: np.ndarray) -> float:
+    """An upper bound of the monthly closure hazard of firms with these financing constraints.
+
+    The hazard is a product of a size class's rate, an age class's and a kind's multiplier
+    and a term linear in the financing constraint: its largest value over every class and
+    kind, at either end of the firms' constraints, bounds every firm's (plus a relative
+    margin of 1e-9 against rounding). ``tests/test_model_invariants.py`` checks the bound.
+    """
+    if len(financing) == 0:
+        return 0.0
+    grid = np.meshgrid(
+        np.asarray(x.size_classes, dtype=np.float64),
+        np.asarray(x.age_classes, dtype=np.float64),
+        np.arange(N_KINDS),
+        np.array([financing.min(), financing.max()]),
+        indexing="ij",
+    )
+    hazard = x.monthly_hazard(*(g.ravel() for g in grid))
+    return float(hazard.max()) * (1.0 + 1e-9)

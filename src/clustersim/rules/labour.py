@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.sampling import (
+    below,
     categorical_by_row,
     categorical_fixed,
     logit_probs,
@@ -81,7 +82,7 @@ def leave(model: ClusterModel, u: np.ndarray) -> None:
         * max(1.0, 1.0 - tb.residency_retention)
         * max(1.0, 1.0 - tb.housing_weight * 0.5)
     )
-    candidates = np.flatnonzero(u[: tal.in_use] < np.float64(highest))
+    candidates = np.flatnonzero(below(u[: tal.in_use], highest))
     alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)

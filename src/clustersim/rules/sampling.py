@@ -23,6 +23,22 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def below(u: np.ndarray, threshold: float) -> np.ndarray:
+    """Mask of the float32 draws ``u`` below ``threshold``, compared as float64 numbers.
+
+    The same mask as ``u < np.float64(threshold)``, computed on float32 numbers (no
+    conversion of every draw): ``u < threshold`` holds exactly when ``u`` is below the
+    smallest float32 at or above the threshold, there being no float32 in between.
+    """
+    if u.dtype != np.float32:
+        return u < np.float64(threshold)
+    with np.errstate(over="ignore"):  # a threshold beyond float32's range becomes inf
+        limit = np.float32(threshold)
+    if np.float64(limit) < threshold:
+        limit = np.nextafter(limit, np.float32(np.inf))
+    return u < limit
+
+
 def row_cumsum(a: np.ndarray) -> np.ndarray:
     """``np.cumsum(a, axis=1)`` column by column: the same numbers, faster for narrow rows."""
     out = np.array(a, dtype=np.result_type(a, np.int64) if a.dtype == bool else a.dtype)
