@@ -117,18 +117,20 @@ class TalentTable(ColumnTable):
 
     def recount(self) -> None:
         """Set the running totals from the columns (after slots were filled directly)."""
+        entered = np.flatnonzero(self.entered)
+        self.in_use = int(entered[-1]) + 1 if len(entered) else 0
         employed = np.flatnonzero(self.employed())
         self.headcount[:] = 0
         self.staff_by_firm[:] = 0
         self.employed_by_tier[:] = 0
         self._count_jobs(self.employer[employed], self.tier[employed], 1)
         self.alive_by_tier[:] = np.bincount(self.tier[self.alive], minlength=N_TIERS)
-        entered = np.flatnonzero(self.entered)
-        self.in_use = int(entered[-1]) + 1 if len(entered) else 0
 
     def employed(self) -> np.ndarray:
         """Mask of agents in Shanghai with a job (only an agent in Shanghai has an employer)."""
-        return self.employer >= 0
+        mask = np.zeros(self.n_slots, dtype=bool)  # no slot from in_use on is employed
+        np.greater_equal(self.employer[: self.in_use], 0, out=mask[: self.in_use])
+        return mask
 
     def unemployed(self) -> np.ndarray:
         """Mask of agents in Shanghai without a job."""
