@@ -116,6 +116,12 @@ STREAMS: dict[str, Stream] = _registry(
 
 
 @functools.cache
+@functools.cache
+def _member_number(name: str, key: str) -> int:
+    """``_stream_number`` of the member ``key`` of the family stream ``name`` (cached by name)."""
+    return _stream_number(_get(name, "hashed"), key)
+
+
 def _stream_number(stream: Stream, key: str | None) -> int:
     """The number a hashed stream (or a family member, by ``key``) mixes into the hash.
 
@@ -185,10 +191,9 @@ class Streams:
         the concatenation of ``uniform(name, month_index, ids[bounds[k]:bounds[k + 1]],
         key=keys[k])`` over ``k`` (each draw depends only on its own key and id).
         """
-        stream = _get(name, "hashed")
         t = int(month_index)
         per_member = np.array(
-            [_hash_key(self.seed, _stream_number(stream, k), t) for k in keys], dtype=np.uint64
+            [_hash_key(self.seed, _member_number(name, k), t) for k in keys], dtype=np.uint64
         )
         counts = np.diff(np.asarray(bounds, dtype=np.int64))
         return _splitmix_uniform(np.repeat(per_member, counts), ids)

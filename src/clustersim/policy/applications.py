@@ -346,8 +346,8 @@ def _firm_group(
             ok[j] &= getattr(f, cert)[ids]
         if el.new_only:
             ok[j] &= f.born[ids] >= openings.window_start[r]
-    which, pos = np.nonzero(ok)
-    counts = np.count_nonzero(ok, axis=1)
+    which, pos = np.nonzero(ok)  # row-major: instrument by instrument, slots ascending
+    counts = np.bincount(which, minlength=len(rows))
     ids = ids[pos]
     r = model.behavior.policy_response
     w = model.people_per_talent_agent
@@ -407,8 +407,8 @@ def _talent_group(
             ok[j] &= (employer >= 0) & kinds[model.firms.kind[employer]]
         if openings.instruments[r].eligible.new_only:
             ok[j] &= tal.arrived[ids] >= openings.window_start[r]
-    which, pos = np.nonzero(ok)
-    counts = np.count_nonzero(ok, axis=1)
+    which, pos = np.nonzero(ok)  # row-major: instrument by instrument, slots ascending
+    counts = np.bincount(which, minlength=len(rows))
     ids = ids[pos]
     w = model.people_per_talent_agent
     base = np.full(len(ids), w)
