@@ -62,6 +62,7 @@ class Figures:
     cpu: float
     model_wall: float
     model_cpu: float
+    cpu_logged: bool
     rerun_wall: float
     rerun_cpu: float
     skipped: str
@@ -112,6 +113,7 @@ def measure(python: Path, root: Path, extra: list[str], cache: Path) -> Figures 
         cpu=cpu,
         model_wall=model_wall,
         model_cpu=model_cpu,
+        cpu_logged=bool(timings) and all(c for _, _, c in timings),
         rerun_wall=rerun_wall,
         rerun_cpu=rerun_cpu,
         skipped=skipped.group(1) if skipped else "?",
@@ -127,12 +129,16 @@ def show(name: str, f: Figures, cores: int) -> None:
     print(f"  wall time               {f.wall:7.1f} s   (target: under 80 s)")
     per_run = f.model_wall / max(f.timed, 1)
     print(f"  model time, summed      {f.model_wall:7.1f} s   ({per_run:.2f} s a run, wall)")
-    print(f"  model CPU, summed       {f.model_cpu:7.1f} s   ({f.model_cpu / n:.2f} s a run)")
+    if f.cpu_logged:
+        print(f"  model CPU, summed       {f.model_cpu:7.1f} s   ({f.model_cpu / n:.2f} s a run)")
     print(f"  ideal wall, model/cores {f.model_wall / cores:7.1f} s")
     overhead = (f.wall * cores - f.model_wall) / n
     print(f"  overhead per run        {overhead:7.2f} core-s beyond the model (target: under 0.3)")
     print(f"  CPU time, all processes {f.cpu:7.1f} s")
-    print(f"  CPU beyond the model    {(f.cpu - f.model_cpu) / n:7.2f} cpu-s per run")
+    if f.cpu_logged:
+        print(f"  CPU beyond the model    {(f.cpu - f.model_cpu) / n:7.2f} cpu-s per run")
+    else:
+        print("  CPU beyond the model       n/a (the jobs of this tree do not log their CPU)")
     print(
         f"  rerun, all skipped      {f.rerun_wall:7.1f} s   ({f.skipped} skipped; "
         f"{f.rerun_cpu:.1f} cpu-s; target: under 5 s)"
@@ -175,11 +181,11 @@ def main() -> int:
         show(name, f, cores)
     if len(figures) == 2:
         a, b = figures.values()
-        beyond_a, beyond_b = (a.cpu - a.model_cpu) / a.runs, (b.cpu - b.model_cpu) / b.runs
-        print(
-            f"  ratio this/against: wall {a.wall / b.wall:.2f}, CPU beyond the model "
-            f"{beyond_a / beyond_b:.2f}, rerun wall {a.rerun_wall / b.rerun_wall:.2f}"
-        )
+        line = f"  ratio this/against: wall {a.wall / b.wall:.2f}, CPU {a.cpu / b.cpu:.2f}"
+        if a.cpu_logged and b.cpu_logged:  # else one side's model CPU is its wall time
+            beyond_a, beyond_b = (a.cpu - a.model_cpu) / a.runs, (b.cpu - b.model_cpu) / b.runs
+            line += f", CPU beyond the model {beyond_a / beyond_b:.2f}"
+        print(line + f", rerun wall {a.rerun_wall / b.rerun_wall:.2f}")
     if args.keep:
         print(f"  sweep folders           {root}")
     return 0
