@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from hydra import initialize_config_dir
-from hydra._internal.utils import create_config_search_path
 from hydra.types import RunMode
 from omegaconf import open_dict
 
@@ -22,7 +21,7 @@ from clustersim.config import to_plain
 from clustersim.model import ClusterModel
 from clustersim.paths import conf_dir
 from clustersim.settings import Scenario, load_scenario
-from clustersim.sweep.compose import ReusingConfigLoader
+from clustersim.sweep.compose import loader_for
 
 REPO = Path(__file__).resolve().parents[1]
 #: Composed configs are kept in a cache folder of this test session's own (shared with the
@@ -65,11 +64,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-@cache
-def _loader() -> ReusingConfigLoader:
-    return ReusingConfigLoader(config_search_path=create_config_search_path(str(conf_dir())))
-
-
 def compose_cfg(*overrides: str):
     """Compose ``conf/config.yaml`` with overrides, as Hydra's compose API would.
 
@@ -80,7 +74,7 @@ def compose_cfg(*overrides: str):
     a config with a missing or unusual override goes through Hydra unchanged.
     """
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = _loader().load_configuration(
+        cfg = loader_for(str(conf_dir())).load_configuration(
             "config", list(overrides), run_mode=RunMode.RUN, from_shell=False
         )
     with open_dict(cfg):

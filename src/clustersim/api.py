@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from hydra import initialize_config_dir
-from hydra._internal.utils import create_config_search_path
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
@@ -50,7 +49,7 @@ from clustersim.results.sweep_folder import (
 )
 from clustersim.runner import RunResult, check_output_folder, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
-from clustersim.sweep.compose import ReusingConfigLoader
+from clustersim.sweep.compose import loader_for
 
 __all__ = [
     "SweepFailedError",
@@ -71,22 +70,6 @@ class SweepFailedError(RuntimeError):
     """No job of a sweep could run; the message lists the first errors."""
 
 
-_LOADERS: dict[str, ReusingConfigLoader] = {}
-
-
-def _loader() -> ReusingConfigLoader:
-    """The config loader of this process for the config folder in use.
-
-    One per folder (``CLUSTERSIM_CONF`` may name another); each keeps the compositions of
-    a few sets of config groups.
-    """
-    folder = str(conf_dir())
-    if folder not in _LOADERS:
-        path = create_config_search_path(folder)
-        _LOADERS[folder] = ReusingConfigLoader(config_search_path=path)
-    return _LOADERS[folder]
-
-
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
     """The config ``clustersim-run <overrides>`` would run, composed from ``conf/``.
 
@@ -103,7 +86,7 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
             # what hydra.compose(return_hydra_config=True) does, through the loader the
             # sweeps use: a notebook composing many scenarios that differ only in values
             # (seeds, parameters) composes their config groups once
-            return _loader().load_configuration(
+            return loader_for(str(conf_dir())).load_configuration(
                 "config", overrides, run_mode=RunMode.RUN, from_shell=False
             )
     except Exception as err:

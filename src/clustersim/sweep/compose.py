@@ -206,9 +206,26 @@ def setup_launcher(
     )
 
 
+_LOADERS: dict[str, ReusingConfigLoader] = {}
+
+
+def loader_for(conf: str) -> ReusingConfigLoader:
+    """This process's reusing loader for the config folder ``conf`` (one per folder).
+
+    What ``clustersim.api.compose`` and the tests compose with, outside a Hydra app: each
+    keeps the compositions of a few sets of config groups, so scenarios that differ only
+    in values (seeds, parameters) compose their groups once.
+    """
+    if conf not in _LOADERS:
+        from hydra._internal.utils import create_config_search_path
+
+        _LOADERS[conf] = ReusingConfigLoader(config_search_path=create_config_search_path(conf))
+    return _LOADERS[conf]
+
+
 def clear() -> None:
     """Forget every kept composition (tests)."""
     _CACHE.clear()
 
 
-__all__ = ["ReusingConfigLoader", "clear", "reuse_compositions", "setup_launcher"]
+__all__ = ["ReusingConfigLoader", "clear", "loader_for", "reuse_compositions", "setup_launcher"]
