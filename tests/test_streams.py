@@ -7,9 +7,18 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from clustersim.model import ClusterModel
-from clustersim.streams import STREAMS, SharedDraws, Streams, hashed_uniform
+from clustersim.streams import (
+    STREAMS,
+    SharedDraws,
+    Streams,
+    _PrecomputedSeed,
+    _seed_sequence_words,
+    hashed_uniform,
+)
 from tests.conftest import scenario
 
 
@@ -55,6 +64,44 @@ def test_several_family_members_at_once_draw_as_each_alone() -> None:
     ]
     np.testing.assert_array_equal(together, np.concatenate(alone))
     assert st.uniform_members("grant_priority", 7, ids[:0], ["r.a"], [0, 0]).shape == (0,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st_.one_of(st_.integers(0, 2**32), st_.integers(0, 2**200)),
+    stream=st_.sampled_from([n for n, s in STREAMS.items() if s.kind == "generator"]),
+    month=st_.integers(0, 1000),
+)
+def test_a_stream_gives_numpys_own_generator(seed: int, stream: str, month: int) -> None:
+    """``Streams.at`` (seeded from precomputed words) draws what ``default_rng`` draws.
+
+    Any seed numpy accepts (several 32-bit words included), any stream, any month (the
+    first of a block of months and the ones after it).
+    """
+    numpy_own = np.random.default_rng([seed, STREAMS[stream].id, month + 1])
+    ours = Streams(seed).at(stream, month)
+    assert ours.bit_generator.state == numpy_own.bit_generator.state
+    np.testing.assert_array_equal(ours.random(7), numpy_own.random(7))
+    np.testing.assert_array_equal(ours.integers(0, 10**9, 5), numpy_own.integers(0, 10**9, 5))
+
+
+def test_precomputed_seed_words_are_seed_sequences() -> None:
+    """The words hashed over arrays are ``SeedSequence.generate_state(4, uint64)``'s, and the
+    seed object answers every other request as a real ``SeedSequence``."""
+    months = np.array([1, 2, 3, 96, 97, 2**32 - 1], dtype=np.uint64)
+    for head in ([0, 0], [7, 3], [2**40 + 9, 10], [2**64, 1, 2]):
+        words = _seed_sequence_words(head, months)
+        for row, x in zip(words, months.tolist(), strict=True):
+            real = np.random.SeedSequence([*head, x])
+            np.testing.assert_array_equal(row, real.generate_state(4, np.uint64))
+    entropy = (5, 3, 8)
+    seed = _PrecomputedSeed(entropy, _seed_sequence_words([5, 3], np.array([8]))[0])
+    real = np.random.SeedSequence(list(entropy))
+    np.testing.assert_array_equal(seed.generate_state(8), real.generate_state(8))
+    (child,) = seed.spawn(1)
+    assert child.generate_state(2).tolist() == real.spawn(1)[0].generate_state(2).tolist()
+    with pytest.raises(ValueError, match="non-negative"):
+        _seed_sequence_words([-1], months)
 
 
 def test_a_replaying_run_gets_a_fresh_generators_numbers() -> None:
