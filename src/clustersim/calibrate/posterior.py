@@ -1,6 +1,7 @@
 """From the particles of a calibration to what a user takes away.
 
-- ``summarise``: each parameter's prior range, posterior median and 90% interval;
+- ``summarise``: each parameter's prior range, posterior median and 90% interval, and
+  whether the posterior piles against an edge of the prior (``pressed_edge``);
 - ``draw``: equal-weight posterior draws (resampled by weight, seeded);
 - ``predictive``: each target's observed value against the simulated statistics of the
   accepted particles, and whether the model reaches it;
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.calibrate.problem import Problem
+from clustersim.calibrate.spec import Parameter
 
 #: File name suffix of the per-draw behaviour presets (``calibrated_draw_00.yaml``, ...).
 DRAW_SUFFIX = "_draw_"
@@ -43,12 +45,43 @@ def final_population(particles: pd.DataFrame) -> pd.DataFrame:
     return particles[particles["accepted"]].reset_index(drop=True)
 
 
+#: The outer fraction of a prior range looked at for posterior mass piled at its edge.
+EDGE = 0.1
+#: The posterior share in that outer tenth above which the fit "presses against" the
+#: edge: three times the prior's own share there, so a posterior that merely spreads
+#: over the whole prior is not flagged.
+EDGE_SHARE = 3 * EDGE
+
+
+def pressed_edge(p: Parameter, values: np.ndarray, weights: np.ndarray) -> tuple[str, float]:
+    """Which edge of its prior the posterior of ``p`` piles against ("low", "high" or "").
+
+    A posterior with at least ``EDGE_SHARE`` of its weight in the outer ``EDGE`` of the
+    prior range (on the prior's scale) says the targets ask for values the prior leaves
+    out: the median is then set by the prior's bound as much as by the data. Returns
+    the edge and the posterior's share beyond it.
+    """
+    w = np.asarray(weights, float)
+    unit = np.array([p.to_unit(v) for v in np.asarray(values, float)])
+    total = w.sum()
+    if not len(unit) or total <= 0:
+        return "", 0.0
+    low, high = w[unit < EDGE].sum() / total, w[unit > 1 - EDGE].sum() / total
+    if low >= EDGE_SHARE and low >= high:
+        return "low", float(low)
+    if high >= EDGE_SHARE:
+        return "high", float(high)
+    return "", float(max(low, high))
+
+
 def summarise(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
-    """One row per parameter: prior range, posterior median and 90% interval, shrinkage."""
+    """One row per parameter: prior range, posterior median and 90% interval, shrinkage,
+    and the prior's edge the posterior piles against, if any (``pressed_edge``)."""
     post = final_population(particles)
     rows = []
     for p in problem.parameters:
         lo, med, hi = weighted_quantile(post[p.key], post["weight"], [0.05, 0.5, 0.95])
+        edge, edge_share = pressed_edge(p, post[p.key], post["weight"])
         prior_lo, prior_hi = p.from_unit(0.05), p.from_unit(0.95)
         rows.append(
             {
@@ -62,6 +95,8 @@ def summarise(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
                 # width of the 90% interval relative to the prior's, on the prior's scale
                 "width_ratio": (p.to_unit(hi) - p.to_unit(lo))
                 / (p.to_unit(prior_hi) - p.to_unit(prior_lo)),
+                "pressed_edge": edge,
+                "edge_share": edge_share,
             }
         )
     return pd.DataFrame(rows)
@@ -236,6 +271,11 @@ def write_presets(
             f"posterior median; 90% interval {_number(summary.at[k, 'q05'])}"
             f"-{_number(summary.at[k, 'q95'])}; prior {_number(summary.at[k, 'prior_low'])}"
             f"-{_number(summary.at[k, 'prior_high'])}{' (log)' if summary.at[k, 'log'] else ''}"
+            + (
+                f"; pressed against the prior's {summary.at[k, 'pressed_edge']} bound"
+                if summary.at[k, "pressed_edge"]
+                else ""
+            )
         )
         for k in summary.index
     }

@@ -134,6 +134,25 @@ def _pairs_figure(problem: Problem, particles: pd.DataFrame) -> bytes:
     return png(fig)
 
 
+def _pressed_text(pressed: pd.DataFrame) -> str:
+    """Plain words for parameters whose posterior piles against an edge of the prior."""
+    items = [
+        f"{row.parameter} ({row.edge_share:.0%} of the posterior in the "
+        f"{'lowest' if row.pressed_edge == 'low' else 'highest'} tenth of "
+        f"{_g(row.prior_low)} – {_g(row.prior_high)}{' (log)' if row.log else ''}; "
+        f"median {_g(row.median)})"
+        for row in pressed.itertuples()
+    ]
+    return (
+        "The fit presses against the edge of the prior for "
+        + "; ".join(items)
+        + ". The targets ask for values the prior leaves out, so these medians are set by "
+        "the prior's bounds as much as by the data. Widen a range where its source allows, "
+        "or read it as a limit of the model (a rule missing or mis-specified) rather than as "
+        "an estimate."
+    )
+
+
 def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed: int) -> Document:
     """The calibration report as a document."""
     spec = problem.spec
@@ -263,6 +282,9 @@ def build_report(problem: Problem, particles: pd.DataFrame, n_runs: int, failed:
     )
     if narrow:
         par.add(Paragraph("The targets barely constrain: " + ", ".join(narrow) + ".", "note"))
+    pressed = summary[summary["pressed_edge"] != ""]
+    if len(pressed):
+        par.add(Paragraph(_pressed_text(pressed), "warning"))
     sections.append(par)
     conv = Section("convergence", "5. Convergence")
     by_gen = particles.groupby("generation").agg(
