@@ -97,9 +97,15 @@ def test_a_posterior_piled_at_a_prior_bound_is_flagged_and_a_central_or_flat_one
     both_ends = particles.assign(**{"behavior.a": np.where(half, 0.51, 2.9)})
     top_heavy = both_ends.assign(weight=np.where(half, 1.0, 9.0))
     bottom_heavy = both_ends.assign(weight=np.where(half, 9.0, 1.0))
-    assert summarise(_edge_problem(), top_heavy).set_index("parameter").at[
-        "behavior.a", "pressed_edge"
-    ] == "high"
-    assert summarise(_edge_problem(), bottom_heavy).set_index("parameter").at[
-        "behavior.a", "pressed_edge"
-    ] == "low"
+    assert (
+        summarise(_edge_problem(), top_heavy)
+        .set_index("parameter")
+        .at["behavior.a", "pressed_edge"]
+        == "high"
+    )
+    assert (
+        summarise(_edge_problem(), bottom_heavy)
+        .set_index("parameter")
+        .at["behavior.a", "pressed_edge"]
+        == "low"
+    )

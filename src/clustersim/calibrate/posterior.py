@@ -75,8 +75,10 @@ def pressed_edge(p: Parameter, values: np.ndarray, weights: np.ndarray) -> tuple
 
 
 def summarise(problem: Problem, particles: pd.DataFrame) -> pd.DataFrame:
-    """One row per parameter: prior range, posterior median and 90% interval, shrinkage,
-    and the prior's edge the posterior piles against, if any (``pressed_edge``)."""
+    """One row per parameter: prior range, posterior median and 90% interval, shrinkage.
+
+    Also the prior's edge the posterior piles against, if any (``pressed_edge``).
+    """
     post = final_population(particles)
     rows = []
     for p in problem.parameters:
