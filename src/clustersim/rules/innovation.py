@@ -35,9 +35,14 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc), dtype=np.float32)
     live = f.live()
 
-    share = np.minimum(for_firms(levers.rd_share, live), MAX_RD_SHARE)
     spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]
-    spend = spend * (1.0 - share) ** (-inno.rd_price_elasticity)
+    # a subsidy lowers R&D's price: spending x (1 - share) ** -elasticity, a factor of
+    # exactly 1 without one, so only the subsidised firms' spending is worked out again
+    if np.ndim(levers.rd_share) != 0 or levers.rd_share != 0:
+        share = for_firms(levers.rd_share, live)
+        subsidised = np.flatnonzero(share)
+        share = np.minimum(share[subsidised], MAX_RD_SHARE)
+        spend[subsidised] *= (1.0 - share) ** (-inno.rd_price_elasticity)
     f.rd_spend[:] = 0.0
     f.rd_spend[live] = spend
     f.rd_stock[live] = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend

@@ -60,9 +60,7 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     model.talent.release(lay_off(model, want, u_priority))
     park_people = model.park_employees()  # the same until settle: firms keep their size
     vacancies = post_vacancies(model, want, firm_priority, park_people)
-    match(
-        model, levers, events, vacancies, firm_priority, u_search, u_park, u_priority, park_people
-    )
+    match(model, levers, events, vacancies, u_search, u_park, u_priority, park_people)
     settle(model)
 
 
@@ -167,8 +165,13 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     row_of = np.empty(model.firms.n_slots, dtype=np.int64)
     row_of[over_firms] = np.arange(len(over_firms))
     group = row_of[tal.employer[emp]] * N_TIERS + tal.tier[emp]
+    # only groups with an excess shed anyone: rank within those alone (a group's ranks
+    # depend on its own members only, so they are the same as among all the staff)
+    excess_of = excess.ravel()[group]
+    shed = excess_of > 0
+    emp, group, excess_of = emp[shed], group[shed], excess_of[shed]
     _, rank = rank_within_groups(group, u_priority[emp])
-    fired = emp[rank < excess.ravel()[group]]
+    fired = emp[rank < excess_of]
     model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
     return fired
 
@@ -178,7 +181,9 @@ class Vacancies:
     """The month's open positions: the firms that hire and how many cohorts of each tier.
 
     Attributes:
-        firms: slots of the hiring firms, in slot order.
+        firms: slots of the hiring firms in hiring order: park by park, and within a park
+            by the firms' priority draws (ties by slot), the order in which a park's
+            searchers fill its positions.
         count: (hiring firms x tiers) positions, each row positive somewhere.
 
     """
@@ -196,32 +201,38 @@ def post_vacancies(
     """Wanted staff less staff, trimmed so that no park goes over its capacity.
 
     ``want``: the operating firms' wanted staff (``wanted_staff``); ``park_people``: the
-    people employed in each park now (``ClusterModel.park_employees``).
+    people employed in each park now (``ClusterModel.park_employees``). Within a park,
+    firms claim its room in their priority order: those past the point where it runs out
+    hire only what still fits.
     """
     f = model.firms
     live = f.live()
     vac = np.maximum(want - take_rows(model.talent.headcount, live), 0)
-    vac[f.winding_down[live]] = 0  # a firm winding down towards closure does not hire
     total = row_sums(vac)
+    total[f.winding_down[live]] = 0  # a firm winding down towards closure does not hire
     rows = np.flatnonzero(total > 0)
-    firms_hiring, vac, total = live[rows], take_rows(vac, rows), total[rows]
+    firms_hiring = live[rows]
     if len(firms_hiring) == 0:
-        return Vacancies(firms_hiring, vac)
+        return Vacancies(firms_hiring, take_rows(vac, rows))
+    park = f.park[firms_hiring]
+    order = order_by_group(park, firm_priority[firms_hiring])
+    firms_hiring, park = firms_hiring[order], park[order]
+    rows = rows[order]
+    vac, total = take_rows(vac, rows), total[rows]
+    # positions claimed in the park before each firm's own: all claimed so far, less the
+    # claims of the parks before it (firms are in park order)
+    claimed = np.cumsum(total) - total
+    by_park = np.bincount(park, weights=total, minlength=len(model.parks)).astype(np.int64)
+    claimed -= (np.cumsum(by_park) - by_park)[park]
     room = np.floor((model.parks.capacity - park_people) / model.people_per_talent_agent)
     room = np.maximum(room, 0).astype(np.int64)
-    park = f.park[firms_hiring]
-    order = order_by_group(park, firm_priority[firms_hiring])  # positions in firms_hiring
-    cum = np.cumsum(total[order])
-    park_o = park[order]
-    starts = np.flatnonzero(np.r_[True, park_o[1:] != park_o[:-1]])
-    before = np.repeat(np.r_[0, cum][starts], np.diff(np.r_[starts, len(order)]))
-    allowed = np.clip(room[park_o] - (cum - total[order] - before), 0, total[order])
-    cut = allowed < total[order]
-    if cut.any():  # firms at the edge of a full park hire only what still fits
-        edge = order[cut]
-        shares = vac[edge] / vac[edge].sum(axis=1, keepdims=True)
+    allowed = np.minimum(np.maximum(room[park] - claimed, 0), total)
+    cut = np.flatnonzero(allowed < total)
+    if len(cut):  # firms at the edge of a full park hire only what still fits
+        edge = take_rows(vac, cut)
+        shares = edge / row_sums(edge)[:, None]
         keep = round_by_cumulative(allowed[cut].astype(np.float64), shares)
-        vac[edge] = np.minimum(vac[edge], keep)
+        vac[cut] = np.minimum(edge, keep)
         hires = row_sums(vac) > 0
         firms_hiring, vac = firms_hiring[hires], np.compress(hires, vac, axis=0)
     return Vacancies(firms_hiring, vac)
@@ -232,7 +243,6 @@ def match(
     levers: Levers,
     events: Events,
     vacancies: Vacancies,
-    firm_priority: np.ndarray,
     u_search: np.ndarray,
     u_park: np.ndarray,
     u_priority: np.ndarray,
@@ -275,17 +285,14 @@ def match(
     # a searcher's choice probabilities depend on its tier only: one row per tier
     park = categorical_by_row(logit_probs(utility, tb.search_noise), tier, u_park[seekers])
 
-    # vacancies as single positions, ordered by (park, tier, firm priority)
-    per_position = count.ravel()
-    pos_firm = np.repeat(np.repeat(hiring, N_TIERS), per_position)
-    pos_group = np.repeat(by_park_tier, per_position)
-    pos_order, _ = rank_within_groups(pos_group, firm_priority[pos_firm])
-    pos_firm, pos_group = pos_firm[pos_order], pos_group[pos_order]
-    n_groups = n_parks * N_TIERS
-    group_size = np.bincount(pos_group, minlength=n_groups)
-    group_start = np.r_[0, np.cumsum(group_size)[:-1]]
+    # vacancies as single positions, tier by tier; within a tier park by park and, in a
+    # park, in the firms' hiring order (Vacancies.firms): each (tier, park) group's
+    # positions are consecutive, from group_start, and ordered by firm priority
+    pos_firm = np.repeat(np.tile(hiring, N_TIERS), count.T.ravel())
+    group_size = vac_park.ravel().astype(np.int64)
+    group_start = np.cumsum(group_size) - group_size
 
-    seek_group = park * N_TIERS + tier
+    seek_group = tier * n_parks + park
     _, rank = rank_within_groups(seek_group, u_priority[seekers])
     hired = rank < group_size[seek_group]
     who = seekers[hired]
