@@ -149,3 +149,19 @@ def test_every_instrument_gets_the_applicants_of_its_own_conditions(monkeypatch,
     granting = [i for i in incentives.instruments if i.payout.rule.value != "designation"]
     assert set(checked) == {i.key for i in granting}
     assert sum(1 for n in checked.values() if n > 0) >= len(granting) // 2
+
+
+def test_employed_of_some_tiers_are_the_employed_slots_of_those_tiers() -> None:
+    """``MonthEvents.employed_in`` (through each employed slot's tier) lists, for every set
+    of tiers, the slots a mask over every talent slot lists, in ascending order."""
+    s = scenario("world=toy", "seed=2", "world.end=2021-06", "run.report_months=[2021-06]")
+    model = simulate(s).model
+    from clustersim.incentives import Events
+
+    events = MonthEvents(model, Events(), np.zeros(0, dtype=np.int64))
+    employed = model.talent.employed()
+    assert employed.any()
+    for code in range(2**N_TIERS):
+        tiers = np.array([(code >> k) & 1 for k in range(N_TIERS)], dtype=bool)
+        expected = np.flatnonzero(employed & tiers[model.talent.tier])
+        np.testing.assert_array_equal(events.employed_in(tiers), expected, err_msg=str(tiers))

@@ -55,3 +55,34 @@ def test_kept_levers_equal_levers_computed_afresh(monkeypatch, moving):
         incentives = _profit_award_for_high_tech(incentives)
     simulate(s, incentives=incentives)
     assert len(months) == 96 and len(set(months)) > 3  # the talent offer changed over time
+
+
+def test_a_firm_levers_are_its_kind_and_parks_cell_and_empty_slots_have_none() -> None:
+    """Each operating firm's R&D share and response multipliers are the kinds x parks
+    tables' cell of its kind and park; a slot without a firm has no share (0) and
+    multipliers of 1 (the response to no value)."""
+    s = scenario("world=toy", "seed=5", "world.end=2025-06", "run.report_months=[2025-06]")
+    model = simulate(s).model
+    engine = model.incentives
+    levers = engine.levers(model)
+    f = model.firms
+    live = f.live()
+    kind, park = f.kind[live], f.park[live]
+    in_force = engine._in_force(model)
+    masks = [engine._mask(model, i) for i in in_force]
+    years = tuple(engine.expectations._fixed_cache)[-1][1]  # the month's years left
+    fixed = engine.expectations._fixed(model, in_force, masks, years)
+    np.testing.assert_array_equal(levers.rd_share[live], fixed.rd_share[kind, park])
+    dead = np.setdiff1d(np.arange(f.n_slots), live)
+    assert len(dead) > 0
+    np.testing.assert_array_equal(levers.rd_share[dead], 0.0)
+    r = model.behavior.policy_response
+    for name, event, strength in [
+        ("high_tech_multiplier", Event.HIGH_TECH_CERT, r.certification_response),
+        ("pilot_multiplier", Event.PILOT, r.pilot_response),
+    ]:
+        table = 1.0 + strength * np.log1p(fixed.cert[event] / r.response_scale)
+        np.testing.assert_array_equal(getattr(levers, name)[live], table[kind, park], name)
+        np.testing.assert_array_equal(getattr(levers, name)[dead], 1.0, name)
+    # the tables were not all empty: some firm expects something
+    assert levers.rd_share[live].any() and (levers.high_tech_multiplier[live] > 1.0).any()

@@ -135,6 +135,7 @@ class MonthEvents:
         self._live: np.ndarray | None = None
         self._is_employed: np.ndarray | None = None
         self._employed: np.ndarray | None = None
+        self._employed_tier: np.ndarray | None = None
         self._employed_in: dict[bytes, np.ndarray] = {}
 
     @property
@@ -160,15 +161,17 @@ class MonthEvents:
     def employed_in(self, tiers: np.ndarray) -> np.ndarray:
         """Employed talent slots of the tiers ``tiers`` marks (a mask over tiers), ascending.
 
-        The same slots as ``employed`` filtered by tier, found from the mask over all
-        slots: cheaper when the tiers are a few of many employed people. Computed once a
-        month per set of tiers (the talent programmes and an income-tax subsidy of the
-        top tiers ask for the same).
+        ``employed`` filtered by tier, through the tier of each employed slot (looked up
+        once a month, for every set of tiers asked). Computed once a month per set of
+        tiers (the talent programmes and an income-tax subsidy of the top tiers ask for
+        the same).
         """
         key = tiers.tobytes()
         if key not in self._employed_in:
-            mask = self._employed_mask() & tiers[self.model.talent.tier]
-            self._employed_in[key] = np.flatnonzero(mask)
+            employed = self.employed
+            if self._employed_tier is None:
+                self._employed_tier = self.model.talent.tier[employed]
+            self._employed_in[key] = employed[tiers[self._employed_tier]]
         return self._employed_in[key]
 
     def firms(self, event: Event) -> np.ndarray:
@@ -339,6 +342,8 @@ def _firm_group(
     f = model.firms
     ids = month_events.firms(event)
     ids = ids[f.alive[ids]]
+    if len(ids) == 0:  # most rewarded events are rare: no candidate, no application
+        return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
     ok = openings.table(False, tuple(rows))[:, f.kind[ids], f.park[ids]]
     for j, r in enumerate(rows):
         el = openings.instruments[r].eligible
@@ -396,6 +401,8 @@ def _talent_group(
     tiers = openings.tiers_of(tuple(rows))
     # first the tiers any of them admits: often a few of many candidates
     ids = month_events.talent(event, None if tiers.all() else tiers)
+    if len(ids) == 0:  # no candidate, no application
+        return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
     tier = tal.tier[ids]
     park = tal.park[ids]
     park = np.where(park >= 0, park, tal.last_park[ids])

@@ -123,13 +123,14 @@ class Expectations:
             firm_offer += value[:, None] * mask[None, :]
             if moving_cert:
                 self._add_cert_value(cert_value, inst, mask, value, typical)
-        # each live firm's cell of a kinds x parks table, found once for the four tables
-        kind, park = f.kind[live], f.park[live]
+        # each live firm's cell of a kinds x parks table (its flat position), found once
+        # for the four tables: ``np.take`` of the flat position is ``table[kind, park]``
+        cell = f.kind[live] * n_parks + f.park[live]
 
         def per_firm(table: np.ndarray, empty: float = 0.0) -> np.ndarray:
             """Each firm slot's entry of ``table`` (kinds x parks); ``empty`` for the others."""
             out = np.full(f.n_slots, empty)
-            out[live] = table[kind, park]
+            out[live] = np.take(table, cell)
             return out
 
         def response(value: np.ndarray, strength: float) -> np.ndarray:
