@@ -6,6 +6,11 @@ exam, being selected for a talent programme) and are drawn here, per agent, with
 rates in ``behavior.policy_response``. ``applicants`` filters the candidates by the
 instrument's eligibility (kind, tier, certification, place, newness) and returns their
 ids and the base its payout rule needs (persons, spending, fees, profit).
+
+Filters over many slots take the positions ``np.flatnonzero`` finds
+(``live[np.flatnonzero(cond)]``) rather than indexing with the mask (``live[cond]``):
+the same slots in the same order, and with numpy 2.5 on this machine three times
+faster once a mask has tens of thousands of irregular entries (the 10x city).
 """
 
 from __future__ import annotations
@@ -164,14 +169,17 @@ class MonthEvents:
         ``employed`` filtered by tier, through the tier of each employed slot (looked up
         once a month, for every set of tiers asked). Computed once a month per set of
         tiers (the talent programmes and an income-tax subsidy of the top tiers ask for
-        the same).
+        the same). The filter takes the positions ``np.flatnonzero`` finds rather than
+        indexing with the mask: the same slots, about three times faster over tens of
+        thousands of slots with a mask as irregular as the tiers' (numpy 2.5, this
+        machine).
         """
         key = tiers.tobytes()
         if key not in self._employed_in:
             employed = self.employed
             if self._employed_tier is None:
                 self._employed_tier = self.model.talent.tier[employed]
-            self._employed_in[key] = employed[tiers[self._employed_tier]]
+            self._employed_in[key] = employed[np.flatnonzero(tiers[self._employed_tier])]
         return self._employed_in[key]
 
     def firms(self, event: Event) -> np.ndarray:
@@ -207,7 +215,7 @@ class MonthEvents:
             case Event.GROWTH_MILESTONE:
                 return self.milestones
             case Event.LOAN:
-                constrained = live[m.firms.financing[live] >= _LOAN_CONSTRAINT]
+                constrained = live[np.flatnonzero(m.firms.financing[live] >= _LOAN_CONSTRAINT)]
                 return _drawn(m, event, constrained, r.loan_rate)
             case Event.EVENT_HOSTING:
                 return _drawn(m, event, live, r.event_hosting_rate)
@@ -218,9 +226,12 @@ class MonthEvents:
             case Event.PROJECT_SELECTION:
                 return _drawn(m, event, live, r.project_selection_rate)
             case Event.MAJOR_PROJECT:
-                return _drawn(m, event, live[m.firms.high_tech[live]], r.major_project_rate)
+                certified = live[np.flatnonzero(m.firms.high_tech[live])]
+                return _drawn(m, event, certified, r.major_project_rate)
             case Event.IP_PILOT:
-                return _drawn(m, event, live[m.firms.patents[live] >= 2], r.ip_pilot_rate)
+                return _drawn(
+                    m, event, live[np.flatnonzero(m.firms.patents[live] >= 2)], r.ip_pilot_rate
+                )
             case Event.HIRE:
                 return np.unique(m.talent.employer[e.hires])
         return live[:0]

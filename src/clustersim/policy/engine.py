@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from clustersim.model import ClusterModel
     from clustersim.settings import Scenario
 
+#: The code of the firm kind whose employee milestones an instrument may reward.
+_HIGH_GROWTH = FIRM_KINDS.index("high_growth")
+
 #: Columns of ``rationing_frame``, in order, and their types.
 RATIONING_COLUMNS: dict[str, str] = {
     "regime": "string",
@@ -261,7 +264,7 @@ class RegimeIncentives(Incentives):
         """High-growth firms whose employees crossed a milestone this month."""
         f = model.firms
         live = f.live()
-        growing = live[f.kind[live] == FIRM_KINDS.index("high_growth")]  # ascending slots
+        growing = live[np.flatnonzero(f.kind[live] == _HIGH_GROWTH)]  # ascending slots
         before, now = self._previous_people[growing], people[growing]
         crossed = np.zeros(len(growing), dtype=bool)
         for level in model.behavior.policy_response.growth_milestones:

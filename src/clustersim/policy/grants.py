@@ -457,7 +457,7 @@ def grant_many(
 
     # Rationing. Where no budget can bind, what is approved is paid: ``amounts`` itself.
     positive = amounts > 0
-    n_positive = np.bincount(seg[positive], minlength=k)
+    n_positive = np.bincount(seg[np.flatnonzero(positive)], minlength=k)
     total = np.bincount(seg, weights=amounts, minlength=k)  # a running sum per instrument
     with np.errstate(invalid="ignore"):  # inf - inf: not surely fitting
         surely = remaining - total > 2.0 * 4.0 * n_positive * _EPS * total
