@@ -1,4 +1,9 @@
-"""clustersim-run as a user runs it: outputs, determinism, bad input, interruption."""
+"""clustersim-run as a user runs it: outputs, determinism, bad input, interruption.
+
+Most cases call the command's entry function in this process (``call_cli``: the same
+arguments, exit status and output, without a new process's imports); the first run, the
+unknown world and a simulation's own failure start ``clustersim-run`` as a new process.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import pandas as pd
 import pytest
 
 from clustersim.results.run_folder import MARKER, atomic_run_folder, is_complete
-from tests.conftest import run_cli
+from tests.conftest import call_cli, run_cli
 
 
 def _run_folder(root: Path) -> Path:
@@ -51,7 +56,7 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
     runs = {}
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):
         (tmp_path / name).mkdir()
-        proc = run_cli(
+        proc = call_cli(
             "world=toy", f"seed={seed}", "hydra.run.dir=results/runs/x", cwd=tmp_path / name
         )
         assert proc.returncode == 0, proc.stderr
@@ -78,7 +83,7 @@ def test_same_seed_same_bytes_other_seed_other_outputs(tmp_path: Path) -> None:
 def test_bad_input_is_one_clear_line_and_nothing_is_written(
     tmp_path: Path, override: str, field: str
 ) -> None:
-    proc = run_cli("world=toy", override, cwd=tmp_path)
+    proc = call_cli("world=toy", override, cwd=tmp_path)
     assert proc.returncode == 2
     assert f"invalid config: {field} = " in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -107,10 +112,10 @@ def test_a_user_experiment_file_is_checked_whole_and_its_yaml_errors_located(
         "# @package _global_\nseed: -3\nworld:\n  scale: -1\n"
         "behavior:\n  growth:\n    volatility: -2\n"
     )
-    broken = run_cli("-cd", str(tmp_path / "mine"), "experiment=broken", cwd=tmp_path)
+    broken = call_cli("-cd", str(tmp_path / "mine"), "experiment=broken", cwd=tmp_path)
     assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1
     assert "broken.yaml, line 4, column 5': not valid YAML" in broken.stderr
-    bad = run_cli("-cd", str(tmp_path / "mine"), "experiment=bad", "world=toy", cwd=tmp_path)
+    bad = call_cli("-cd", str(tmp_path / "mine"), "experiment=bad", "world=toy", cwd=tmp_path)
     assert bad.returncode == 2 and "3 settings are invalid" in bad.stderr
     for field in ("seed = -3", "world.scale = -1.0", "behavior.growth.volatility = -2.0"):
         assert field in bad.stderr
@@ -119,7 +124,7 @@ def test_a_user_experiment_file_is_checked_whole_and_its_yaml_errors_located(
 
 
 def test_an_unwritable_run_folder_is_one_line(tmp_path: Path) -> None:
-    proc = run_cli("world=toy", "hydra.run.dir=/proc/forbidden", cwd=tmp_path)
+    proc = call_cli("world=toy", "hydra.run.dir=/proc/forbidden", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "clustersim-run: cannot write /proc/forbidden: No such file or directory (runs write "
@@ -130,11 +135,11 @@ def test_an_unwritable_run_folder_is_one_line(tmp_path: Path) -> None:
 
 def test_a_complete_run_folder_is_refused_before_simulating(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    first = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    first = call_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     before = _outputs(folder)
     marker_time = (folder / MARKER).stat().st_mtime_ns
-    again = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    again = call_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
     assert again.returncode == 2
     assert f"invalid config: hydra.run.dir = '{folder}': already holds a complete run" in (
         again.stderr
@@ -144,7 +149,7 @@ def test_a_complete_run_folder_is_refused_before_simulating(tmp_path: Path) -> N
 
 
 def test_a_seed_too_large_stops_a_sweep_before_any_job(tmp_path: Path) -> None:
-    proc = run_cli(
+    proc = call_cli(
         "-m", "world=toy", "seed=1,99999999999999999999", "hydra.sweep.dir=sweep", cwd=tmp_path
     )
     assert proc.returncode == 2
@@ -165,7 +170,7 @@ def test_an_interrupted_write_leaves_no_folder(tmp_path: Path) -> None:
 
 
 def test_old_preset_spelling_is_accepted_with_a_note(tmp_path: Path) -> None:
-    proc = run_cli("+experiment=arthur_lockin", "--cfg", "job", cwd=tmp_path)
+    proc = call_cli("+experiment=arthur_lockin", "--cfg", "job", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "'+experiment=arthur_lockin' is now spelled 'preset=arthur_lockin'" in proc.stderr
     assert "sequential: true" in proc.stdout  # the preset was applied
@@ -173,7 +178,7 @@ def test_old_preset_spelling_is_accepted_with_a_note(tmp_path: Path) -> None:
 
 
 def test_paths_results_moves_the_run_folder(tmp_path: Path) -> None:
-    proc = run_cli("world=toy", "run.progress=false", "paths.results=elsewhere", cwd=tmp_path)
+    proc = call_cli("world=toy", "run.progress=false", "paths.results=elsewhere", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     runs = list((tmp_path / "elsewhere" / "runs").iterdir())
     assert len(runs) == 1 and is_complete(runs[0])
@@ -183,7 +188,7 @@ def test_paths_results_moves_the_run_folder(tmp_path: Path) -> None:
 def test_an_unknown_key_in_a_sweep_stops_it_in_one_line_and_leaves_no_folder(
     tmp_path: Path,
 ) -> None:
-    proc = run_cli(
+    proc = call_cli(
         "-m", "world=toy", "seed=1,2", "foo.bar=1", "hydra.sweep.dir=sweep", cwd=tmp_path
     )
     assert proc.returncode == 2
@@ -198,7 +203,7 @@ def test_a_folder_holding_other_files_is_never_replaced_by_a_run(tmp_path: Path)
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "thesis.txt").write_text("precious")
-    proc = run_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
+    proc = call_cli("world=toy", "run.progress=false", f"hydra.run.dir={folder}", cwd=tmp_path)
     assert proc.returncode == 2
     assert "holds files that are not a run's (thesis.txt)" in proc.stderr
     assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
