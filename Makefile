@@ -8,15 +8,19 @@ setup:
 run: setup
 	.venv/bin/clustersim-run $(ARGS)
 
-# Set up, then lint and run the whole test suite (what CI runs), one worker per core.
+# One worker per core; each test module goes to one worker (its module fixtures are made
+# once), the longest modules first, in the order tests/conftest.py gives them.
+XDIST = -n auto --no-loadscope-reorder
+
+# Set up, then lint and run the whole test suite (what CI runs).
 test: setup
 	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/python -m pytest -q -n auto $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
 # Everyday subset: everything not marked slow (no default-world runs, sweeps, notebooks).
 test-fast: setup
 	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/python -m pytest -q -n auto -m "not slow" $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -q $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 bench: setup
 	.venv/bin/python benchmarks/run_bench.py

@@ -69,11 +69,63 @@ SLOW_MODULES = frozenset(
 )
 
 
+#: The most expensive modules, most expensive first (CPU seconds measured with
+#: ``benchmarks/test_costs.py``): they start first, so that the two workers of ``make
+#: test`` end together instead of one finishing a long test while the other waits.
+LONGEST_FIRST = (
+    "test_notebooks",
+    "test_calibrate_engine",
+    "test_sweep_cli",
+    "test_analysis_sweep",
+    "test_report",
+    "test_sweep_faults",
+    "test_calibrate_presets",
+    "test_cli_run",
+    "test_policy_effects",
+    "test_optimize_driver",
+    "test_report_rationing",
+    "test_sweep_compose",
+    "test_optimize_model",
+    "test_optimize_cli",
+    "test_sweep_preflight",
+)
+#: Modules whose tests are independent and long: pytest-xdist hands their tests to the
+#: workers one by one. Every other module goes to one worker as a whole, so that its
+#: module- and session-scoped fixtures (a sweep, a study, a calibration) are made once,
+#: not once per worker (``pytest_xdist_make_scheduler`` below).
+SPLIT_MODULES = frozenset({"test_notebooks", "test_cli_run", "test_calibrate_presets"})
+
+
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n`` (xdist's ``load``): one unit of work per module, or per test of a split one.
+
+    xdist's ``loadgroup`` would do this with marks, but it names groups through a
+    private attribute pytest 9 no longer reads. Units go out in the order of the
+    collection (``--no-loadscope-reorder`` in the Makefile keeps it), longest first.
+    """
+    if config.getoption("dist") != "load":  # the user chose another distribution
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if Path(path).stem in SPLIT_MODULES else path
+
+    return ModuleScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of a slow module ``slow``."""
+    """Mark every test of a slow module ``slow``; start the longest modules first."""
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        if _module(item) in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+    rank = {m: i for i, m in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_module(item), len(rank)))  # stable: same order within
 
 
 def compose_cfg(*overrides: str):
