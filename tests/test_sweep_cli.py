@@ -2,7 +2,11 @@
 
 Resume after a killed sweep, the same collected tables whichever launcher ran the jobs,
 failures reported with a rerun command, and the QMC sweeper. Each test runs a handful of
-toy jobs (well under a second each) in a temporary folder.
+toy jobs (well under a second each) in a temporary folder. Sweeps with Hydra's basic
+launcher run in this process (``call_cli``: same arguments, exit status and output); a
+sweep that is killed, runs beside another or hands its jobs to worker processes starts
+``clustersim-run`` as a new process. The reference sweep runs in this process, so the
+byte-for-byte comparisons also compare a sweep in this process with sweeps in others.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pytest
 from clustersim.results.locks import JOB_LOCKS, SWEEP_LOCK
 from clustersim.results.run_folder import MARKER
 from clustersim.results.sweep_folder import STATUS_DIR, read_failures, read_statuses
-from tests.conftest import run_cli
+from tests.conftest import call_cli, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +57,7 @@ def marker_stamps(sweep: Path) -> dict[str, tuple[int, int]]:
 def reference(tmp_path_factory) -> Path:
     """An uninterrupted sweep with the basic launcher: the tables everything is compared to."""
     root = tmp_path_factory.mktemp("reference")
-    proc = run_cli(*sweep_args(root / "sweep"), cwd=root)
+    proc = call_cli(*sweep_args(root / "sweep"), cwd=root)
     assert proc.returncode == 0, proc.stderr
     return root / "sweep"
 
@@ -67,7 +71,7 @@ def test_sweep_collects_and_rerun_skips_everything(reference, tmp_path):
     before_tables = (reference / "runs.parquet").read_bytes()
     before = marker_stamps(reference)
     shutil.rmtree(reference / JOB_LOCKS)  # each launched job takes its lock file
-    proc = run_cli(*sweep_args(reference), cwd=tmp_path)
+    proc = call_cli(*sweep_args(reference), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "5 already complete" in proc.stderr
     assert "5 jobs: 0 done, 5 skipped" in proc.stderr
@@ -107,7 +111,7 @@ def test_killed_sweep_resumes_every_job_exactly_once(reference, tmp_path):
     stale.mkdir()
     (stale / "config.yaml").write_text("half written")
 
-    rerun = run_cli(*sweep_args(sweep), cwd=tmp_path)
+    rerun = call_cli(*sweep_args(sweep), cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert "staging folder(s) of interrupted runs" in rerun.stderr
     assert not stale.exists()
@@ -151,7 +155,7 @@ def test_two_sweeps_at_once_run_each_job_once(reference, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    refused = run_cli(*sweep_args(sweep), cwd=tmp_path)
+    refused = call_cli(*sweep_args(sweep), cwd=tmp_path)
     assert refused.returncode == 1
     assert f"in use by another sweep: process {first.pid}" in refused.stderr
     assert "lock_wait" in refused.stderr and "Traceback" not in refused.stderr
@@ -170,13 +174,13 @@ def test_any_value_names_one_job_folder_and_resume_finds_it(tmp_path):
     sweep = tmp_path / "sweep"
     name = "world.parks.lujiazui.name='Lu/jia zui 陆家嘴 <b>'"
     args = [*sweep_args(sweep)[:3], "seed=0,1", name, f"hydra.sweep.dir={sweep}"]
-    proc = run_cli(*args, cwd=tmp_path)
+    proc = call_cli(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folders = job_folders(sweep)
     assert len(folders) == 2 and all((sweep / f / MARKER).is_file() for f in folders)
     runs = pd.read_parquet(sweep / "runs.parquet")
     assert runs["world.parks.lujiazui.name"].tolist() == ["Lu/jia zui 陆家嘴 <b>"] * 2
-    again = run_cli(*args, cwd=tmp_path)
+    again = call_cli(*args, cwd=tmp_path)
     assert "2 jobs: 0 done, 2 skipped" in again.stderr
 
 
@@ -193,37 +197,23 @@ def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
             assert (sweep / job / name).read_bytes() == (reference / job / name).read_bytes()
 
 
-#: Loaded by every Python process started with its folder on PYTHONPATH (the sweep and its
-#: workers): the run of the seed named in the environment fails inside the simulation.
-#: Every invalid value is now refused before a sweep launches (test_sweep_preflight.py),
-#: so a failure at run time has to be injected.
-FAULT = """
-import os
-_seed = os.environ.get("CLUSTERSIM_TEST_FAIL_SEED")
-if _seed is not None:
-    import clustersim.runner as _runner
-    _simulate = _runner.simulate
-
-    def simulate(scenario, *args, **kwargs):
-        if scenario.seed == int(_seed):
-            raise RuntimeError("injected fault: this run fails inside the simulation")
-        return _simulate(scenario, *args, **kwargs)
-
-    _runner.simulate = simulate
-"""
-
-
 def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path, monkeypatch):
+    """A run that fails inside the simulation (injected: every invalid value is refused
+    before a sweep launches, test_sweep_preflight.py). The basic launcher runs the jobs
+    in this process, so the fault is put into ``clustersim.runner.simulate`` here."""
+    import clustersim.runner as runner
+
+    simulate = runner.simulate
+
+    def failing(scenario, *args, **kwargs):
+        if scenario.seed == 1:
+            raise RuntimeError("injected fault: this run fails inside the simulation")
+        return simulate(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate", failing)
     sweep = tmp_path / "sweep"
-    fault = tmp_path / "fault"
-    fault.mkdir()
-    (fault / "sitecustomize.py").write_text(FAULT)
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(fault), os.environ.get("PYTHONPATH")]))
-    )
-    monkeypatch.setenv("CLUSTERSIM_TEST_FAIL_SEED", "1")
     args = ["-m", "world=toy", "policy=none", "seed=0,1", f"hydra.sweep.dir={sweep}"]
-    proc = run_cli(*args, cwd=tmp_path)
+    proc = call_cli(*args, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # the sweep ran to the end, but a job failed
     err = proc.stderr
     first_line = "RuntimeError: injected fault: this run fails inside the simulation"
@@ -237,11 +227,11 @@ def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path, monkeyp
     assert list(read_failures(sweep)) == ["policy=none,seed=1,world=toy"]
     assert pd.read_parquet(sweep / "runs.parquet")["seed"].tolist() == [0]
     # rerunning reruns only the failed job (it fails again: the fault is still there)
-    again = run_cli(*args, cwd=tmp_path)
+    again = call_cli(*args, cwd=tmp_path)
     assert "2 jobs: 0 done, 1 skipped (already complete), 1 failed" in again.stderr
     # without the fault, the rerun completes the sweep and clears the failure record
-    monkeypatch.delenv("CLUSTERSIM_TEST_FAIL_SEED")
-    healed = run_cli(*args, cwd=tmp_path)
+    monkeypatch.setattr(runner, "simulate", simulate)
+    healed = call_cli(*args, cwd=tmp_path)
     assert healed.returncode == 0, healed.stderr
     assert list(read_failures(sweep)) == []
     assert sorted(pd.read_parquet(sweep / "runs.parquet")["seed"]) == [0, 1]
@@ -260,16 +250,16 @@ def test_qmc_sweeper_reproducible_design_named_by_settings(tmp_path):
         "policy=none",
         f"hydra.sweep.dir={sweep}",
     ]
-    proc = run_cli(*args, cwd=tmp_path)
+    proc = call_cli(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "sweep" in proc.stderr and "3 jobs" in proc.stderr
     runs = pd.read_parquet(sweep / "runs.parquet")
     shares = runs["behavior.entry.but_for_share"]
     assert shares.between(0.02, 0.7).all() and shares.nunique() == 3
     assert all(j.startswith("behavior.entry.but_for_share=0.") for j in runs["job"])
-    again = run_cli(*args, cwd=tmp_path)
+    again = call_cli(*args, cwd=tmp_path)
     assert "3 jobs: 0 done, 3 skipped" in again.stderr
-    bad = run_cli(
+    bad = call_cli(
         *args[:-1], "hydra.sweeper.method=sobol", f"hydra.sweep.dir={tmp_path / 'b'}", cwd=tmp_path
     )
     assert bad.returncode == 2  # bad input (clustersim-run exits 2 for it since the inputs work)
