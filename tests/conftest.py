@@ -217,7 +217,7 @@ def call_cli(
     code: int | str | None = 0
     try:
         os.chdir(cwd)
-        sys.argv = [module.rsplit(".", 1)[-1], *args]
+        sys.argv = [f"clustersim-{module.rsplit('.', 1)[-1]}", *args]  # the script's name
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main()

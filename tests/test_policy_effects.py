@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from clustersim.policy.vocabulary import CapPeriod
 from clustersim.runner import build_incentives, simulate
-from tests.conftest import run_cli, scenario
+from tests.conftest import call_cli, scenario
 
 ZERO_BUDGETS = (
     "policy=all_three",
@@ -163,7 +163,7 @@ def test_unknown_instrument_in_counterfactual_is_a_config_error() -> None:
 
 @pytest.mark.slow
 def test_run_folder_has_ledger_spending_and_targets(tmp_path: Path) -> None:
-    proc = run_cli(
+    proc = call_cli(
         "world=toy",
         "policy=all_three",
         "run.counterfactual=no_policy",
@@ -200,10 +200,10 @@ def test_bad_policy_input_is_rejected_before_anything_runs(tmp_path: Path) -> No
         ("run.counterfactual=huangpu_2024.nope", "run.counterfactual"),
     ]
     for override, field in cases:
-        proc = run_cli("world=toy", "policy=huangpu_2024", override, cwd=tmp_path)
+        proc = call_cli("world=toy", "policy=huangpu_2024", override, cwd=tmp_path)
         assert proc.returncode == 2, (override, proc.stderr)
         assert field in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("world=toy", "policy=nope", cwd=tmp_path)
+    proc = call_cli("world=toy", "policy=nope", cwd=tmp_path)
     assert proc.returncode != 0 and "huangpu_2024" in proc.stderr
     assert not (tmp_path / "results" / "runs").exists() or not any(
         (tmp_path / "results/runs").iterdir()

@@ -20,7 +20,7 @@ from clustersim.report.markdown import render_markdown
 from clustersim.report.publish import write_report
 from clustersim.report.sections.spending import budget_runout, spending_section
 from clustersim.report.style import variant_colours
-from tests.conftest import run_cli
+from tests.conftest import call_cli
 
 TIGHT = "huangpu_2024 (policy.huangpu_2024.budget_scale=0.03)"
 FULL = "huangpu_2024 (policy.huangpu_2024.budget_scale=1)"
@@ -29,7 +29,7 @@ FULL = "huangpu_2024 (policy.huangpu_2024.budget_scale=1)"
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("rationing") / "sweep"
-    proc = run_cli(
+    proc = call_cli(
         "-m",
         "world=toy",
         "policy=huangpu_2024",
