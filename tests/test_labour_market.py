@@ -16,7 +16,7 @@ import pytest
 from clustersim.incentives import Events
 from clustersim.model import ClusterModel
 from clustersim.rules.innovation import MAX_RD_SHARE, innovate
-from clustersim.rules.labour import lay_off, post_vacancies, wanted_staff
+from clustersim.rules.labour import lay_off, match, post_vacancies, wanted_staff
 from clustersim.rules.sampling import round_by_cumulative
 from clustersim.vocabulary import N_TIERS
 from tests.conftest import scenario
@@ -131,3 +131,39 @@ def test_the_exit_screen_is_the_highest_hazard_of_any_class_and_kind(financing) 
     highest = float(x.monthly_hazard(*(g.ravel() for g in grid)).max())
     bound = highest_hazard(x, fin)
     assert highest <= bound <= highest * (1.0 + 1e-8)
+
+
+def test_searchers_take_each_parks_positions_in_firm_priority_order() -> None:
+    m = _model_after(12)
+    f, tal = m.firms, m.talent
+    live = f.live()
+    f.target[live] *= 1.5  # firms want more staff: vacancies everywhere
+    employer_before = tal.employer.copy()
+    unemployed_before = tal.alive & (tal.employer < 0)
+    want = wanted_staff(m)
+    rng = np.random.default_rng(5)
+    u_search, u_park = rng.random((2, tal.n_slots), dtype=np.float32)
+    u_priority = _tied_draws(tal.n_slots, 6)
+    park_people = m.park_employees()
+    vacancies = post_vacancies(m, want, _tied_draws(f.n_slots, 7), park_people)
+    events = Events()
+    match(m, m.incentives.levers(m), events, vacancies, u_search, u_park, u_priority, park_people)
+
+    hired = events.hires
+    assert len(hired) > 0
+    # every hire searched: unemployed, or employed and drawn to look around
+    searched = unemployed_before | (u_search < m.behavior.talent.on_the_job_search)
+    assert searched[hired].all()
+    # plain: a (park, tier) group's positions are its firms' vacancies of that tier, firm
+    # by firm in hiring order; its hires, by (priority draw, slot), take them in turn
+    for p in np.unique(f.park[vacancies.firms]):
+        for k in range(N_TIERS):
+            in_park = f.park[vacancies.firms] == p
+            positions = np.repeat(vacancies.firms[in_park], vacancies.count[in_park, k]).tolist()
+            group = [s for s in hired.tolist() if f.park[tal.employer[s]] == p and tal.tier[s] == k]
+            assert len(group) <= len(positions)
+            queue = sorted(group, key=lambda s: (u_priority[s], s))
+            assert [int(tal.employer[s]) for s in queue] == positions[: len(queue)]
+    # nobody else changed employer
+    others = np.setdiff1d(np.flatnonzero(employer_before != tal.employer), hired)
+    assert len(others) == 0
