@@ -22,7 +22,7 @@ from clustersim.config import to_plain
 from clustersim.paths import conf_dir
 from clustersim.results.run_folder import MARKER
 from hydra_plugins.clustersim_qmc_sweeper.sensitivity_sweeper import draw_design
-from tests.conftest import run_cli
+from tests.conftest import call_cli, run_cli
 
 #: Seconds a sweep command may take: the 32-job sweep takes ~1 min on an idle 2-core
 #: machine, but test workers share the cores (make test runs one per core).
@@ -47,13 +47,15 @@ def sweep_args(sweep: Path, *extra: str) -> list[str]:
     ]
 
 
-def analyze(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def analyze(*args: str, cwd: Path, new_process: bool = False) -> subprocess.CompletedProcess:
+    """``clustersim-analyze <args>``: in this process (``call_cli``), or in a new one."""
+    if not new_process:
+        return call_cli(*args, cwd=cwd, module="clustersim.cli.analyze")
     return subprocess.run(
         [sys.executable, "-m", "clustersim.cli.analyze", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=SWEEP_TIMEOUT,
     )
 
 
@@ -80,7 +82,7 @@ def test_sweep_writes_its_design_runs_each_point_once_and_resumes(morris_sweep):
     runs = pd.read_parquet(morris_sweep / "runs.parquet")
     assert runs[design.space.names].to_numpy().tolist() == unique.tolist()
     stamps = {n: (morris_sweep / n / MARKER).stat().st_mtime_ns for n in names}
-    again = run_cli(*sweep_args(morris_sweep), cwd=morris_sweep.parent, timeout=SWEEP_TIMEOUT)
+    again = call_cli(*sweep_args(morris_sweep), cwd=morris_sweep.parent)
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"{len(names)} skipped" in again.stderr
     assert {n: (morris_sweep / n / MARKER).stat().st_mtime_ns for n in names} == stamps
@@ -132,11 +134,9 @@ def test_analyze_bad_input_one_line_nothing_written(morris_sweep, tmp_path):
 @pytest.mark.slow
 def test_a_plain_sweep_is_not_a_sensitivity_sweep(tmp_path):
     sweep = tmp_path / "plain"
-    proc = run_cli(
-        "-m", *SHORT, "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path, timeout=SWEEP_TIMEOUT
-    )
+    proc = call_cli("-m", *SHORT, "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    out = analyze("sensitivity", str(sweep), cwd=tmp_path)
+    out = analyze("sensitivity", str(sweep), cwd=tmp_path, new_process=True)
     assert out.returncode == 2
     assert "not made with a sensitivity design" in out.stderr
     assert not (sweep / "analysis").exists()
@@ -154,7 +154,7 @@ def test_a_plain_sweep_is_not_a_sensitivity_sweep(tmp_path):
 )
 def test_bad_sweeps_stop_before_any_job(tmp_path, extra, words):
     sweep = tmp_path / "sweep"
-    proc = run_cli(*sweep_args(sweep, *extra), cwd=tmp_path, timeout=SWEEP_TIMEOUT)
+    proc = call_cli(*sweep_args(sweep, *extra), cwd=tmp_path)
     assert proc.returncode != 0
     assert words in proc.stderr, proc.stderr[-2000:]
     assert not sweep.exists() or not any(p.is_dir() for p in sweep.iterdir())
@@ -169,10 +169,9 @@ def test_a_range_the_model_refuses_stops_the_sweep(tmp_path):
         "    source: 'assumption: a test'\n"
     )
     sweep = tmp_path / "sweep"
-    proc = run_cli(
+    proc = call_cli(
         *sweep_args(sweep, f"hydra.sweeper.space={space}", "hydra.sweeper.parameters=null"),
         cwd=tmp_path,
-        timeout=SWEEP_TIMEOUT,
     )
     assert proc.returncode != 0
     assert "parameters.behavior.entry.but_for_share.high = 1.2" in proc.stderr
@@ -182,10 +181,9 @@ def test_a_range_the_model_refuses_stops_the_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_another_design_into_the_same_folder_is_refused(morris_sweep):
-    proc = run_cli(
+    proc = call_cli(
         *sweep_args(morris_sweep, "hydra.sweeper.seed=1"),
         cwd=morris_sweep.parent,
-        timeout=SWEEP_TIMEOUT,
     )
     assert proc.returncode != 0
     assert "holds a sweep of another design" in proc.stderr

@@ -28,6 +28,7 @@ from clustersim.calibrate.posterior import summarise
 from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.recovery import write_synthetic_targets
 from clustersim.paths import conf_dir
+from tests.conftest import call_cli
 
 TRUE = {"behavior.exit.kind_multiplier.high_growth": 1.8, "behavior.growth.volatility": 0.35}
 BASIC = ["hydra/launcher=basic"]
@@ -136,14 +137,11 @@ def test_smc_killed_with_sigkill_and_run_again_gives_the_same_posterior(
     pd.testing.assert_frame_equal(particles, pd.read_parquet(tmp_path / "k" / "particles.parquet"))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    """``clustersim-calibrate <args>`` in a fresh process, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "clustersim.cli.calibrate", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``clustersim-calibrate <args>`` run in this process (``call_cli``): its exit status
+    and output without a new process's imports. The SIGKILL test above starts the
+    command as a new process, as a user runs it."""
+    return call_cli(*args, cwd=cwd, module="clustersim.cli.calibrate")
 
 
 def _markers(folder: Path) -> dict[str, int]:
@@ -156,7 +154,7 @@ def test_cli_bad_input_writes_nothing(tmp_path):
     data = yaml.safe_load(spec.read_text())
     data["parameters"]["behavior.growth.volatility"]["low"] = 2.0  # above high
     spec.write_text(yaml.safe_dump(data))
-    proc = _cli(str(spec), "--preset-dir", str(tmp_path / "presets"))
+    proc = _cli(str(spec), "--preset-dir", str(tmp_path / "presets"), cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "clustersim-calibrate: invalid calibration: parameters.behavior.growth.volatility.low "
@@ -178,7 +176,7 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
     presets.mkdir()
     (presets / "calibrated.yaml").write_text("# the default world's preset\n")
     (presets / "calibrated_draw_00.yaml").write_text("# the default world's draw\n")
-    proc = _cli(str(spec), "--workers", "2", "--preset-dir", str(presets))
+    proc = _cli(str(spec), "--workers", "2", "--preset-dir", str(presets), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     posterior = pd.read_parquet(out / "posterior.parquet")
@@ -207,7 +205,7 @@ def test_cli_writes_posterior_presets_and_report(tmp_path):
     # run again: nothing is rerun, the same posterior comes out
     before = _markers(out)
     assert len(before) == 16
-    again = _cli(str(spec), "--workers", "2", "--no-preset")
+    again = _cli(str(spec), "--workers", "2", "--no-preset", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert _markers(out) == before
     pd.testing.assert_frame_equal(posterior, pd.read_parquet(out / "posterior.parquet"))

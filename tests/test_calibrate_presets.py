@@ -7,9 +7,6 @@ regimes across the draws, and the comparison report treats a draw as a replicate
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 
@@ -17,6 +14,7 @@ import clustersim.api as cs
 from clustersim.paths import conf_dir
 from clustersim.report.load import report_data
 from clustersim.report.publish import write_report
+from tests.conftest import call_cli
 
 BEHAVIOR = conf_dir() / "behavior"
 SHORT = ["world=toy", "world.end=2021-12", "run.report_months=[2021-12]"]
@@ -75,23 +73,16 @@ def test_posterior_draws_are_presets_of_the_same_parameters():
 
 def test_posterior_comparison_runs_and_its_report_builds(tmp_path):
     sweep = tmp_path / "sweep"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clustersim.cli.run",
-            "-m",
-            "experiment=posterior_compare_plans",
-            *SHORT,
-            "policy=none,shanghai_2020",
-            "behavior=calibrated_draw_00,calibrated_draw_01",
-            "seed=0",
-            "hydra/launcher=basic",
-            f"hydra.sweep.dir={sweep}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = call_cli(
+        "-m",
+        "experiment=posterior_compare_plans",
+        *SHORT,
+        "policy=none,shanghai_2020",
+        "behavior=calibrated_draw_00,calibrated_draw_01",
+        "seed=0",
+        "hydra/launcher=basic",
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = report_data(sweep)

@@ -35,7 +35,7 @@ from clustersim.report.sections.relocation import net_relocation, relocated_vs_n
 from clustersim.report.sections.spending import budget_runout, spending_over_time
 from clustersim.report.sections.trajectories import plan_starts
 from clustersim.report.stats import BOOTSTRAP_SEED
-from tests.conftest import run_cli
+from tests.conftest import call_cli
 
 POLICIES = ("none", "huangpu_2024", "all_three")
 MONTHS = ("2025-12", "2027-12")
@@ -90,7 +90,7 @@ class _Page(HTMLParser):
 @pytest.fixture(scope="session")
 def sweep(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report") / "sweep"
-    proc = run_cli(
+    proc = call_cli(
         "-m",
         "world=toy",
         f"policy={','.join(POLICIES)}",
