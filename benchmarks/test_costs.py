@@ -6,16 +6,18 @@ kernels or worker processes, so the children's CPU counts too.
 
 Record (a pytest plugin; works with xdist, each worker appends its own lines)::
 
-    CLUSTERSIM_TEST_COSTS=costs.jsonl .venv/bin/python -m pytest -p benchmarks.test_costs ...
+    CLUSTERSIM_TEST_COSTS=/tmp/costs.jsonl .venv/bin/python -m pytest -p benchmarks.test_costs ...
 
 Report the most expensive tests and files::
 
-    .venv/bin/python benchmarks/test_costs.py costs.jsonl --top 30
+    .venv/bin/python benchmarks/test_costs.py /tmp/costs.jsonl --top 30
 
 Each line of the jsonl is one test: ``{"nodeid", "file", "wall", "cpu", "children",
 "slow", "worker", "pid"}``. The setup of a fixture is charged to the first test that uses it (a
-session-scoped fixture's cost shows up there, not spread over its users). A grandchild
-that outlives its parent (a daemon) is not counted.
+session-scoped fixture's cost shows up there, not spread over its users). Children count
+once they have ended and been waited for: a pool's worker kept alive between tasks
+(joblib's loky executor) counts in whichever test runs when it ends, and a grandchild
+that outlives its parent is not counted.
 """
 
 from __future__ import annotations
