@@ -199,3 +199,29 @@ def test_formatting():
     assert fmt.interval(50.0, 48.1, 52.6) == "50.0 [48.1 – 52.6]"
     assert fmt.num(-0.001) == "0.00"
     assert fmt.millions(12.5e6) == "12.5"
+
+
+@pytest.mark.parametrize(
+    ("months", "title"),
+    [
+        (["2020-01", "2024-06", "2027-12"], "2. Trajectories 2020–2027"),
+        (["2025-01", "2026-07", "2027-12"], "2. Trajectories 2025–2027"),
+        (["2025-01", "2025-12"], "2. Trajectories 2025"),
+    ],
+)
+def test_trajectory_section_is_titled_by_the_years_the_runs_span(months, title):
+    from types import SimpleNamespace
+
+    from clustersim.report.sections.trajectories import trajectory_section
+
+    panel = pd.DataFrame(
+        {
+            "variant": ["none"] * len(months) * 2,
+            "month": months * 2,
+            "seed": [0] * len(months) + [1] * len(months),
+            "firms": np.arange(2 * len(months), dtype=float),
+        }
+    )
+    data = SimpleNamespace(panel=panel, variants=["none"], configs={})
+    section = trajectory_section(data, {"none": "#000000"})
+    assert section.title == title

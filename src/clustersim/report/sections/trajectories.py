@@ -69,6 +69,18 @@ def plan_starts(configs: dict[str, dict[str, Any]]) -> dict[str, str]:
     return dict(sorted(starts.items(), key=lambda kv: (kv[1], kv[0])))
 
 
+def period(traj: pd.DataFrame) -> str:
+    """The years the trajectories span, e.g. "2020–2027" ("2025" for a single year).
+
+    Read from the runs' own months, so a world that starts in 2025 or ends in 2030 is
+    titled as it ran.
+    """
+    if traj.empty:
+        return "(no months)"
+    years = sorted({str(m)[:4] for m in traj["month"]})
+    return years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
 def trajectory_figure(
     traj: pd.DataFrame,
     variants: Sequence[str],
@@ -111,15 +123,15 @@ def trajectory_figure(
         Line2D([], [], color="black", lw=1.4, alpha=0.6, label="municipal target (about)")
     )
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=9)
-    fig.suptitle("Trajectories 2020–2027: mean across seeds with 90% band", fontsize=12)
+    fig.suptitle(f"Trajectories {period(traj)}: mean across seeds with 90% band", fontsize=12)
     return fig
 
 
 def trajectory_section(data: SweepData, colours: dict[str, str]) -> Section:
-    """Section 2: trajectories 2020-2027 with bands, the plans' start dates marked."""
+    """Section 2: trajectories over the runs' months with bands, the plans' starts marked."""
     traj = trajectory_table(data.panel, data.variants)
     starts = plan_starts(data.configs)
-    sec = Section("trajectories", "2. Trajectories 2020–2027")
+    sec = Section("trajectories", f"2. Trajectories {period(traj)}")
     band = (
         "no band: one seed per variant"
         if traj["low"].isna().all()
