@@ -55,7 +55,7 @@ def marker_stamps(sweep: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
-    """An uninterrupted sweep with the basic launcher: the tables everything is compared to."""
+    """An uninterrupted sweep with the default launcher (``serial``): what all is compared to."""
     root = tmp_path_factory.mktemp("reference")
     proc = call_cli(*sweep_args(root / "sweep"), cwd=root)
     assert proc.returncode == 0, proc.stderr
@@ -184,7 +184,7 @@ def test_any_value_names_one_job_folder_and_resume_finds_it(tmp_path):
     assert "2 jobs: 0 done, 2 skipped" in again.stderr
 
 
-@pytest.mark.parametrize("launcher", ["cores", "slurm_local"])
+@pytest.mark.parametrize("launcher", ["basic", "cores", "joblib", "slurm_local"])
 def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
     sweep = tmp_path / "sweep"
     proc = run_cli(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)

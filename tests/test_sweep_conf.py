@@ -27,7 +27,7 @@ def test_compare_plans_is_100_jobs_on_the_cores_in_a_fixed_folder():
     cfg = hydra_cfg("experiment=compare_plans")
     assert count_jobs(cfg) == 100
     assert cfg.hydra.sweep.dir == "results/sweeps/compare_plans"
-    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert cfg.hydra.launcher._target_.endswith("CoresLauncher")  # joblib's, our job runner
     assert cfg.hydra.sweeper._target_.endswith("GridSweeper")
     assert cfg.hydra.mode.name == "MULTIRUN"
     assert cfg.run.progress is False
@@ -63,7 +63,10 @@ def test_sensitivity_is_a_reproducible_64_point_sobol_design():
 @pytest.mark.parametrize(
     ("preset", "target"),
     [
-        ("cores", "JoblibLauncher"),
+        ("cores", "clustersim_launchers.launchers.CoresLauncher"),
+        ("serial", "clustersim_launchers.launchers.SerialLauncher"),
+        ("joblib", "hydra_joblib_launcher.joblib_launcher.JoblibLauncher"),
+        ("basic", "basic_launcher.BasicLauncher"),
         ("slurm", "SlurmLauncher"),
         ("slurm_local", "LocalLauncher"),
     ],
