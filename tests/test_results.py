@@ -241,5 +241,43 @@ def test_config_yaml_has_the_bytes_of_pythons_safe_dump(overrides):
     data = to_plain(compose_cfg(*overrides))
     want = yaml.safe_dump(data, sort_keys=True, allow_unicode=True)  # what runs wrote before
     assert rf.dump_yaml(data, sort_keys=True) == want
+    assert rf.config_yaml(data) == want  # section by section
+    assert rf.config_yaml(data) == want  # from the kept sections
     texts = ["world.parks.lujiazui.name='陆家嘴 A/B'", "seed=3"]
     assert rf.dump_yaml(texts) == yaml.safe_dump(texts, allow_unicode=True)
+
+
+SHARED = [1, 2]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "a": {1: "x", "1": "y"},
+            "t": {True: 2, False: 0},
+            "b": [1.0, 1, "1", True, "yes", "null", ""],
+        },
+        {"b": [1.0, 1, "1"], "a": {"z": [[], {}], "nan": float("nan"), "inf": float("-inf")}},
+        {"c": {}, "d": [], "e": "x" * 300 + " y" * 100, "f": "ü\u4e2d\n", "g": None},
+        {"x": SHARED, "y": SHARED},  # one list twice: an anchor and an alias
+        {"x": {"k": SHARED}, "z": [SHARED]},
+        {"x": (1, 2)},  # not plain data: dumped whole (and refused, as before)
+        {},
+    ],
+)
+def test_config_yaml_is_the_whole_dump_for_any_data(data):
+    """Section by section, from kept sections or not, the text is the whole document's."""
+
+    def text(dump):
+        try:
+            return dump()
+        except Exception as err:  # the same refusal, if any
+            return type(err)
+
+    want = text(lambda: rf.dump_yaml(dict(data), sort_keys=True))
+    rf._SECTION_TEXT.clear()
+    assert text(lambda: rf.config_yaml(data)) == want
+    assert text(lambda: rf.config_yaml(data)) == want
+    mixed = {**data, "seed": 1}  # a kept section next to a new one
+    assert text(lambda: rf.config_yaml(mixed)) == text(lambda: rf.dump_yaml(mixed, sort_keys=True))
