@@ -38,8 +38,13 @@ from clustersim.results.run_folder import remove_if_empty
 log = logging.getLogger("clustersim")
 
 
-def execute(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> dict[str, Any]:
-    """Check, simulate and write one scenario into ``out_dir``; return its summary."""
+def execute(
+    cfg: DictConfig | dict[str, Any], out_dir: Path, progress: bool | None = None
+) -> dict[str, Any]:
+    """Check, simulate and write one scenario into ``out_dir``; return its summary.
+
+    ``cfg``: the composed config, or the plain data ``clustersim.config.to_plain`` made of it.
+    """
     # the model and its tables load here, not with this module: the process that launches
     # a sweep only composes configs and hands jobs out
     from clustersim.runner import simulate, write_run
@@ -102,9 +107,12 @@ def task(cfg: DictConfig) -> dict[str, Any]:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
+        from clustersim.config import to_plain
         from clustersim.sweep.jobs import sweep_job
 
-        return sweep_job(cfg, out_dir, lambda c, d: execute(c, d, progress=False))
+        # resolved once: the job runner hashes it, execute checks it (each took ~20 ms)
+        plain = to_plain(cfg)
+        return sweep_job(plain, out_dir, lambda c, d: execute(c, d, progress=False))
     return _single_run(cfg, out_dir)
 
 
