@@ -2,10 +2,11 @@
 
 Resume after a killed sweep, the same collected tables whichever launcher ran the jobs,
 failures reported with a rerun command, and the QMC sweeper. Each test runs a handful of
-toy jobs (well under a second each) in a temporary folder. Sweeps with Hydra's basic
-launcher run in this process (``call_cli``: same arguments, exit status and output); a
-sweep that is killed, runs beside another or hands its jobs to worker processes starts
-``clustersim-run`` as a new process. The reference sweep runs in this process, so the
+toy jobs (well under a second each) in a temporary folder. Sweeps with the default
+launcher (``serial``: Hydra's basic launcher with our job runner) run in this process
+(``call_cli``: same arguments, exit status and output); a sweep that is killed, runs
+beside another or hands its jobs to worker processes starts ``clustersim-run`` as a new
+process. The reference sweep runs in this process, so the
 byte-for-byte comparisons also compare a sweep in this process with sweeps in others.
 """
 
@@ -199,7 +200,7 @@ def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
 
 def test_failed_job_is_reported_listed_and_rerun_command_given(tmp_path, monkeypatch):
     """A run that fails inside the simulation (injected: every invalid value is refused
-    before a sweep launches, test_sweep_preflight.py). The basic launcher runs the jobs
+    before a sweep launches, test_sweep_preflight.py). The default launcher runs the jobs
     in this process, so the fault is put into ``clustersim.runner.simulate`` here."""
     import clustersim.runner as runner
 
