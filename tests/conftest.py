@@ -206,14 +206,18 @@ def call_cli(
 
     Calls ``<module>.main()`` with ``sys.argv`` set (``clustersim-run`` by default) and
     returns what ``run_cli`` returns: the exit status (``sys.exit``'s code or ``main``'s
-    return value), standard output and standard error. The working folder, ``sys.argv``
-    and the logging setup (Hydra configures logging for each run) are put back after.
+    return value), standard output and standard error. The working folder, ``sys.argv``,
+    the logging setup (Hydra configures logging for each run) and Hydra's global state
+    (a finished run leaves its ``HydraConfig`` set) are put back after.
     An exception that escapes ``main`` propagates (a new process would print its
     traceback and exit 1).
     """
+    from hydra.core.singleton import Singleton
+
     main = importlib.import_module(module).main
     out, err = io.StringIO(), io.StringIO()
     argv, here, logs = sys.argv, Path.cwd(), _logging_state()
+    hydra_state = Singleton.get_state()  # HydraConfig, GlobalHydra, the plugins' registry
     code: int | str | None = 0
     try:
         os.chdir(cwd)
@@ -227,6 +231,7 @@ def call_cli(
         sys.argv = argv
         os.chdir(here)
         _restore_logging(logs)
+        Singleton.set_state(hydra_state)  # a finished command leaves no Hydra job behind
     if isinstance(code, str):  # sys.exit("message") prints it and exits 1
         err.write(code + "\n")
         code = 1

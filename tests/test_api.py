@@ -38,6 +38,21 @@ def test_run_seeds_gives_each_seeds_own_run() -> None:
     assert not many[0].monthly.equals(many[1].monthly)
 
 
+def test_run_seeds_names_the_policy_it_composed_even_after_a_hydra_job() -> None:
+    """A Hydra job run earlier in this process (its HydraConfig still set) does not
+    relabel the API's runs: ``run_seeds`` keeps the policy option it composed."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.singleton import Singleton
+
+    state = Singleton.get_state()
+    try:
+        HydraConfig.instance().set_config(cs.compose(["world=toy", "policy=none"]))
+        (result,) = cs.run_seeds(["world=toy", "policy=all_three"], [1])
+    finally:
+        Singleton.set_state(state)
+    assert result.summary()["policy"] == "all_three"
+
+
 def test_in_process_sweep_collects_and_resumes(tmp_path: Path) -> None:
     grid = {"policy": ["none", "huangpu_2024"], "seed": [0, 1]}
     tables = cs.sweep(grid, base=["world=toy"], folder=tmp_path / "sw", progress=False)
