@@ -214,18 +214,23 @@ def run_sweep_job(
     )
 
 
-def launch_serial(
-    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
-) -> list[JobReturn]:
-    """Hydra's ``BasicLauncher.launch``: the jobs one after another, in this process."""
+def _begin(launcher: Any) -> Path:
+    """What both of Hydra's launchers do first: globals, logging, the sweep's folder."""
     setup_globals()
     assert launcher.hydra_context is not None
     assert launcher.config is not None
     assert launcher.task_function is not None
-
     configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
-    sweep_dir = launcher.config.hydra.sweep.dir
-    Path(str(sweep_dir)).mkdir(parents=True, exist_ok=True)
+    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    return sweep_dir
+
+
+def launch_serial(
+    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+) -> list[JobReturn]:
+    """Hydra's ``BasicLauncher.launch``: the jobs one after another, in this process."""
+    _begin(launcher)
     log.info(f"Launching {len(job_overrides)} jobs locally")
     runs: list[JobReturn] = []
     for idx, overrides in enumerate(job_overrides):
@@ -275,14 +280,7 @@ def launch_on_cores(
     from joblib import Parallel, delayed
     from joblib.externals.loky.backend.reduction import cloudpickle
 
-    setup_globals()
-    assert launcher.config is not None
-    assert launcher.task_function is not None
-    assert launcher.hydra_context is not None
-
-    configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
-    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
-    sweep_dir.mkdir(parents=True, exist_ok=True)
+    sweep_dir = _begin(launcher)
 
     # Joblib's backend is loky (processes): threads cannot hold Hydra's per-job state
     joblib_cfg = launcher.joblib
