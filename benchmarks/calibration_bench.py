@@ -47,6 +47,8 @@ def complete_runs(folder: Path) -> dict[str, float]:
         return {}
     out = {}
     for p in runs.iterdir():
+        if p.name.startswith("."):  # a staging folder (.<run>.partial-<pid>), not a run
+            continue
         marker = p / "COMPLETE"
         if marker.is_file():
             out[p.name] = marker.stat().st_mtime_ns

@@ -28,6 +28,7 @@ from clustersim.calibrate.posterior import summarise
 from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.recovery import write_synthetic_targets
 from clustersim.paths import conf_dir
+from clustersim.results.run_folder import is_partial_name
 from tests.conftest import call_cli
 
 TRUE = {"behavior.exit.kind_multiplier.high_growth": 1.8, "behavior.growth.volatility": 0.35}
@@ -145,8 +146,16 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def _markers(folder: Path) -> dict[str, int]:
-    """Complete run folders and the time their COMPLETE marker was written."""
-    return {p.parent.name: p.stat().st_mtime_ns for p in (folder / "runs").glob("*/COMPLETE")}
+    """Complete run folders and the time their COMPLETE marker was written.
+
+    A staging folder (``.<run>.partial-<pid>``) of a run killed between writing its marker
+    and its rename into place is not a run: the next calibration removes it.
+    """
+    return {
+        p.parent.name: p.stat().st_mtime_ns
+        for p in (folder / "runs").glob("*/COMPLETE")
+        if not is_partial_name(p.parent.name)
+    }
 
 
 def test_cli_bad_input_writes_nothing(tmp_path):
