@@ -11,7 +11,7 @@ import yaml
 
 from clustersim.calibrate.problem import load_problem
 from clustersim.calibrate.spec import check_parameters, load_spec
-from clustersim.calibrate.statistics import evaluate
+from clustersim.calibrate.statistics import Snapshots, evaluate
 from clustersim.calibrate.targets import check_against_run, load_targets
 from clustersim.config import ConfigError
 from clustersim.paths import conf_dir
@@ -338,6 +338,35 @@ def test_exit_rate_by_age_counts_firms_gone_a_year_later():
     assert rate(0, 12) == pytest.approx(0.5)
     assert rate(12, 60) == pytest.approx(0.5)
     assert rate(84, 1e9) == pytest.approx(0.0)
+
+
+def test_snapshot_panels_equal_pandas_pivot_tables():
+    # firms enter and leave between year ends, rows come unsorted: the numpy panel the
+    # statistics share must hold what pivot_table(index=firm_id, columns=month) holds
+    rng = np.random.default_rng(4)
+    rows = []
+    for year in range(2020, 2025):
+        alive = rng.choice(500, size=300, replace=False)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "month": f"{year}-12",
+                    "firm_id": alive,
+                    "employees": rng.integers(1, 400, len(alive)),
+                    "born": rng.integers(-200, 60, len(alive)).astype(float),
+                }
+            )
+        )
+    firms = pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=0)
+    snaps = Snapshots(firms)
+    for column in ("employees", "born"):
+        pivot = firms.pivot_table(index="firm_id", columns="month", values=column, aggfunc="first")
+        assert list(snaps.months) == list(pivot.columns)
+        np.testing.assert_array_equal(snaps.panel(column), pivot.to_numpy(float))
+    # a statistic computed with the shared panels equals the one computed alone
+    shared = evaluate("growth_sd", MONTHLY, snaps, first="2020-12", last="2023-12", settings={})
+    alone = evaluate("growth_sd", MONTHLY, firms, first="2020-12", last="2023-12", settings={})
+    assert shared == alone and np.isfinite(shared)
 
 
 def test_monthly_rates_and_ratios():

@@ -26,18 +26,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clustersim import __version__
 from clustersim.calibrate.problem import Problem
-from clustersim.calibrate.statistics import evaluate
+from clustersim.calibrate.statistics import Snapshots, evaluate
 from clustersim.calibrate.targets import Target
 from clustersim.config import config_hash
 from clustersim.results.jobs import Execute
 from clustersim.results.run_folder import (
+    CONFIG,
     BadRunFolderError,
     StoredRun,
     atomic_run_folder,
+    config_yaml,
+    dump_yaml,
     is_complete,
 )
 from clustersim.runner import simulate
@@ -71,9 +72,10 @@ def target_statistics(
     targets: Sequence[Target], monthly: Any, firms_yearly: Any
 ) -> dict[str, float]:
     """The value of every target's statistic for one run's tables."""
+    snapshots = Snapshots(firms_yearly)
     return {
         t.name: evaluate(
-            t.statistic, monthly, firms_yearly, first=t.first, last=t.last, settings=t.settings
+            t.statistic, monthly, snapshots, first=t.first, last=t.last, settings=t.settings
         )
         for t in targets
     }
@@ -90,8 +92,8 @@ def write_calibration_run(
         marker = {"config_hash": config_hash(cfg), "seed": scenario.seed, "version": __version__}
         summary = result.summary()
         with atomic_run_folder(out, marker) as w:
-            w.text("config.yaml", yaml.safe_dump(dict(cfg), sort_keys=True, allow_unicode=True))
-            w.text("overrides.yaml", yaml.safe_dump(list(overrides), allow_unicode=True))
+            w.text(CONFIG, config_yaml(cfg))
+            w.text("overrides.yaml", dump_yaml(list(overrides)))
             w.json("summary.json", summary)
             w.json(STATISTICS_FILE, {k: _plain(v) for k, v in stats.items()})
             w.table("monthly.parquet", result.monthly)
