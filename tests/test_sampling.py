@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +14,7 @@ from clustersim.rules.sampling import (
     categorical,
     categorical_by_row,
     categorical_fixed,
+    laplace_at,
     logit_probs,
     order_by_group,
     poisson,
@@ -95,6 +99,17 @@ def test_categorical_by_row_equals_the_row_form(k: int, rows: int, n: int, seed:
         logit_probs(utility[row], 0.7), probs[row]
     )  # a row's probabilities do not depend on the other rows
     np.testing.assert_array_equal(categorical_by_row(probs, row, u), categorical(probs[row], u))
+    # draws on the float32 steps at and next to a boundary (the fast form's exact thresholds)
+    top = np.float32(1 - 2**-24)  # the largest float32 draw
+    edge = np.minimum(np.cumsum(probs, axis=1)[row, rng.integers(0, k, n)].astype(np.float32), top)
+    near = np.clip(np.nextafter(edge, edge + rng.choice(np.float32([-1, 1]), n)), 0, top)
+    for v in (edge, near):
+        np.testing.assert_array_equal(categorical_by_row(probs, row, v), categorical(probs[row], v))
+    # any other draws (float64, or not on the float32 steps): the row-by-row search
+    for other in (u.astype(np.float64) / 3, u * np.float32(0.7)):
+        np.testing.assert_array_equal(
+            categorical_by_row(probs, row, other), categorical(probs[row], other)
+        )
 
 
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 300), st.integers(0, 2**32 - 1))
@@ -137,3 +152,33 @@ def test_below_compares_draws_as_float64(seed: int) -> None:
     thresholds += [float(np.nextafter(u[3], np.float32(1))), -1.0, 1e300]
     for t in thresholds:
         np.testing.assert_array_equal(below(u, t), u < np.float64(t))
+
+
+@given(st.integers(1, 3000), st.integers(0, 2**32 - 1))
+@settings(max_examples=50, deadline=None)
+def test_laplace_at_gives_numpys_laplace_values(n: int, seed: int) -> None:
+    """The values at the slots asked for are numpy's own Laplace draws, to the bit."""
+    at = np.flatnonzero(np.random.default_rng(seed + 1).random(n) < 0.3)
+    for scale in (1.0 / np.sqrt(2.0), 2.5):
+        want = np.random.default_rng(seed).laplace(0.0, scale, n)[at]
+        got = laplace_at(np.random.default_rng(seed), scale, n, at)
+        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_laplace_at_skips_zero_uniforms_as_numpy_does() -> None:
+    """A uniform of exactly 0 is skipped: every later value comes one uniform later."""
+
+    class Uniforms:
+        def __init__(self, values: list[float]) -> None:
+            self.values = values
+
+        def random(self, k: int) -> np.ndarray:
+            out, self.values = self.values[:k], self.values[k:]
+            return np.array(out)
+
+    stream = [0.25, 0.0, 0.75, 0.0, 0.0, 0.1, 0.9]
+    got = laplace_at(Uniforms(stream), 1.0, 4, np.array([0, 1, 2, 3]))  # type: ignore[arg-type]
+    want = [math.log(0.5), -math.log(0.5), math.log(0.2), -math.log(2.0 - 0.9 - 0.9)]
+    np.testing.assert_array_equal(got, want)  # the uniforms 0.25, 0.75, 0.1, 0.9
+    with pytest.raises(IndexError):
+        laplace_at(np.random.default_rng(0), 1.0, 3, np.array([3]))

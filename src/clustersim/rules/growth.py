@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.levers import for_firms
+from clustersim.rules.sampling import laplace_at
 
 if TYPE_CHECKING:
     from clustersim.incentives import Levers
@@ -39,8 +40,6 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
     g = model.behavior.growth
     f = model.firms
     t = model.month_index
-    rng = model.streams.at("growth", t)
-    shock_all = rng.laplace(0.0, 1.0 / np.sqrt(2.0), model.firm_slots_through(t))
     if not g.enabled:
         return
     live = f.live()
@@ -56,7 +55,14 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
         # centred so that the expected change of size (not of log size) is the drift:
         # a Laplace with scale b has E[exp(x)] = 1 / (1 - b**2)
         centre = np.log1p(-0.5 * sigma**2)
-        plan[new_plan] = sigma * shock_all[live[new_plan]] + centre
+        # the draws of the month's stream over every firm slot, at the slots planning now
+        shock = laplace_at(
+            model.streams.at("growth", t),
+            1.0 / np.sqrt(2.0),
+            model.firm_slots_through(t),
+            live[new_plan],
+        )
+        plan[new_plan] = sigma * shock + centre
         f.growth_plan[live] = plan
         f.plan_year[live[new_plan]] = year
     bonus = for_firms(levers.growth_bonus, live)

@@ -8,6 +8,8 @@ the draws of any other firm.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -62,11 +64,24 @@ def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.
     """``categorical(probs[row], u)``, for many draws from a few distinct rows of ``probs``.
 
     The cumulative probabilities are worked out once per row of ``probs`` (the same
-    numbers as row by row); the draws of each row then count the categories below their
-    uniform by a binary search (a row's cumulative probabilities never decrease).
+    numbers as row by row). Each draw's category is the count of its row's cumulative
+    probabilities below its uniform: for float32 uniform draws (the labour market's), all
+    rows are searched at once, with exact integer thresholds (``_float32_steps``);
+    otherwise row by row, by a binary search (a row's cumulative probabilities never
+    decrease).
     """
     cum = row_cumsum(probs)
     cum[:, -1] = 1.0 + 1e-12  # as in categorical: the last category takes the rest
+    steps = _float32_steps(u) if len(cum) and np.isfinite(cum).all() else None
+    if steps is not None:
+        # cum < u  <=>  cum * 2**24 < steps  <=>  floor(cum * 2**24) + 1 <= steps, all
+        # exact (a power-of-two scaling, whole numbers); rows apart by 2**25 > any threshold
+        threshold = np.floor(cum * np.float64(_FLOAT32_STEPS)).astype(np.int64) + 1
+        width = np.int64(2 * _FLOAT32_STEPS)
+        keys = (threshold + np.arange(len(cum), dtype=np.int64)[:, None] * width).ravel()
+        row = row.astype(np.int64, copy=False)
+        found = np.searchsorted(keys, steps + row * width, side="right")
+        return found - row * cum.shape[1]
     out = np.empty(len(u), dtype=np.int64)
     for r in range(len(cum)):
         draws = np.flatnonzero(row == r)
@@ -114,6 +129,35 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return k
 
 
+def laplace_at(rng: np.random.Generator, scale: float, n: int, at: np.ndarray) -> np.ndarray:
+    """``rng.laplace(0.0, scale, n)[at]``, without working out the values nobody reads.
+
+    numpy's Laplace sampler turns the uniforms of ``rng.random()`` one by one into values,
+    by ``loc - scale * log(2 - U - U)`` for U >= 0.5 and ``loc + scale * log(U + U)`` for
+    0 < U < 0.5, with C's ``log``; a uniform of exactly 0 is skipped (drawn again). So
+    the uniforms up to the last index asked for are drawn (several times cheaper than
+    Laplace values), and only the values at ``at`` are worked out, one by one with
+    ``math.log``: the same C function, hence the same bits (numpy's vectorised ``np.log``
+    can differ from it in the last bit). ``at``: indices below ``n``.
+    """
+    if len(at) == 0:
+        return np.empty(0)
+    need = int(at.max()) + 1
+    if need > n or int(at.min()) < 0:
+        raise IndexError(f"indices {int(at.min())}..{need - 1} outside 0..{n - 1}")
+    u = rng.random(need)
+    if not u.all():  # skip the zeros, as numpy does, drawing on to replace them
+        u = u[u != 0.0]
+        while len(u) < need:
+            more = rng.random(need - len(u))
+            u = np.concatenate([u, more[more != 0.0]])
+    loc, b, log = 0.0, float(scale), math.log
+    values = [
+        loc - b * log(2.0 - x - x) if x >= 0.5 else loc + b * log(x + x) for x in u[at].tolist()
+    ]
+    return np.array(values, dtype=np.float64)
+
+
 def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order items by (group, priority); return that order and each item's rank in its group.
 
@@ -136,6 +180,25 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.nda
 _FLOAT32_STEPS = 1 << 24
 
 
+def _float32_steps(u: np.ndarray) -> np.ndarray | None:
+    """Float32 uniform draws as whole numbers of steps of 2**-24 (int64), exactly; else None.
+
+    None when ``u`` is not float32 or holds a value that is not such a draw (negative, 1 or
+    more, or between two steps).
+    """
+    if u.dtype != np.float32 or len(u) == 0:
+        return None
+    scaled = u * np.float32(_FLOAT32_STEPS)  # exact: a power-of-two scaling
+    steps = scaled.astype(np.int64)
+    if (
+        bool((steps == scaled).all())
+        and int(steps.min()) >= 0
+        and int(steps.max()) < _FLOAT32_STEPS
+    ):
+        return steps
+    return None
+
+
 def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """``np.lexsort((priority, groups))``: order by group, then priority, ties by position.
 
@@ -146,18 +209,11 @@ def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
     no two keys are equal. Any other input falls back to ``np.lexsort``.
     """
     n = len(groups)
-    if n > 1 and priority.dtype == np.float32 and groups.dtype.kind in "iu":
-        steps = priority * np.float32(_FLOAT32_STEPS)  # exact: a power-of-two scaling
-        draw = steps.astype(np.int64)
+    if n > 1 and groups.dtype.kind in "iu":
+        draw = _float32_steps(priority)
         low, high = int(groups.min()), int(groups.max())
         position_bits = (n - 1).bit_length()
-        if (
-            low >= 0
-            and high.bit_length() + 24 + position_bits <= 63
-            and bool((draw == steps).all())
-            and int(draw.min()) >= 0
-            and int(draw.max()) < _FLOAT32_STEPS
-        ):
+        if draw is not None and low >= 0 and high.bit_length() + 24 + position_bits <= 63:
             key = groups.astype(np.int64) << 24
             key |= draw
             key <<= position_bits
