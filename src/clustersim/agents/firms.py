@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -155,6 +155,22 @@ class FirmTable(ColumnTable):
         self.alive = self._alive.view()
         self.alive.flags.writeable = False
         self._live: np.ndarray | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The table's state, for a copy or a pickle, without ``alive`` (a view).
+
+        A copy (``copy.deepcopy``, pickle) copies each array on its own, so ``alive``
+        would no longer be a view of ``_alive``; ``__setstate__`` makes it one again.
+        """
+        state = self.__dict__.copy()
+        del state["alive"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the state and make ``alive`` the read-only view of ``_alive`` again."""
+        self.__dict__.update(state)
+        self.alive = self._alive.view()
+        self.alive.flags.writeable = False
 
     def start(self, slots: np.ndarray) -> None:
         """The firms of ``slots`` start operating in Shanghai."""
