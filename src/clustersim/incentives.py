@@ -18,6 +18,7 @@ world without plans: every lever neutral, nothing granted. The plans' regimes ar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
+    from clustersim.months import Month
     from clustersim.policy.instruments import Instrument
 
 
@@ -120,6 +122,26 @@ class Incentives(ABC):
     @abstractmethod
     def rationing_frame(self) -> pd.DataFrame | None:
         """Approved applications a budget turned away, per instrument-month (None: no plan)."""
+
+    def months_alike(self, other: Incentives, calendar: Sequence[Month]) -> int:
+        """How many months from the start of ``calendar`` a run goes the same with ``other``.
+
+        A counterfactual drops some of a run's instruments; until the first month one of
+        them is in force, the run and its counterfactual are the same run (the same state,
+        the same draws), so the runner simulates those months once and copies the run
+        (``clustersim.runner.simulate``). 0, the safe answer, unless an incentives class
+        can tell; a class that answers more must also ``take_over``.
+        """
+        return 0
+
+    def take_over(self, other: Incentives) -> None:
+        """Carry on from ``other``'s state (grants so far, budgets spent, expectations).
+
+        Called on a counterfactual's incentives when it starts as a copy of a run after
+        ``other.months_alike(self, ...)`` months; only classes whose ``months_alike``
+        can answer more than 0 need it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot take over a run's state")
 
 
 class NoIncentives(Incentives):

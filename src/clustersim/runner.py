@@ -8,6 +8,7 @@ so both give the same numbers for the same config.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from clustersim import __version__
 from clustersim.config import ConfigError, config_hash
 from clustersim.incentives import Incentives, NoIncentives
 from clustersim.model import ClusterModel
+from clustersim.months import month_range
 from clustersim.results import run_folder as rf
 from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
@@ -126,9 +128,13 @@ def simulate(
     """Run the scenario (and its counterfactual, if the scenario asks for one).
 
     A run and its counterfactual see the same random numbers (common random numbers,
-    ``clustersim.streams``). They are run in lock-step, month by month, and the
-    counterfactual replays the generator draws the run made that month
-    (``SharedDraws``) instead of drawing them again: the same numbers, made once.
+    ``clustersim.streams``), so they are the same run until the first month in which
+    what the counterfactual drops is in force (``Incentives.months_alike``): those
+    months are simulated once, and the counterfactual starts as a copy of the run at
+    the first month that differs (``_fork``). From there the two run in lock-step,
+    month by month, and the counterfactual replays the generator draws the run made
+    that month (``SharedDraws``) instead of drawing them again: the same numbers, made
+    once. Either way its outputs are those of a run of its own from the start.
     """
     incentives = incentives or build_incentives(scenario)
     cf = scenario.run.counterfactual
@@ -139,33 +145,70 @@ def simulate(
         model.run(progress=progress)
         return _result(scenario, model, incentives, t1 - t0, time.perf_counter() - t1)
 
-    draws = SharedDraws()
-    t0 = time.perf_counter()
-    model = ClusterModel(scenario, incentives, streams=Streams(scenario.seed, draws))
-    t1 = time.perf_counter()
     other_incentives = build_incentives(scenario, without=cf)
-    other = ClusterModel(
-        scenario, other_incentives, streams=Streams(scenario.seed, draws, replay=True)
-    )
-    t2 = time.perf_counter()
-    draws.clear()
+    calendar = month_range(scenario.world.start_month, scenario.world.end_month)
+    alike = incentives.months_alike(other_incentives, calendar)
+    draws = SharedDraws()
     run_seconds = [0.0, 0.0]
-    bar = _progress_bar(model.n_months) if progress else None
+    bar = _progress_bar(len(calendar)) if progress else None
+    t0 = time.perf_counter()
+    if alike == 0:  # different from the first month: both built, side by side
+        model = ClusterModel(scenario, incentives, streams=Streams(scenario.seed, draws))
+        t1 = t2 = time.perf_counter()
+        other = ClusterModel(
+            scenario, other_incentives, streams=Streams(scenario.seed, draws, replay=True)
+        )
+    else:  # the months alike are simulated once, then the run is copied
+        model = ClusterModel(scenario, incentives)
+        t1 = time.perf_counter()
+        while model.running and model.month_index < alike:
+            model.step()
+            _advance(bar, model)
+        run_seconds[0] += time.perf_counter() - t1
+        t2 = time.perf_counter()
+        other = _fork(model, other_incentives, Streams(scenario.seed, draws, replay=True))
+        model.streams.share(draws)
+    t3 = time.perf_counter()
+    draws.clear()
     while model.running or other.running:
         for i, m in enumerate((model, other)):
             start = time.perf_counter()
             m.step()
             run_seconds[i] += time.perf_counter() - start
         draws.clear()
-        if bar is not None:
-            bar.update(1)
-            bar.set_description(str(model.month))
+        _advance(bar, model)
     if bar is not None:
         bar.close()
     result = _result(scenario, model, incentives, t1 - t0, run_seconds[0])
-    result.counterfactual = _result(scenario, other, other_incentives, t2 - t1, run_seconds[1])
+    # the counterfactual's own: setting up its copy; the months it shares are the run's
+    result.counterfactual = _result(scenario, other, other_incentives, t3 - t2, run_seconds[1])
     result.caused = caused(result.outcomes, result.counterfactual.outcomes)
     return result
+
+
+def _fork(model: ClusterModel, incentives: Incentives, streams: Streams) -> ClusterModel:
+    """A copy of ``model`` as it is now, that goes on with ``incentives`` and ``streams``.
+
+    Every part of the model's state is copied (``copy.deepcopy``: the tables, the
+    records so far, Mesa's own agents and schedule), except what the copy must not
+    share or copy: ``incentives`` takes over the state of the model's incentives
+    (``Incentives.take_over``) and replaces them, ``streams`` replaces the streams, and
+    the scenario (read only, and large) is shared.
+    """
+    incentives.take_over(model.incentives)
+    scenario = model.cluster_scenario
+    keep: list[Any] = [scenario, *vars(scenario).values()]
+    memo: dict[int, Any] = {id(x): x for x in keep}
+    memo[id(model.incentives)] = incentives
+    memo[id(model.streams)] = streams
+    return copy.deepcopy(model, memo)
+
+
+def _advance(bar: Any, model: ClusterModel) -> None:
+    """One month more on the progress bar (if any)."""
+    if bar is not None:
+        bar.update(1)
+        bar.set_description(str(model.month))
 
 
 def _progress_bar(months: int) -> Any:

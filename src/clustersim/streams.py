@@ -152,6 +152,15 @@ class Streams:
         self._opened: dict[tuple[str, int], int] = {}
         self._seeds = _SeedStates(self.seed)
 
+    def share(self, shared: SharedDraws) -> None:
+        """Record, from now on, what this run's generators give into ``shared``.
+
+        For a run whose counterfactual starts as a copy of it in the middle of the run
+        (``clustersim.runner.simulate``): the copy replays from the month it starts.
+        """
+        self.shared = shared
+        self.replay = False
+
     def at(self, name: str, month_index: int) -> np.random.Generator:
         """The generator of stream ``name`` at model month ``month_index`` (0 = start).
 

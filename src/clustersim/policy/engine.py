@@ -28,6 +28,8 @@ policy.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,7 @@ from clustersim.vocabulary import FIRM_KINDS, JURISDICTIONS
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
+    from clustersim.months import Month
     from clustersim.settings import Scenario
 
 #: The code of the firm kind whose employee milestones an instrument may reward.
@@ -120,12 +123,50 @@ class RegimeIncentives(Incentives):
     def _in_force(self, model: ClusterModel) -> list[Instrument]:
         """Instruments switched on, in their window and funded this month (cached)."""
         if self._in_force_month != model.month_index:
-            month = model.month
-            self._in_force_cache = [
-                i for i in self.instruments if i.window.contains(month) and _budget(i) > 0
-            ]
+            self._in_force_cache = self._in_force_in(model.month)
             self._in_force_month = model.month_index
         return self._in_force_cache
+
+    def _in_force_in(self, month: Month) -> list[Instrument]:
+        """Instruments switched on, in their window and funded in ``month``."""
+        return [i for i in self.instruments if i.window.contains(month) and _budget(i) > 0]
+
+    # ------------------------------------------------------------ counterfactuals
+
+    def months_alike(self, other: Incentives, calendar: Sequence[Month]) -> int:
+        """Months from the start in which ``other`` has the same instruments in force.
+
+        A run with these regimes and one with ``other`` (the same regimes with some
+        instruments dropped: a counterfactual) are the same run until a dropped
+        instrument is first in force: everything the engine does in a month (levers,
+        applications, grants, the event rates it measures) depends only on the
+        instruments in force, each on its own, and on the model. Other incentives: 0.
+        """
+        if type(other) is not type(self) or other.regimes != self.regimes:
+            return 0
+        for t, month in enumerate(calendar):
+            mine = [i.key for i in self._in_force_in(month)]
+            if mine != [i.key for i in other._in_force_in(month)]:
+                return t
+        return len(calendar)
+
+    def take_over(self, other: Incentives) -> None:
+        """Carry on from ``other``'s state: its ledger, budgets spent, expectations.
+
+        ``other`` ran the months so far with the same instruments in force as these
+        (``months_alike``); what is kept per instrument position (lookup tables, batches)
+        is this engine's own and is made again as needed.
+        """
+        if not isinstance(other, RegimeIncentives):
+            raise TypeError(f"cannot take over the state of {type(other).__name__}")
+        self.ledger = copy.deepcopy(other.ledger)
+        self._rationing = list(other._rationing)
+        self._spent_month = dict(other._spent_month)
+        self._spent_total = dict(other._spent_total)
+        self._masks = dict(other._masks)  # read only: shared
+        self.expectations = copy.deepcopy(other.expectations)
+        previous = other._previous_people
+        self._previous_people = None if previous is None else previous.copy()
 
     def _mask(self, model: ClusterModel, inst: Instrument) -> np.ndarray:
         if inst.key not in self._masks:
