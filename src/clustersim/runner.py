@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -88,22 +89,42 @@ def build_incentives(scenario: Scenario, without: str | None = None) -> Incentiv
 
 @dataclass
 class RunResult:
-    """Everything one run produced, in memory."""
+    """Everything one run produced, in memory.
+
+    The plan's tables (``ledger``, ``spending``, ``rationing``) are built from the
+    incentives when first read: a calibration run reads only the monthly table and the
+    firm snapshots, and building the other three cost about a tenth of its simulation.
+    """
 
     scenario: Scenario
     model: ClusterModel
     monthly: pd.DataFrame
     firms_yearly: pd.DataFrame
     relocations: pd.DataFrame
-    ledger: pd.DataFrame | None
-    spending: pd.DataFrame | None
     outcomes: dict[str, dict[str, float]]
-    #: Approved applications turned away for lack of budget, per instrument-month
-    #: (``RegimeIncentives.rationing_frame``); None without a plan, like the ledger.
-    rationing: pd.DataFrame | None = None
+    #: the incentives the run paid by (their ledger is the source of the plan's tables)
+    incentives: Incentives
     counterfactual: RunResult | None = None
     caused: dict[str, dict[str, float]] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame | None:
+        """Every grant paid, one row each; None without a plan."""
+        return self.incentives.ledger_frame()
+
+    @cached_property
+    def spending(self) -> pd.DataFrame | None:
+        """Spending per issuer, regime, instrument and year; None without a plan."""
+        return self.incentives.spending_frame()
+
+    @cached_property
+    def rationing(self) -> pd.DataFrame | None:
+        """Approved applications turned away for lack of budget, per instrument-month.
+
+        (``RegimeIncentives.rationing_frame``); None without a plan, like the ledger.
+        """
+        return self.incentives.rationing_frame()
 
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json``."""
@@ -234,10 +255,8 @@ def _result(
         monthly=monthly,
         firms_yearly=model.firms_yearly(),
         relocations=relocations,
-        ledger=incentives.ledger_frame(),
-        spending=incentives.spending_frame(),
-        rationing=incentives.rationing_frame(),
         outcomes=outcomes,
+        incentives=incentives,
         seconds={"setup": setup_seconds, "run": run_seconds},
     )
 
