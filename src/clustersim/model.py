@@ -257,8 +257,10 @@ class ClusterModel(mesa.Model):
         self.tally = new_tally()
         events = Events()
         levers = self.incentives.levers(self)
-        update_parks(self, levers)
-        enter_firms(self, levers, events)
+        # the same before and after rents move: firms and their staff are as they were
+        park_people = self.park_employees()
+        update_parks(self, levers, park_people)
+        enter_firms(self, levers, events, park_people)
         grow_firms(self, levers)
         innovate(self, levers, events)
         relocate_firms(self, levers, events)

@@ -26,8 +26,13 @@ ENTRY_SIZE_SIGMA = 0.8
 MAX_PASSES = 6
 
 
-def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
-    """Let this month's candidate firms choose; create the ones that come."""
+def enter_firms(
+    model: ClusterModel, levers: Levers, events: Events, park_people: np.ndarray | None = None
+) -> None:
+    """Let this month's candidate firms choose; create the ones that come.
+
+    ``park_people``: the people employed in each park now, when the caller has them.
+    """
     t = model.month_index
     slots = model.firm_candidates(t)
     n = len(slots)
@@ -46,7 +51,8 @@ def enter_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     noise = e.noise_scale * rng.gumbel(size=(n, len(model.parks) + 1))
 
     people = size * model.people_per_talent_agent
-    park_people = model.park_employees()
+    if park_people is None:
+        park_people = model.park_employees()
     free = model.parks.capacity - park_people
     if e.sequential:
         choice = _choose_one_at_a_time(

@@ -155,11 +155,11 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     tol = model.behavior.hiring.layoff_tolerance
     tal = model.talent
     live = model.firms.live()
-    over = tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))
-    if not over.any():
+    over = np.flatnonzero(tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol)))
+    if len(over) == 0:
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
-    excess = np.maximum(take_rows(tal.headcount, over_firms) - np.compress(over, want, axis=0), 0)
+    excess = np.maximum(take_rows(tal.headcount, over_firms) - take_rows(want, over), 0)
     emp = model.staff_of(over_firms)
     # (employer, tier) groups, the employer numbered by its row among over_firms
     row_of = np.empty(model.firms.n_slots, dtype=np.int64)
@@ -168,7 +168,7 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np
     # only groups with an excess shed anyone: rank within those alone (a group's ranks
     # depend on its own members only, so they are the same as among all the staff)
     excess_of = excess.ravel()[group]
-    shed = excess_of > 0
+    shed = np.flatnonzero(excess_of)  # positions, then np.take: cheaper than a mask
     emp, group, excess_of = emp[shed], group[shed], excess_of[shed]
     _, rank = rank_within_groups(group, u_priority[emp])
     fired = emp[rank < excess_of]

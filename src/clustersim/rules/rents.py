@@ -11,10 +11,17 @@ if TYPE_CHECKING:
     from clustersim.model import ClusterModel
 
 
-def update_parks(model: ClusterModel, levers: Levers) -> None:
-    """Move rents toward the occupancy target."""
+def update_parks(
+    model: ClusterModel, levers: Levers, park_people: np.ndarray | None = None
+) -> None:
+    """Move rents toward the occupancy target.
+
+    ``park_people``: the people employed in each park now, when the caller has them.
+    """
     parks = model.parks
     r = model.behavior.rents
-    occupancy = model.park_employees() / parks.capacity
+    if park_people is None:
+        park_people = model.park_employees()
+    occupancy = park_people / parks.capacity
     rent = parks.rent * np.exp(r.adjustment * (occupancy - r.target_occupancy))
     parks.rent = np.clip(rent, r.floor * parks.base_rent, r.ceiling * parks.base_rent)
