@@ -187,3 +187,23 @@ def test_every_generator_stream_has_one_user(monkeypatch: pytest.MonkeyPatch) ->
     generators = {n for n, s in STREAMS.items() if s.kind == "generator"}
     assert set(users) == generators  # every generator stream is used, and no other name
     assert all(len(u) == 1 for u in users.values()), users
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st_.integers(0, 2**40),
+    month=st_.integers(0, 200),
+    rate=st_.one_of(
+        st_.floats(0.0, 1.0),
+        st_.sampled_from([0.0, 2.0**-53, 1e-300, 0.5, 1.0 - 2.0**-53, 1.0, 1.5, -0.1]),
+    ),
+)
+def test_below_is_the_uniforms_compared_with_the_rate(seed: int, month: int, rate: float) -> None:
+    st = Streams(seed)
+    ids = np.arange(0, 5000, 3, dtype=np.int64)
+    u = st.uniform("exam_certification", month, ids)
+    np.testing.assert_array_equal(st.below("exam_certification", month, ids, rate), u < rate)
+    # a rate that is exactly one of the draws: that draw is not below it
+    at = float(u[7])
+    np.testing.assert_array_equal(st.below("exam_certification", month, ids, at), u < at)
+    assert not st.below("exam_certification", month, ids[7:8], at)[0]

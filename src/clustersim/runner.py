@@ -222,6 +222,12 @@ def _fork(model: ClusterModel, incentives: Incentives, streams: Streams) -> Clus
     memo: dict[int, Any] = {id(x): x for x in keep}
     memo[id(model.incentives)] = incentives
     memo[id(model.streams)] = streams
+    # lists of nothing (a table's faces not looked at: one None per slot) are copied
+    # whole: element by element, deepcopy spends most of the copy on them
+    for part in vars(model).values():
+        for value in getattr(part, "__dict__", {}).values():
+            if type(value) is list and value.count(None) == len(value):
+                memo[id(value)] = value.copy()
     return copy.deepcopy(model, memo)
 
 

@@ -25,6 +25,7 @@ not change the model's outputs (``tests/test_streams.py`` checks both).
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -190,6 +191,24 @@ class Streams:
         """
         number = _stream_number(_get(name, "hashed"), key)
         return hashed_uniform(self.seed, number, int(month_index), ids)
+
+    def below(self, name: str, month_index: int, ids: np.ndarray, rate: float) -> np.ndarray:
+        """Mask over ``ids``: ``uniform(name, month_index, ids) < rate``, without the floats.
+
+        A uniform of a hashed stream is ``k * 2**-53`` for the integer ``k`` the top 53
+        bits of a 64-bit hash ``z`` give, so ``uniform < rate`` exactly when ``k <
+        ceil(rate * 2**53)`` (``rate * 2**53`` is exact: a power-of-two scaling), that is
+        when ``z < ceil(rate * 2**53) * 2**11``: one comparison of the hashes instead of a
+        shift, a conversion, a product and a comparison. The same mask, to the bit.
+        """
+        number = _stream_number(_get(name, "hashed"), None)
+        key = np.uint64(_hash_key(self.seed, number, int(month_index)))
+        if not math.isfinite(rate):  # not a probability: as the uniforms would compare
+            return _splitmix_uniform(key, ids) < rate
+        limit = math.ceil(rate * 2.0**53) if rate > 0 else 0
+        if limit >= 2**53:  # every uniform is below 1
+            return np.ones(np.shape(ids), dtype=bool)
+        return _splitmix_hash(key, ids) < np.uint64(limit << 11)
 
     def uniform_members(
         self,
@@ -477,6 +496,15 @@ def _hash_key(seed: int, stream: int, month: int) -> int:
 
 def _splitmix_uniform(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Uniforms in [0, 1) from splitmix64 of ``ids`` under ``key`` (one key, or one per id)."""
+    z = _splitmix_hash(key, ids)
+    z >>= _S11
+    out = z.astype(np.float64)
+    out *= 1.0 / 9007199254740992.0  # 2**-53
+    return out
+
+
+def _splitmix_hash(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The 64-bit splitmix64 hashes of ``ids`` under ``key`` (a new array)."""
     # A copy, updated in place below. Arithmetic on uint64 *arrays* wraps modulo 2**64
     # without a warning (numpy checks overflow only on scalars), as splitmix64 wants.
     z = np.asarray(ids).astype(np.uint64)
@@ -487,7 +515,4 @@ def _splitmix_uniform(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarra
     z ^= z >> _S27
     z *= _MIX2
     z ^= z >> _S31
-    z >>= _S11
-    out = z.astype(np.float64)
-    out *= 1.0 / 9007199254740992.0  # 2**-53
-    return out
+    return z
