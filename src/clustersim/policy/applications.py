@@ -96,6 +96,20 @@ class Openings:
             self.tiers.append(tiers)
         self._rows: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
         self._tiers: dict[tuple[int, ...], np.ndarray] = {}
+        self._groups: dict[tuple[int, ...], dict[tuple[Recipient, Event], list[int]]] = {}
+
+    def groups(self, rows: tuple[int, ...]) -> dict[tuple[Recipient, Event], list[int]]:
+        """The instruments ``rows`` by the recipient and event they reward (cached).
+
+        In the order of ``rows``, within a group and between groups (first member first).
+        """
+        if rows not in self._groups:
+            groups: dict[tuple[Recipient, Event], list[int]] = {}
+            for r in rows:
+                inst = self.instruments[r]
+                groups.setdefault((inst.recipient, inst.eligible.event), []).append(r)
+            self._groups[rows] = groups
+        return self._groups[rows]
 
     def tiers_of(self, rows: tuple[int, ...]) -> np.ndarray:
         """Mask over tiers: admitted by any of the instruments ``rows`` (cached)."""
@@ -140,7 +154,6 @@ class MonthEvents:
         self._live: np.ndarray | None = None
         self._is_employed: np.ndarray | None = None
         self._employed: np.ndarray | None = None
-        self._employed_tier: np.ndarray | None = None
         self._employed_in: dict[bytes, np.ndarray] = {}
 
     @property
@@ -166,20 +179,21 @@ class MonthEvents:
     def employed_in(self, tiers: np.ndarray) -> np.ndarray:
         """Employed talent slots of the tiers ``tiers`` marks (a mask over tiers), ascending.
 
-        ``employed`` filtered by tier, through the tier of each employed slot (looked up
-        once a month, for every set of tiers asked). Computed once a month per set of
-        tiers (the talent programmes and an income-tax subsidy of the top tiers ask for
-        the same). The filter takes the positions ``np.flatnonzero`` finds rather than
-        indexing with the mask: the same slots, about three times faster over tens of
-        thousands of slots with a mask as irregular as the tiers' (numpy 2.5, this
-        machine).
+        One pass over the slots in use: a slot's tier looked up in ``tiers``, and the
+        employed mask (made once a month). The same slots, in the same order, as
+        filtering ``employed`` by tier, and several times faster than gathering the
+        tiers of the employed first (numpy 2.5, this machine: the filters over an
+        irregular selection of tens of thousands of slots cost the most). Computed once
+        a month per set of tiers (the talent programmes and an income-tax subsidy of
+        the top tiers ask for the same).
         """
         key = tiers.tobytes()
         if key not in self._employed_in:
-            employed = self.employed
-            if self._employed_tier is None:
-                self._employed_tier = self.model.talent.tier[employed]
-            self._employed_in[key] = employed[np.flatnonzero(tiers[self._employed_tier])]
+            tal = self.model.talent
+            n = tal.in_use
+            of_tiers = tiers[tal.tier[:n]]
+            of_tiers &= self._employed_mask()[:n]
+            self._employed_in[key] = np.flatnonzero(of_tiers)
         return self._employed_in[key]
 
     def firms(self, event: Event) -> np.ndarray:
@@ -301,12 +315,8 @@ def applicants(
     ``nonzero`` lists the same agents, in the same order, as filtering the candidates one
     condition after another does.
     """
-    groups: dict[tuple[Recipient, Event], list[int]] = {}
-    for r in rows:
-        inst = openings.instruments[r]
-        groups.setdefault((inst.recipient, inst.eligible.event), []).append(r)
     found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for (recipient, event), members in groups.items():
+    for (recipient, event), members in openings.groups(tuple(rows)).items():
         if recipient is Recipient.PARK:
             for r in members:
                 found[r] = _park_applicants(model, openings, r)

@@ -15,6 +15,7 @@ grants within caps and budgets lives in ``policy.grants``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -197,9 +198,9 @@ class Instrument:
     annual_budget: float | None = None
     budget_scale: float = 1.0
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """``regime.id``, unique across all regimes."""
+        """``regime.id``, unique across all regimes (made once: the engine asks every month)."""
         return f"{self.regime}.{self.id}"
 
     @property
