@@ -15,4 +15,12 @@ def _register_resolvers() -> None:
     register_resolver()
 
 
+def _defer_unused_mesa_parts() -> None:
+    # before anything imports mesa: its spaces load scipy and networkx, which no run needs
+    from clustersim.mesa_import import defer_unused_mesa_parts
+
+    defer_unused_mesa_parts()
+
+
+_defer_unused_mesa_parts()
 _register_resolvers()

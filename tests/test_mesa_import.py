@@ -1,0 +1,64 @@
+"""Mesa's unused spaces are deferred: a run never loads scipy or networkx, Mesa still works.
+
+Each case runs in a fresh interpreter: what a process has imported is the property.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _in_fresh_python(code: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_model_and_the_runner_import_neither_scipy_nor_networkx() -> None:
+    found = _in_fresh_python(
+        "import json, sys\n"
+        "import clustersim.runner, clustersim.cli.run, clustersim.results.summary\n"
+        "print(json.dumps(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('scipy', 'networkx'))))\n"
+    )
+    assert found == []
+
+
+def test_deferred_parts_of_mesa_work_when_used() -> None:
+    """Each deferred part runs its code on first use, with what its names stand for."""
+    found = _in_fresh_python(
+        "import json, sys\n"
+        "import clustersim.model, mesa\n"
+        "from mesa.discrete_space import OrthogonalMooreGrid\n"
+        "from mesa.space import MultiGrid, NetworkGrid\n"
+        "from mesa.experimental.continuous_space import ContinuousSpace\n"
+        "import mesa.discrete_space.grid as grid\n"
+        "model = mesa.Model(rng=1)\n"
+        "cells = OrthogonalMooreGrid((3, 3), random=model.random)\n"
+        "space = MultiGrid(4, 4, torus=False)\n"
+        "print(json.dumps({'cells': len(cells.all_cells), 'space': space.width,\n"
+        "  'same': grid.OrthogonalMooreGrid is mesa.discrete_space.OrthogonalMooreGrid,\n"
+        "  'continuous': ContinuousSpace.__module__, 'network': NetworkGrid.__name__,\n"
+        "  'types': sorted({type(sys.modules[m]).__name__ for m in\n"
+        "    ('mesa.discrete_space', 'mesa.space', 'mesa.experimental.continuous_space')})}))\n"
+    )
+    assert found["cells"] == 9 and found["space"] == 4 and found["same"]
+    assert found["continuous"] == "mesa.experimental.continuous_space.continuous_space"
+    assert found["network"] == "NetworkGrid"
+    assert found["types"] == ["module"]  # each became an ordinary module
+
+
+@pytest.mark.parametrize("first", ["mesa", "mesa.discrete_space"])
+def test_mesa_imported_before_clustersim_is_left_as_it_is(first: str) -> None:
+    found = _in_fresh_python(
+        f"import json, sys\nimport {first}\nimport clustersim.model\n"
+        "print(json.dumps([type(sys.modules['mesa.discrete_space']).__name__,"
+        " 'scipy' in sys.modules]))\n"
+    )
+    assert found == ["module", True]
