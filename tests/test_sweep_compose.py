@@ -166,7 +166,7 @@ def test_bad_overrides_fail_as_in_hydra():
 def test_settings_of_a_config_are_read_without_copying_it(job):
     from omegaconf import open_dict
 
-    from clustersim.config import NOT_SETTINGS, to_plain
+    from clustersim.config import NOT_SETTINGS, settings_of, to_plain
 
     cfg = loaders()[0].load_configuration("config", list(job), RunMode.RUN)
     copied = cfg.copy()  # what to_plain did before: copy, drop hydra and paths, convert
@@ -175,4 +175,6 @@ def test_settings_of_a_config_are_read_without_copying_it(job):
             copied.pop(node, None)
     want = OmegaConf.to_container(copied, resolve=True)
     got = to_plain(cfg)
-    assert got == want and list(got) == list(want)
+    assert settings_of(got) == want and list(settings_of(got)) == list(want)
+    # and of Hydra's node, the policy option it was composed with (tests/test_policy_choice)
+    assert got["hydra"] == {"runtime": {"choices": {"policy": cfg.hydra.runtime.choices.policy}}}

@@ -115,13 +115,7 @@ def run_seeds(
     without composing the config again for every seed (composing costs about as much
     as a small world's run).
     """
-    cfg = compose(overrides)
-    plain = to_plain(cfg)
-    # the policy option as composed (``policy=all_three``): to_plain drops Hydra's node,
-    # and without it the scenario would ask HydraConfig, which may hold another job's
-    choice = cfg.hydra.runtime.choices.get("policy") if "hydra" in cfg else None
-    if choice is not None:
-        plain["hydra"] = {"runtime": {"choices": {"policy": str(choice)}}}
+    plain = to_plain(compose(overrides))  # (with the policy option it was composed with)
     results = []
     for seed in seeds:
         data = copy.deepcopy(plain)

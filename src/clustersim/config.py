@@ -269,8 +269,19 @@ def _field_names(cls: type) -> str:
 NOT_SETTINGS = ("hydra", "paths")
 
 
-def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """Resolve a config to plain Python containers, without ``NOT_SETTINGS``.
+def to_plain(
+    cfg: DictConfig | Mapping[str, Any], choices: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Resolve a config to plain Python containers: its settings and its policy option.
+
+    The settings are every top-level node but ``NOT_SETTINGS`` (``settings_of``). Of
+    Hydra's node the data keeps one thing, in Hydra's spelling: the option chosen for the
+    ``policy`` group (``{"hydra": {"runtime": {"choices": {"policy": "all_three"}}}}``),
+    the name the run is reported under (``Scenario.policy_name``); so plain data copied,
+    changed and checked later (``clustersim.api.run_seeds``, a calibration's runs) still
+    says which option it was composed with, and nothing needs Hydra's global state, which
+    may hold another job's. ``choices`` gives the options for a job's config, which Hydra
+    hands its task without its node (``HydraConfig.get().runtime.choices``).
 
     Each top-level node is converted on its own (interpolations still resolve against the
     whole config), which spares a copy of the whole tree, Hydra's node included.
@@ -290,9 +301,39 @@ def to_plain(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     else:
         data = dict(cfg)
     assert isinstance(data, dict)
-    for node in NOT_SETTINGS:
-        data.pop(node, None)
+    choice = _policy_option(choices) if choices is not None else policy_choice(cfg)
+    data = settings_of(data)
+    if choice is not None:
+        data["hydra"] = {"runtime": {"choices": {"policy": choice}}}
     return data
+
+
+def settings_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain data without ``NOT_SETTINGS``: what is simulated (hashed, written as config.yaml)."""
+    return {key: value for key, value in data.items() if key not in NOT_SETTINGS}
+
+
+def policy_choice(cfg: DictConfig | Mapping[str, Any]) -> str | None:
+    """The option of the ``policy`` group a config was composed with, if it says (``to_plain``).
+
+    Read from the config's own ``hydra.runtime.choices``, never from Hydra's global state.
+    """
+    # asked before reading: OmegaConf's error for a missing key deep-copies the whole
+    # config into its message (0.1-1 s with our policy trees), and a job's config has no
+    # hydra node
+    if not isinstance(cfg, Mapping) or "hydra" not in cfg:
+        return None
+    hydra = cfg["hydra"]
+    runtime = hydra.get("runtime") if isinstance(hydra, Mapping) else None
+    choices = runtime.get("choices") if isinstance(runtime, Mapping) else None
+    return _policy_option(choices)
+
+
+def _policy_option(choices: Any) -> str | None:
+    if not isinstance(choices, Mapping) or "policy" not in choices:
+        return None
+    option = choices.get("policy")
+    return None if option is None or option == "???" else str(option)
 
 
 #: Settings that do not change a run's outputs, left out of its fingerprint (so that a
@@ -301,8 +342,12 @@ _NOT_OUTPUTS = (("run", "progress"),)
 
 
 def config_hash(cfg: DictConfig | Mapping[str, Any]) -> str:
-    """A short, stable fingerprint of everything that determines a run's outputs."""
-    data = to_plain(cfg)
+    """A short, stable fingerprint of everything that determines a run's outputs.
+
+    Only the settings count (``settings_of``): not the policy option's name, so a config
+    and its plain data, with or without that name, have one fingerprint.
+    """
+    data = settings_of(to_plain(cfg))
     for section, key in _NOT_OUTPUTS:
         if isinstance(data.get(section), Mapping):
             data[section] = {k: v for k, v in data[section].items() if k != key}

@@ -85,7 +85,7 @@ class CalibrationTask:
         logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
         hc = HydraConfig.get()
         overrides = [str(o) for o in hc.overrides.task]
-        plain = to_plain(cfg)
+        plain = to_plain(cfg, choices=hc.runtime.choices)  # (the task's cfg lacks Hydra's node)
 
         def execute(config: Any, out: Path) -> dict[str, Any]:
             scenario = load_scenario(plain)

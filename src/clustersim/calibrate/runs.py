@@ -30,7 +30,7 @@ from clustersim import __version__
 from clustersim.calibrate.problem import Problem
 from clustersim.calibrate.statistics import Snapshots, evaluate
 from clustersim.calibrate.targets import Target
-from clustersim.config import config_hash
+from clustersim.config import config_hash, settings_of
 from clustersim.results.jobs import Execute
 from clustersim.results.run_folder import (
     CONFIG,
@@ -92,7 +92,7 @@ def write_calibration_run(
         marker = {"config_hash": config_hash(cfg), "seed": scenario.seed, "version": __version__}
         summary = result.summary()
         with atomic_run_folder(out, marker) as w:
-            w.text(CONFIG, config_yaml(cfg))
+            w.text(CONFIG, config_yaml(settings_of(cfg)))  # (not the policy option's name)
             w.text("overrides.yaml", dump_yaml(list(overrides)))
             w.json("summary.json", summary)
             w.json(STATISTICS_FILE, {k: _plain(v) for k, v in stats.items()})

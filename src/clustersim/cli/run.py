@@ -30,7 +30,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from clustersim.cli.common import BAD_INPUT, cannot_write
 from clustersim.composition import explain
-from clustersim.config import ConfigError
+from clustersim.config import ConfigError, to_plain
 from clustersim.paths import conf_dir, respell
 from clustersim.results.recipe import recipe_of
 from clustersim.results.run_folder import remove_if_empty
@@ -75,7 +75,7 @@ def execute(
     return result.summary()
 
 
-def _single_run(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+def _single_run(cfg: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     from clustersim.results.summary import summary_table
     from clustersim.runner import check_output_folder
 
@@ -106,14 +106,14 @@ def task(cfg: DictConfig) -> dict[str, Any]:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
+    # resolved once (the job runner hashes it, execute checks it: each took ~20 ms), with
+    # the policy option Hydra chose: Hydra hands the task its config without its node
+    plain = to_plain(cfg, choices=hc.runtime.choices)
     if hc.mode == RunMode.MULTIRUN:
-        from clustersim.config import to_plain
         from clustersim.sweep.jobs import sweep_job
 
-        # resolved once: the job runner hashes it, execute checks it (each took ~20 ms)
-        plain = to_plain(cfg)
         return sweep_job(plain, out_dir, lambda c, d: execute(c, d, progress=False))
-    return _single_run(cfg, out_dir)
+    return _single_run(plain, out_dir)
 
 
 def main() -> None:

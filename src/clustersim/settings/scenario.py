@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clustersim.config import ConfigError, Problems, build, to_plain
+from clustersim.config import ConfigError, Problems, build, policy_choice, settings_of, to_plain
 from clustersim.months import Month
 from clustersim.national import NationalFramework, load_national
 from clustersim.policy.instruments import Regime
@@ -39,8 +39,10 @@ class Scenario:
         world, behavior, run: the typed, checked parts of the config.
         regimes: the policy's regimes, parsed and checked once against the world.
         policy: the policy as configured (plain mappings; what ``config.yaml`` records).
-        plain: the whole config as plain containers.
-        policy_choice: the ``policy`` option Hydra chose, when known.
+        plain: the whole config as plain containers (its settings: what ``config.yaml``
+            records and the config hash covers).
+        policy_choice: the ``policy`` option the config was composed with, when it says
+            (``clustersim.config.to_plain`` keeps it in plain data).
         national: national law in force whatever the policy (``clustersim.national``);
             None only for scenarios built by hand without it.
 
@@ -80,24 +82,6 @@ def parse_policy(policy: Mapping[str, Any], world: World) -> tuple[Regime, ...]:
     return tuple(parse_regimes(policy, world.park_ids, districts, tags))
 
 
-def _policy_choice(cfg: Any) -> str | None:
-    """The ``policy`` option Hydra chose (``all_three``), when the config or Hydra knows it."""
-    from hydra.core.hydra_config import HydraConfig
-
-    # asked before reading: OmegaConf's error for a missing key deep-copies the whole
-    # config into its message (0.1-1 s with our policy trees), and a job's config has no
-    # hydra node
-    if isinstance(cfg, Mapping) and "hydra" in cfg:
-        try:
-            return str(cfg["hydra"]["runtime"]["choices"]["policy"])  # composed with its node
-        except (KeyError, TypeError):
-            pass
-    if HydraConfig.initialized():  # inside a clustersim-run job
-        choice = HydraConfig.get().runtime.choices.get("policy")
-        return None if choice is None else str(choice)
-    return None
-
-
 #: The top-level keys of a scenario's config (Hydra's own node and ``paths`` are left out
 #: before the check, ``clustersim.config.NOT_SETTINGS``).
 TOP_LEVEL = ("seed", "world", "behavior", "policy", "national", "run")
@@ -118,6 +102,8 @@ def load_scenario(cfg: Any) -> Scenario:
     size (``clustersim.settings.limits``) once the parts they need are valid.
     """
     data = to_plain(cfg)
+    choice = policy_choice(data)
+    data = settings_of(data)
     problems = Problems()
     for key in data:
         if key not in TOP_LEVEL:
@@ -165,7 +151,7 @@ def load_scenario(cfg: Any) -> Scenario:
         run=run,
         plain=data,
         regimes=regimes,
-        policy_choice=_policy_choice(cfg),
+        policy_choice=choice,
         national=national,
     )
 
