@@ -151,3 +151,62 @@ def test_failing_task_is_reported_as_hydra_reports_it(sweep):
     assert ret.status == JobStatus.FAILED
     with pytest.raises(ValueError, match="bad seed 5"):  # as Hydra's JobReturn re-raises it
         _ = ret.return_value
+
+
+def single_task(cfg: DictConfig) -> dict[str, Any]:
+    """What a single run's task sees (a run has no ``hydra.job.id`` or ``num``)."""
+    hc = HydraConfig.get()
+    return {
+        "yaml": OmegaConf.to_yaml(cfg),
+        "struct": OmegaConf.is_struct(cfg),
+        "readonly": OmegaConf.is_readonly(cfg),
+        "has_hydra": "hydra" in cfg,
+        "hydra": OmegaConf.to_yaml(hc),
+        "output_dir": hc.runtime.output_dir,
+        "job": (hc.job.name, hc.job.override_dirname, hc.mode),
+    }
+
+
+@pytest.mark.parametrize("overrides", [["world=toy", "seed=3"], ["policy=none", "world=toy"]])
+def test_a_single_run_gets_what_hydras_run_job_gives(tmp_path, overrides):
+    """``clustersim-run`` without ``-m``: Hydra's ``Hydra.run`` composes the config and
+    calls ``run_job``, which ``cli.run`` points to ``run_single_job`` (the task's copy
+    from the loader, ``task_copy``): the same job as Hydra's own."""
+    from clustersim.sweep.launch import run_single_job
+
+    setup_globals()
+    results = []
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        hydra_loader = GlobalHydra.instance().config_loader()
+        loader = ReusingConfigLoader(config_search_path=hydra_loader.get_search_path())
+        for name, runner in (("ours", run_single_job), ("theirs", hydra_run_job)):
+            line = [*overrides, f"hydra.run.dir={tmp_path / name}", "hydra.output_subdir=.hydra"]
+            config = loader.load_configuration("config", line, RunMode.RUN)
+            with open_dict(config):
+                config.hydra.mode = RunMode.RUN  # as Hydra.run sets it
+            if runner is run_single_job:
+                assert loader.task_copy(config) is not None
+                assert loader.task_copy(copy.deepcopy(config)) is None  # not the last composed
+            recorder = Recorder()
+            context = HydraContext(config_loader=loader, callbacks=recorder)
+            ret = runner(
+                hydra_context=context,
+                task_function=single_task,
+                config=config,
+                job_dir_key="hydra.run.dir",
+                job_subdir_key=None,
+            )
+            folder = tmp_path / name / ".hydra"
+            files = {p.name: p.read_text() for p in sorted(folder.iterdir())}
+            results.append((ret, recorder.calls, files))
+    HydraConfig.instance().cfg = None
+    (ours, our_calls, our_files), (theirs, their_calls, their_files) = results
+    assert ours.status == theirs.status == JobStatus.COMPLETED
+    mine, hydras = dict(ours.return_value), dict(theirs.return_value)
+    assert mine.pop("output_dir").endswith("ours") and hydras.pop("output_dir").endswith("theirs")
+    assert mine.pop("hydra").replace("ours", "theirs") == hydras.pop("hydra")
+    assert mine == hydras and not mine["has_hydra"]
+    assert ours.cfg == theirs.cfg and OmegaConf.to_yaml(ours.cfg) == OmegaConf.to_yaml(theirs.cfg)
+    assert [c[0] for c in our_calls] == [c[0] for c in their_calls] == ["start", "end"]
+    assert our_files["config.yaml"] == their_files["config.yaml"]
+    assert set(our_files) == set(their_files) == {"config.yaml", "hydra.yaml", "overrides.yaml"}

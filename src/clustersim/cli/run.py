@@ -176,20 +176,29 @@ def reusing_compositions() -> Iterator[None]:
     it), 0.3-1 s each; with the reusing loader the second is a copy. Hydra builds its
     loader from the name ``ConfigLoaderImpl`` in ``hydra._internal.hydra``, so that name
     points to the reusing loader while ``task`` runs, only where it is Hydra's 1.3 loader.
+    A single run's job then runs as a sweep's do (``clustersim.sweep.launch.run_job``:
+    the task's copy of the config from the loader, not a deep copy), through the name
+    ``run_job`` there.
     """
     import hydra._internal.hydra as internal
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.utils import run_job
 
     from clustersim.sweep.compose import ReusingConfigLoader
+    from clustersim.sweep.launch import run_single_job
 
-    if getattr(internal, "ConfigLoaderImpl", None) is not ConfigLoaderImpl:
+    if getattr(internal, "ConfigLoaderImpl", None) is not ConfigLoaderImpl or (
+        getattr(internal, "run_job", None) is not run_job
+    ):
         yield
         return
     internal.ConfigLoaderImpl = ReusingConfigLoader  # type: ignore[misc]
+    internal.run_job = run_single_job  # type: ignore[assignment]
     try:
         yield
     finally:
         internal.ConfigLoaderImpl = ConfigLoaderImpl  # type: ignore[misc]
+        internal.run_job = run_job
 
 
 if __name__ == "__main__":

@@ -191,6 +191,17 @@ def run_job(
             os.chdir(old_cwd)
 
 
+def run_single_job(*, hydra_context: HydraContext, config: DictConfig, **kwargs: Any) -> JobReturn:
+    """Hydra's ``run_job`` for a single run (``Hydra.run``), with the task's copy made cheaply.
+
+    The copy comes from the composing loader (``ReusingConfigLoader.task_copy``), as a
+    sweep job's does; with another loader, ``run_job`` deep-copies the config as Hydra does.
+    """
+    loader = hydra_context.config_loader
+    twin = loader.task_copy(config) if hasattr(loader, "task_copy") else None
+    return run_job(hydra_context=hydra_context, config=config, task_config=twin, **kwargs)
+
+
 def run_sweep_job(
     hydra_context: HydraContext,
     master: DictConfig,
@@ -321,5 +332,6 @@ __all__ = [
     "launch_on_cores",
     "launch_serial",
     "run_job",
+    "run_single_job",
     "run_sweep_job",
 ]
