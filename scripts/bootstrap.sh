@@ -38,3 +38,9 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# Compile clustersim's sources to bytecode, as pip does for the packages it installs: an
+# editable install leaves that to Python, which writes no bytecode where
+# PYTHONDONTWRITEBYTECODE is set (containers, CI images), and every process then compiles
+# the ~70 modules a run imports again (~0.2 s of each run). Up-to-date files are skipped.
+.venv/bin/python -m compileall -q src >/dev/null
