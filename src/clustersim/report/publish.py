@@ -1,6 +1,7 @@
 """A sweep's report on disk: one self-contained HTML file and a Markdown twin with figures.
 
-``write_report`` is what ``clustersim-report`` runs, and what a notebook calls.
+``write_report`` is what ``clustersim-report`` runs; ``write_document`` writes a report a
+notebook has already built and shown.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 from clustersim.report.build import build_document
+from clustersim.report.document import Document
 from clustersim.report.html import render_html
-from clustersim.report.load import ReportInputError, report_data
+from clustersim.report.load import ReportInputError, SweepData, report_data
 from clustersim.report.markdown import write_markdown
 from clustersim.report.style import variant_colours
 
@@ -56,8 +58,18 @@ def write_report(
     """
     html_path = report_path(sweep_dir, out)
     data = report_data(sweep_dir, baseline)
+    return write_document(build_document(data), data, html_path)
+
+
+def write_document(doc: Document, data: SweepData, html_path: Path | str) -> tuple[Path, Path]:
+    """Write ``build_document(data)``, already built, as ``write_report`` would; return the paths.
+
+    The HTML goes to ``html_path`` and its Markdown twin beside it. For a caller that has
+    built the document to look at it (a notebook): the same files as ``write_report`` for
+    the same data, without drawing the figures a second time.
+    """
+    html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    doc = build_document(data)
     text = render_html(doc, variant_colours(data.variants))
     fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.name}.", suffix=".tmp")
     try:
@@ -74,4 +86,4 @@ def write_report(
     return html_path, md_path
 
 
-__all__ = ["REPORT_FILE", "report_path", "write_report"]
+__all__ = ["REPORT_FILE", "report_path", "write_document", "write_report"]
