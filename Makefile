@@ -12,6 +12,12 @@ run: setup
 # once), the longest modules first, in the order tests/conftest.py gives them.
 XDIST = -n auto --no-loadscope-reorder
 
+# The tests keep Python's bytecode caches (__pycache__/, ignored by git) even where the
+# environment turns them off (PYTHONDONTWRITEBYTECODE=1): otherwise each xdist worker
+# rewrites every test module's assertions (~2.5 CPU-s) and every command, notebook kernel
+# and pool worker the tests start compiles clustersim again. Empty means unset to Python.
+test test-fast: export PYTHONDONTWRITEBYTECODE =
+
 # Set up, then lint and run the whole test suite (what CI runs).
 test: setup
 	.venv/bin/ruff check src tests benchmarks
