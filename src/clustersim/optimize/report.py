@@ -369,9 +369,14 @@ def build_document(spec: StudySpec) -> Document:
     return Document(f"A better mix for {spec.plan}", facts, sections)
 
 
-def write_report(spec: StudySpec) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.md`` (with its figures) into the study folder."""
-    doc = build_document(spec)
+def write_report(spec: StudySpec, doc: Document | None = None) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.md`` (with its figures) into the study folder.
+
+    ``doc`` is ``build_document(spec)`` if the caller has built it already (a notebook
+    that showed it): the same files, without drawing the figures a second time.
+    """
+    if doc is None:
+        doc = build_document(spec)
     folder = Path(spec.folder)
     html_path = folder / REPORT_HTML
     tmp = html_path.with_name(f".{REPORT_HTML}.tmp")
