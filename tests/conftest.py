@@ -49,7 +49,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 #: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
 #: they run the command line in a subprocess, a sweep, a notebook, the default world or
-#: a model over many seeds (test_arthur: three presets x twelve seeds).
+#: a model over many seeds (test_arthur: three presets x twelve seeds); or they check the
+#: machinery around the model against Hydra and Optuna, a composition by Hydra itself
+#: (~1 CPU-s) or a study at a time: how sweeps are configured, composed, launched and
+#: skipped, and the optimisation driver. Run those files by name when changing
+#: ``sweep/``, ``hydra_plugins/`` or ``optimize/``.
 #: Slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
 SLOW_MODULES = frozenset(
     {
@@ -60,11 +64,16 @@ SLOW_MODULES = frozenset(
         "test_cli_run",
         "test_firm_sizes",
         "test_optimize_cli",
+        "test_optimize_driver",
         "test_optimize_model",
         "test_report",
         "test_report_rationing",
         "test_sweep_cli",
+        "test_sweep_compose",
+        "test_sweep_conf",
+        "test_sweep_launch",
         "test_sweep_preflight",
+        "test_sweep_skip",
     }
 )
 

@@ -64,12 +64,14 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow  # the module's sweep: six runs and their counterfactuals
 def test_collected_runs_say_what_their_caused_figures_are_relative_to(sweep):
     runs = cs.load_sweep(sweep).runs
     assert len(runs) == 6
     assert sorted(runs["counterfactual"]) == ["huangpu_2024"] * 2 + ["no_policy"] * 4
 
 
+@pytest.mark.slow  # the module's sweep: six runs and their counterfactuals
 def test_the_report_counts_plan_counterfactuals_as_plans_not_instruments(sweep):
     data = report_data(sweep)
     assert data.instrument_runs.empty
