@@ -7,6 +7,7 @@ and a 1-seed sweep made of the seed-0 runs of that sweep (collected by the repor
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import shutil
 import subprocess
@@ -344,9 +345,18 @@ def test_same_sweep_same_numbers(sweep):
 # --------------------------------------------------------------------------- bad input
 
 
-def test_one_seed_per_variant_says_so_instead_of_failing(one_seed, tmp_path, capsys):
-    out = tmp_path / "one.html"
-    assert main([str(one_seed), "--out", str(out)]) == 0
+@pytest.fixture(scope="session")
+def one_seed_report(one_seed, tmp_path_factory) -> tuple[Path, str]:
+    """``clustersim-report <one_seed> --out <a folder not yet made>``: the folder, stdout."""
+    out = tmp_path_factory.mktemp("one_seed_report") / "new" / "reports"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main([str(one_seed), "--out", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+def test_one_seed_per_variant_says_so_instead_of_failing(one_seed, one_seed_report):
+    out = one_seed_report[0] / "report.html"
     assert (one_seed / "runs.parquet").is_file()  # the report collected the new sweep
     p = _Page()
     p.feed(out.read_text(encoding="utf-8"))
@@ -378,11 +388,10 @@ def test_bad_input_is_one_clear_line_and_exit_2(make, args, expect, sweep, tmp_p
     assert "Traceback" not in err and err.count("\n") == 1
 
 
-def test_out_is_a_folder_created_on_demand(one_seed, tmp_path, capsys):
-    out = tmp_path / "new" / "reports"
-    assert main([str(one_seed), "--out", str(out)]) == 0
+def test_out_is_a_folder_created_on_demand(one_seed, one_seed_report, tmp_path, capsys):
+    out, printed = one_seed_report
     assert {p.name for p in out.iterdir()} == {"report.html", "report.md", "report_figures"}
-    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    assert f"report: {out / 'report.html'}" in printed
     (tmp_path / "taken").write_text("a file")
     assert main([str(one_seed), "--out", str(tmp_path / "taken")]) == 2
     assert "is a file" in capsys.readouterr().err
