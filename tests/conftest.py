@@ -49,7 +49,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 #: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
 #: they run the command line in a subprocess, a sweep, a notebook, the default world or
-#: a model over many seeds (test_arthur: three presets x twelve seeds); or they check the
+#: a model over many seeds (test_arthur: three presets x twelve seeds), or new Python
+#: processes to see what a fresh one imports (test_mesa_import); or they check the
 #: machinery around the model against Hydra and Optuna, a composition by Hydra itself
 #: (~1 CPU-s) or a study at a time: how sweeps are configured, composed, launched and
 #: skipped, and the optimisation driver. Run those files by name when changing
@@ -63,6 +64,7 @@ SLOW_MODULES = frozenset(
         "test_calibrate_presets",
         "test_cli_run",
         "test_firm_sizes",
+        "test_mesa_import",
         "test_optimize_cli",
         "test_optimize_driver",
         "test_optimize_model",
