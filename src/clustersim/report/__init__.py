@@ -9,7 +9,8 @@ Data flows one way through small modules:
 ``style``     what every figure shares (colours, units, PNG output)
 ``build``     puts the sections into a ``document.Document``
 ``html``, ``markdown``  render the document
-``publish``   ``write_report`` (sweep folder -> files; ``clustersim-report`` runs it)
+``publish``   ``write_report`` (sweep folder -> files; ``clustersim-report`` runs it) and
+              ``write_document`` (a document already built -> the same files)
 """
 
 from clustersim.report.load import ReportInputError, SweepData, report_data
