@@ -47,8 +47,8 @@ class Recorder:
         self.calls.append(("end", OmegaConf.to_yaml(config), job_return.status))
 
 
-def task(cfg: DictConfig) -> dict[str, Any]:
-    """What a task sees: its config (text and flags) and Hydra's config."""
+def _seen(cfg: DictConfig, job: tuple[Any, ...]) -> dict[str, Any]:
+    """What a task sees: its config (text and flags), Hydra's config and ``job``."""
     hc = HydraConfig.get()
     return {
         "yaml": OmegaConf.to_yaml(cfg),
@@ -57,8 +57,14 @@ def task(cfg: DictConfig) -> dict[str, Any]:
         "has_hydra": "hydra" in cfg,
         "hydra": OmegaConf.to_yaml(hc),
         "output_dir": hc.runtime.output_dir,
-        "job": (hc.job.id, hc.job.num, hc.job.override_dirname),
+        "job": job,
     }
+
+
+def task(cfg: DictConfig) -> dict[str, Any]:
+    """What a sweep job's task sees."""
+    job = HydraConfig.get().job
+    return _seen(cfg, (job.id, job.num, job.override_dirname))
 
 
 @pytest.fixture
@@ -156,15 +162,7 @@ def test_failing_task_is_reported_as_hydra_reports_it(sweep):
 def single_task(cfg: DictConfig) -> dict[str, Any]:
     """What a single run's task sees (a run has no ``hydra.job.id`` or ``num``)."""
     hc = HydraConfig.get()
-    return {
-        "yaml": OmegaConf.to_yaml(cfg),
-        "struct": OmegaConf.is_struct(cfg),
-        "readonly": OmegaConf.is_readonly(cfg),
-        "has_hydra": "hydra" in cfg,
-        "hydra": OmegaConf.to_yaml(hc),
-        "output_dir": hc.runtime.output_dir,
-        "job": (hc.job.name, hc.job.override_dirname, hc.mode),
-    }
+    return _seen(cfg, (hc.job.name, hc.job.override_dirname, hc.mode))
 
 
 @pytest.mark.parametrize("overrides", [["world=toy", "seed=3"], ["policy=none", "world=toy"]])
