@@ -40,6 +40,7 @@ from clustersim.results.loader import SweepReadError, SweepTables, load_sweep
 from clustersim.results.locks import lock_sweep
 from clustersim.results.recipe import recipe, recipe_of, sources_digest
 from clustersim.results.run_folder import MARKER, StoredRun
+from clustersim.results.shared_counterfactuals import CounterfactualShelf
 from clustersim.results.sweep_folder import (
     FAILURES_DIR,
     clear_failure,
@@ -47,7 +48,7 @@ from clustersim.results.sweep_folder import (
     record_status,
     reset_status,
 )
-from clustersim.runner import RunResult, check_output_folder, simulate, write_run
+from clustersim.runner import RunResult, check_output_folder, run_into, simulate, write_run
 from clustersim.settings import Scenario, load_scenario
 from clustersim.sweep.compose import loader_for
 
@@ -232,7 +233,7 @@ def _sweep_locked(
         outcome = run_job(
             cfg,
             folder / job_name(overrides),
-            _execute(overrides, recipe_of(cfg.hydra)),
+            _execute(overrides, recipe_of(cfg.hydra), CounterfactualShelf(folder)),
             sweep_dir=folder,
             overrides=overrides,
         )
@@ -272,14 +273,15 @@ def _checked(overrides: list[str]) -> DictConfig:
 
 
 def _execute(
-    overrides: list[str], job_recipe: str | None = None
+    overrides: list[str], job_recipe: str | None = None, shelf: CounterfactualShelf | None = None
 ) -> Callable[[DictConfig, Path], dict[str, Any]]:
-    """What runs one job of ``sweep``: simulate, write the run folder, return its summary."""
+    """What runs one job of ``sweep``: simulate, write the run folder, return its summary.
+
+    ``shelf``: the sweep's counterfactuals, shared between its jobs (``run_into``).
+    """
 
     def execute(cfg: DictConfig, out: Path) -> dict[str, Any]:
-        result = simulate(load_scenario(cfg))
-        write_run(result, out, overrides, job_recipe)
-        return result.summary()
+        return run_into(load_scenario(cfg), out, overrides, job_recipe, shelf).summary()
 
     return execute
 

@@ -23,6 +23,11 @@ from clustersim.incentives import Incentives, NoIncentives
 from clustersim.model import ClusterModel
 from clustersim.months import month_range
 from clustersim.results import run_folder as rf
+from clustersim.results.shared_counterfactuals import (
+    CounterfactualShelf,
+    SharedCounterfactual,
+    shelf_key,
+)
 from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
 from clustersim.streams import SharedDraws, Streams
@@ -104,7 +109,8 @@ class RunResult:
     outcomes: dict[str, dict[str, float]]
     #: the incentives the run paid by (their ledger is the source of the plan's tables)
     incentives: Incentives
-    counterfactual: RunResult | None = None
+    #: the counterfactual run beside it, or one another job of the sweep ran (its files)
+    counterfactual: RunResult | SharedCounterfactual | None = None
     caused: dict[str, dict[str, float]] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -144,9 +150,15 @@ class RunResult:
 
 
 def simulate(
-    scenario: Scenario, progress: bool = False, incentives: Incentives | None = None
+    scenario: Scenario,
+    progress: bool = False,
+    incentives: Incentives | None = None,
+    shared: SharedCounterfactual | None = None,
 ) -> RunResult:
     """Run the scenario (and its counterfactual, if the scenario asks for one).
+
+    ``shared``: the scenario's counterfactual as another job of the sweep already ran it
+    (``clustersim.results.shared_counterfactuals``): only the scenario itself is run.
 
     A run and its counterfactual see the same random numbers (common random numbers,
     ``clustersim.streams``), so they are the same run until the first month in which
@@ -159,12 +171,16 @@ def simulate(
     """
     incentives = incentives or build_incentives(scenario)
     cf = scenario.run.counterfactual
-    if cf == "off":
+    if cf == "off" or shared is not None:
         t0 = time.perf_counter()
         model = ClusterModel(scenario, incentives)
         t1 = time.perf_counter()
         model.run(progress=progress)
-        return _result(scenario, model, incentives, t1 - t0, time.perf_counter() - t1)
+        result = _result(scenario, model, incentives, t1 - t0, time.perf_counter() - t1)
+        if shared is not None:
+            result.counterfactual = shared
+            result.caused = caused(result.outcomes, shared.outcomes)
+        return result
 
     other_incentives = build_incentives(scenario, without=cf)
     calendar = month_range(scenario.world.start_month, scenario.world.end_month)
@@ -294,7 +310,11 @@ def write_run(
     """
     s = result.scenario
     tables = _tables(result)
-    if result.counterfactual is not None:
+    copies: dict[str, Path] = {}
+    if isinstance(result.counterfactual, SharedCounterfactual):
+        prefix = f"{rf.COUNTERFACTUAL}/"
+        copies = {f"{prefix}{name}": path for name, path in result.counterfactual.files.items()}
+    elif result.counterfactual is not None:
         tables.update(_tables(result.counterfactual, f"{rf.COUNTERFACTUAL}/"))
     marker = {"config_hash": config_hash(s.plain), "seed": s.seed, "version": __version__}
     if recipe is not None:
@@ -305,5 +325,30 @@ def write_run(
         overrides=list(overrides),
         summary=result.summary(),
         tables=tables,
+        copies=copies,
     )
     return rf.write_run_folder(Path(folder), content)
+
+
+def run_into(
+    scenario: Scenario,
+    folder: Path,
+    overrides: list[str],
+    recipe: str | None = None,
+    shelf: CounterfactualShelf | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Simulate the scenario and publish its run folder at ``folder``.
+
+    ``shelf``: the sweep's shelf of counterfactuals (a sweep job passes it). A no-plan
+    counterfactual another job already ran is taken from it instead of being run again;
+    one this job runs is put there once its folder is complete
+    (``clustersim.results.shared_counterfactuals``). The folder is the same either way.
+    """
+    key = shelf_key(scenario) if shelf is not None else None
+    shared = shelf.find(key) if shelf is not None and key is not None else None
+    result = simulate(scenario, progress=progress, shared=shared)
+    write_run(result, folder, overrides, recipe)
+    if shelf is not None and key is not None and isinstance(result.counterfactual, RunResult):
+        shelf.put(key, Path(folder), result.counterfactual.outcomes)
+    return result

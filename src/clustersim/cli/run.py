@@ -47,19 +47,21 @@ def execute(
     """
     # the model and its tables load here, not with this module: the process that launches
     # a sweep only composes configs and hands jobs out
-    from clustersim.runner import simulate, write_run
+    from clustersim.results.shared_counterfactuals import CounterfactualShelf
+    from clustersim.runner import run_into
     from clustersim.settings import load_scenario
 
     scenario = load_scenario(cfg)
     show = scenario.run.progress if progress is None else progress
-    cpu = time.process_time()
-    result = simulate(scenario, progress=show)
-    cpu = time.process_time() - cpu  # the model's CPU seconds (benchmarks/ read them)
-    overrides, recipe = [], None
+    overrides, recipe, shelf = [], None, None
     if HydraConfig.initialized():
         hc = HydraConfig.get()
         overrides, recipe = list(hc.overrides.task), recipe_of(hc)
-    write_run(result, out_dir, overrides, recipe)
+        if hc.mode == RunMode.MULTIRUN:  # a sweep job shares its no-plan counterfactual
+            shelf = CounterfactualShelf(Path(hc.sweep.dir))
+    cpu = time.process_time()
+    result = run_into(scenario, out_dir, overrides, recipe, shelf, progress=show)
+    cpu = time.process_time() - cpu  # the run's CPU seconds, writing included (benchmarks/)
     secs = result.seconds
     log.info(
         "%s | seed %d | %s..%s | setup %.2fs, run %.2fs | cpu %.2fs | %s",

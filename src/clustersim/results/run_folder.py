@@ -38,7 +38,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -362,6 +362,10 @@ class RunWriter:
             for _ in pool.map(write, frames.items()):  # re-raises the first error
                 pass
 
+    def copy(self, name: str, source: Path) -> None:
+        """Copy the file ``source`` (of another run folder) byte for byte."""
+        shutil.copyfile(source, self.path(name))
+
     def json(self, name: str, data: Any) -> None:
         """Write a JSON document with sorted keys (deterministic bytes)."""
         self.path(name).write_text(json.dumps(data, indent=2, sort_keys=True, default=_jsonable))
@@ -448,6 +452,9 @@ class RunContent:
         summary: the content of ``summary.json``.
         tables: the run's tables by file name (``MONTHLY``, ...); the counterfactual's
             under ``counterfactual/<name>``.
+        copies: files copied byte for byte from another run folder, by file name (a
+            counterfactual another job of the sweep ran:
+            ``clustersim.results.shared_counterfactuals``).
 
     """
 
@@ -456,6 +463,7 @@ class RunContent:
     overrides: list[str]
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame]
+    copies: Mapping[str, Path] = field(default_factory=dict)
 
 
 def write_run_folder(folder: Path, content: RunContent) -> Path:
@@ -465,6 +473,8 @@ def write_run_folder(folder: Path, content: RunContent) -> Path:
         w.text(OVERRIDES, dump_yaml(list(content.overrides)))
         w.json(SUMMARY, content.summary)
         w.tables(content.tables)
+        for name, source in content.copies.items():
+            w.copy(name, source)
     return Path(folder)
 
 
