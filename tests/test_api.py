@@ -83,14 +83,16 @@ def test_in_process_sweep_checks_every_config_before_running(tmp_path: Path) -> 
 def test_in_process_sweep_runs_every_job_and_reports_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = cs.simulate
+    import clustersim.runner as runner
+
+    real = runner.simulate
 
     def flaky(scenario, *args, **kwargs):
         if scenario.seed == 1:
             raise RuntimeError("the machine caught fire")
         return real(scenario, *args, **kwargs)
 
-    monkeypatch.setattr(cs, "simulate", flaky)
+    monkeypatch.setattr(runner, "simulate", flaky)  # what each sweep job runs (run_into)
     grid = {"seed": [0, 1, 2]}
     tables = cs.sweep(grid, base=["world=toy", "policy=none"], folder=tmp_path / "sw")
     assert sorted(tables.runs["seed"]) == [0, 2]  # the jobs after the failure ran
