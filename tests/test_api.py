@@ -100,6 +100,6 @@ def test_in_process_sweep_runs_every_job_and_reports_failures(
     assert any("the machine caught fire" in p for p in tables.problems)
     err = capsys.readouterr().err
     assert "FAILED job" in err and "1 of 3 jobs failed" in err
-    monkeypatch.setattr(cs, "simulate", real)
+    monkeypatch.setattr(runner, "simulate", real)
     again = cs.sweep(grid, base=["world=toy", "policy=none"], folder=tmp_path / "sw")
     assert sorted(again.runs["seed"]) == [0, 1, 2] and not read_failures(tmp_path / "sw")
