@@ -347,7 +347,9 @@ def run_into(
     """
     key = shelf_key(scenario) if shelf is not None else None
     shared = shelf.find(key) if shelf is not None and key is not None else None
+    cpu = time.process_time()
     result = simulate(scenario, progress=progress, shared=shared)
+    result.seconds["cpu"] = time.process_time() - cpu  # the model's, both runs (benchmarks/)
     write_run(result, folder, overrides, recipe)
     if shelf is not None and key is not None and isinstance(result.counterfactual, RunResult):
         shelf.put(key, Path(folder), result.counterfactual.outcomes)
