@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clustersim.rules.sampling import (
+    Float32Uniforms,
     below,
     categorical,
     categorical_by_row,
@@ -182,3 +183,21 @@ def test_laplace_at_skips_zero_uniforms_as_numpy_does() -> None:
     np.testing.assert_array_equal(got, want)  # the uniforms 0.25, 0.75, 0.1, 0.9
     with pytest.raises(IndexError):
         laplace_at(np.random.default_rng(0), 1.0, 3, np.array([3]))
+
+
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+@settings(max_examples=50, deadline=None)
+def test_draws_kept_as_words_are_numpys_float32_draws(sizes: list[int], seed: int) -> None:
+    """Each part's values are those of rng.random(size, float32) in turn, odd sizes too."""
+    rng = np.random.default_rng(seed)
+    expected = [rng.random(n, dtype=np.float32) for n in sizes]
+    got = Float32Uniforms.draw(np.random.default_rng(seed), *sizes)
+    for draws, values in zip(got, expected, strict=True):
+        assert len(draws) == len(values)
+        every = np.arange(len(values))
+        np.testing.assert_array_equal(draws[every].view(np.int32), values.view(np.int32))
+        np.testing.assert_array_equal(draws[1:][every[1:] - 1], values[1:])
+        thresholds = [*values[:3].tolist(), 0.0, 0.5, 1.0, 2.0, -1.0, float("nan"), 1e-9]
+        thresholds += [float(np.nextafter(np.float32(0.3), np.float32(1))), 1.0 - 2**-25]
+        for t in thresholds:
+            np.testing.assert_array_equal(below(draws, t), values < np.float64(t))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.rules.sampling import below
+from clustersim.rules.sampling import Float32Uniforms, below
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
@@ -28,7 +28,8 @@ def exit_firms(model: ClusterModel) -> None:
     x = model.behavior.exit
     f = model.firms
     t = model.month_index
-    u_all = model.streams.at("exit", t).random(model.firm_slots_through(t), dtype=np.float32)
+    # rng.random(n, dtype=np.float32) over the firm slots, kept as words (Float32Uniforms)
+    (u_all,) = Float32Uniforms.draw(model.streams.at("exit", t), model.firm_slots_through(t))
     live = f.live()
     if not x.enabled:
         return

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.levers import for_firms
-from clustersim.rules.sampling import poisson
+from clustersim.rules.sampling import Float32Uniforms, poisson
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
@@ -32,7 +32,8 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     t = model.month_index
     n_alloc = model.firm_slots_through(t)
     rng = model.streams.at("innovation", t)
-    u_patent, u_cert, u_label, u_pilot = rng.random((4, n_alloc), dtype=np.float32)
+    # rng.random((4, n_alloc), dtype=np.float32), kept as words (Float32Uniforms)
+    u_patent, u_cert, u_label, u_pilot = Float32Uniforms.draw(rng, *[n_alloc] * 4)
     live = f.live()
 
     spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]

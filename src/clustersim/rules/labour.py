@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.sampling import (
+    Draws,
+    Float32Uniforms,
     below,
     categorical_by_row,
     categorical_fixed,
@@ -49,10 +51,12 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     """One month of the labour market (see the module docstring for the order)."""
     t = model.month_index
     n_alloc = model.talent_slots_through(t)
-    u_leave = model.streams.at("leaving", t).random(n_alloc, dtype=np.float32)
-    rng = model.streams.at("search", t)
-    u_search, u_park, u_priority = rng.random((3, n_alloc), dtype=np.float32)
-    firm_priority = rng.random(model.firm_slots_through(t), dtype=np.float32)
+    # float32 uniforms over every slot, kept as words (Float32Uniforms): the draws of
+    # rng.random(n_alloc, dtype=np.float32), three times and once over the firm slots
+    (u_leave,) = Float32Uniforms.draw(model.streams.at("leaving", t), n_alloc)
+    u_search, u_park, u_priority, firm_priority = Float32Uniforms.draw(
+        model.streams.at("search", t), n_alloc, n_alloc, n_alloc, model.firm_slots_through(t)
+    )
 
     leave(model, u_leave)
     arrive(model, levers, events)
@@ -64,7 +68,7 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
     settle(model)
 
 
-def leave(model: ClusterModel, u: np.ndarray) -> None:
+def leave(model: ClusterModel, u: Draws) -> None:
     """Talent leaves Shanghai with a monthly hazard.
 
     The hazard is higher when unemployed, and lower with residency and with housing
@@ -146,7 +150,7 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return round_by_cumulative_rows(cohorts, cumulative_mix, f.kind[live])
 
 
-def lay_off(model: ClusterModel, want: np.ndarray, u_priority: np.ndarray) -> np.ndarray:
+def lay_off(model: ClusterModel, want: np.ndarray, u_priority: Draws) -> np.ndarray:
     """Firms well above their wanted size shed the excess in each tier.
 
     ``want``: the operating firms' wanted staff (``wanted_staff``). Returns the talent
@@ -195,7 +199,7 @@ class Vacancies:
 def post_vacancies(
     model: ClusterModel,
     want: np.ndarray,
-    firm_priority: np.ndarray,
+    firm_priority: Draws,
     park_people: np.ndarray,
 ) -> Vacancies:
     """Wanted staff less staff, trimmed so that no park goes over its capacity.
@@ -243,9 +247,9 @@ def match(
     levers: Levers,
     events: Events,
     vacancies: Vacancies,
-    u_search: np.ndarray,
-    u_park: np.ndarray,
-    u_priority: np.ndarray,
+    u_search: Draws,
+    u_park: Draws,
+    u_priority: Draws,
     park_people: np.ndarray,
 ) -> None:
     """Searchers choose a park to search in, then fill that park's vacancies of their tier.
@@ -257,7 +261,8 @@ def match(
     n = tal.in_use
     unemployed = np.flatnonzero(tal.alive[:n] & (tal.employer[:n] < 0))
     # the employed who look around this month: few, so found among the draws first
-    on_the_job = np.flatnonzero(u_search[:n] < tb.on_the_job_search)
+    # compared as float32 numbers, as numpy compares float32 draws with a Python float
+    on_the_job = np.flatnonzero(below(u_search[:n], np.float32(tb.on_the_job_search)))
     on_the_job = on_the_job[tal.employer[on_the_job] >= 0]
     # the two are disjoint; in slot order, as the draws are ranked
     seekers = np.sort(np.concatenate([unemployed, on_the_job]))

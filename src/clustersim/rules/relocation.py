@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.location import firm_counts, park_utility
-from clustersim.rules.sampling import categorical, logit_probs
+from clustersim.rules.sampling import Float32Uniforms, categorical, logit_probs
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
@@ -28,7 +28,8 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     t = model.month_index
     n_alloc = model.firm_slots_through(t)
     rng = model.streams.at("relocation", t)
-    u_review, u_choice = rng.random((2, n_alloc), dtype=np.float32)
+    # rng.random((2, n_alloc), dtype=np.float32), kept as words (Float32Uniforms)
+    u_review, u_choice = Float32Uniforms.draw(rng, n_alloc, n_alloc)
     if not r.enabled:
         return
     live = f.live()

@@ -8,7 +8,9 @@ the draws of any other firm.
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -25,13 +27,78 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def below(u: np.ndarray, threshold: float) -> np.ndarray:
+class Float32Uniforms:
+    """Float32 uniform draws over agent slots, kept as the 32-bit words numpy makes them of.
+
+    ``rng.random(n, dtype=np.float32)`` turns each 32-bit output of the generator into
+    ``(word >> 8) * 2**-24``. Making that float for every slot costs about as much as
+    drawing the word, while a month reads most draws only through a comparison (is a
+    slot's draw below a hazard?) and the values of a few slots (the searchers', the
+    firms'). So the words are kept: ``draws[slots]`` gives the float32 values of those
+    slots, to the bit those of ``rng.random``; ``draws[a:b]`` is a view of a range of
+    slots; ``below(draws, threshold)`` compares the words themselves.
+    """
+
+    def __init__(self, words: np.ndarray) -> None:
+        """Draws of the uint32 ``words`` (one per slot), as numpy's float32 sampler reads them."""
+        self.words = words
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, *sizes: int) -> tuple[Float32Uniforms, ...]:
+        """What ``rng.random(size, dtype=np.float32)`` gives for each of ``sizes`` in turn.
+
+        For a fresh generator (nothing drawn from it yet). A PCG64 generator makes its
+        32-bit outputs in pairs, the low half of a 64-bit output first and its high half
+        next, so the words of all ``sizes`` are one call's 64-bit integers read as pairs of
+        32-bit ones (twice as fast as float32 draws).
+        """
+        total = int(sum(sizes))
+        pairs = rng.integers(0, 2**64, size=(total + 1) // 2, dtype=np.uint64)
+        words = pairs.astype("<u8", copy=False).view("<u4")
+        bounds = np.cumsum([0, *sizes]).tolist()
+        return tuple(cls(words[a:b]) for a, b in itertools.pairwise(bounds))
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __getitem__(self, index: slice | np.ndarray) -> Any:
+        """A range of slots (``draws[a:b]``, draws again), or the float32 values of ``slots``."""
+        if isinstance(index, slice):
+            return Float32Uniforms(self.words[index])
+        steps = self.words[index] >> np.uint32(8)
+        values = steps.astype(np.float32)
+        values *= np.float32(1.0 / _FLOAT32_STEPS)  # exact: a power-of-two scaling
+        return values
+
+    def below(self, threshold: float) -> np.ndarray:
+        """Mask of the draws below ``threshold``, compared as float64 numbers.
+
+        A draw is ``k * 2**-24`` for the step ``k = word >> 8``, so it is below the
+        threshold exactly when ``k < ceil(threshold * 2**24)`` (a power-of-two scaling,
+        exact), that is when ``word < ceil(threshold * 2**24) * 2**8``.
+        """
+        if not threshold > 0:  # none (NaN included, as a comparison with NaN is false)
+            return np.zeros(len(self.words), dtype=bool)
+        limit = math.ceil(threshold * _FLOAT32_STEPS) if threshold < 1 else _FLOAT32_STEPS
+        if limit >= _FLOAT32_STEPS:  # every draw (at most 1 - 2**-24) is below
+            return np.ones(len(self.words), dtype=bool)
+        return self.words < np.uint32(limit << 8)
+
+
+#: Uniform draws over slots: a float32 array, or the same draws kept as words.
+Draws = np.ndarray | Float32Uniforms
+
+
+def below(u: Draws, threshold: float) -> np.ndarray:
     """Mask of the float32 draws ``u`` below ``threshold``, compared as float64 numbers.
 
     The same mask as ``u < np.float64(threshold)``, computed on float32 numbers (no
     conversion of every draw): ``u < threshold`` holds exactly when ``u`` is below the
     smallest float32 at or above the threshold, there being no float32 in between.
+    Draws kept as words (``Float32Uniforms``) are compared as words.
     """
+    if isinstance(u, Float32Uniforms):
+        return u.below(threshold)
     if u.dtype != np.float32:
         return u < np.float64(threshold)
     with np.errstate(over="ignore"):  # a threshold beyond float32's range becomes inf
