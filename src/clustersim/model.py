@@ -8,7 +8,8 @@ One ``step`` is one month (ODD: Process overview and scheduling):
 4. growth: operating firms update the size they want;
 5. innovation: R&D, patents, certifications, pilot projects;
 6. relocation: reviewing firms may move to another park;
-7. exit: firms close;
+7. exit: firms close; the staff of the firms that moved go with them, those of the
+   firms that closed lose their jobs;
 8. labour market: talent leaves, arrives, is laid off, searches and is hired;
 9. grants: jurisdictions grant to eligible agents within caps and budgets, and the
    grants act on their recipients (financing, residency, housing, park capacity);
@@ -39,6 +40,7 @@ from clustersim.rules.innovation import innovate
 from clustersim.rules.labour import MarketState, run_labour_market
 from clustersim.rules.relocation import relocate_firms
 from clustersim.rules.rents import update_parks
+from clustersim.rules.staff import follow_firms
 from clustersim.rules.support import apply_grants
 from clustersim.settings import Scenario
 from clustersim.streams import Streams
@@ -263,8 +265,9 @@ class ClusterModel(mesa.Model):
         enter_firms(self, levers, events, park_people)
         grow_firms(self, levers)
         innovate(self, levers, events)
-        relocate_firms(self, levers, events)
-        exit_firms(self)
+        moved = relocate_firms(self, levers, events)
+        closed = exit_firms(self)
+        follow_firms(self, moved, closed)
         run_labour_market(self, levers, events)
         apply_grants(self, self.incentives.grant(self, events))
         apply_national(self)

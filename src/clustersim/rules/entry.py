@@ -105,12 +105,11 @@ def _choose_in_batch(
         idx = idx[order]
         parks_of = pick[idx]
         cum = np.cumsum(people[idx])
-        starts = np.flatnonzero(np.r_[True, parks_of[1:] != parks_of[:-1]]) if len(idx) else idx
-        offset = (
-            np.repeat(np.r_[0.0, cum][starts], np.diff(np.r_[starts, len(idx)]))
-            if len(idx)
-            else cum
-        )
+        # people placed before each candidate's park's first candidate (parks in order)
+        new_park = np.ones(len(idx), dtype=bool)
+        np.not_equal(parks_of[1:], parks_of[:-1], out=new_park[1:])
+        first = np.maximum.accumulate(np.where(new_park, np.arange(len(idx)), 0))
+        offset = np.concatenate(([0.0], cum))[first]
         fits = (cum - offset) <= free[parks_of]
         accepted = idx[fits]
         rejected = idx[~fits]

@@ -7,7 +7,8 @@ A small firm hit by closure closes this month. A large one (``exit.wind_down``) 
 vanish overnight: it winds down, shedding a share of its wanted size every month, and
 closes once it has become small (large firms shrink before they close: Griliches and
 Regev 1995, Almus 2004). Firms whose wanted size fell below ``growth.exit_size`` close.
-The staff of a closing firm become unemployed and search in this month's labour market.
+The staff of a closing firm become unemployed (``rules.staff``) and search in this month's
+labour market.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ if TYPE_CHECKING:
     from clustersim.settings.behavior import Exit
 
 
-def exit_firms(model: ClusterModel) -> None:
-    """Close firms, or start their wind-down (see the module docstring)."""
+def exit_firms(model: ClusterModel) -> np.ndarray:
+    """Close firms, or start their wind-down (see the module docstring).
+
+    Returns the slots of the firms closed this month, whose staff are still employed
+    (``rules.staff.follow_firms`` releases them).
+    """
     x = model.behavior.exit
     f = model.firms
     t = model.month_index
@@ -32,7 +37,7 @@ def exit_firms(model: ClusterModel) -> None:
     (u_all,) = Float32Uniforms.draw(model.streams.at("exit", t), model.firm_slots_through(t))
     live = f.live()
     if not x.enabled:
-        return
+        return live[:0]
     live = live[f.born[live] < t]  # this month's entrants cannot close yet
     w = model.people_per_talent_agent
     people = f.employees(w, live)
@@ -43,15 +48,12 @@ def exit_firms(model: ClusterModel) -> None:
     closing |= f.winding_down[live] & (people < x.wind_down.close_below)
     gone = live[closing]
     if len(gone) == 0:
-        return
+        return gone
     f.close(gone)
     f.winding_down[gone] = False
     f.staff[gone] = 0
-    tal = model.talent
-    laid_off = model.staff_of(gone)
-    tal.release(laid_off)
     model.tally["exits"] += len(gone)
-    model.tally["exit_jobs"] += len(laid_off) * model.people_per_talent_agent
+    return gone
 
 
 def _hit_by_closure(

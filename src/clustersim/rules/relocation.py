@@ -21,8 +21,12 @@ if TYPE_CHECKING:
     from clustersim.model import ClusterModel
 
 
-def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
-    """Let reviewing firms move to a better park within capacity; record the moves."""
+def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.ndarray:
+    """Let reviewing firms move to a better park within capacity; record the moves.
+
+    Returns the slots of the firms that moved; their staff follow them to the new park
+    in ``rules.staff.follow_firms``.
+    """
     r = model.behavior.relocation
     f = model.firms
     t = model.month_index
@@ -30,12 +34,12 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
     rng = model.streams.at("relocation", t)
     # rng.random((2, n_alloc), dtype=np.float32), kept as words (Float32Uniforms)
     u_review, u_choice = Float32Uniforms.draw(rng, n_alloc, n_alloc)
-    if not r.enabled:
-        return
     live = f.live()
+    if not r.enabled:
+        return live[:0]
     movers = live[(u_review[live] < r.review_rate) & (f.born[live] < t)]
     if len(movers) == 0:
-        return
+        return movers
     park_people = model.park_employees()
     base, subsidy = park_utility(model, levers, firm_counts(model), park_people)
     kind, here = f.kind[movers], f.park[movers]
@@ -58,15 +62,12 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> None:
             free[here[i]] += people[i]
             moved.append(i)
     if not moved:
-        return
+        return movers[:0]
     moved = np.asarray(moved)
     slots = movers[moved]
     model.record_relocations(slots, here[moved], dest[moved], people[moved])
     f.park[slots] = dest[moved]
-    tal = model.talent
-    moving_staff = model.staff_of(slots)
-    tal.park[moving_staff] = f.park[tal.employer[moving_staff]]
-    tal.last_park[moving_staff] = tal.park[moving_staff]
     events.relocations_in = slots
     model.tally["relocations"] += len(slots)
     model.tally["relocation_jobs"] += float(people[moved].sum())
+    return slots

@@ -55,7 +55,7 @@ class Float32Uniforms:
         total = int(sum(sizes))
         pairs = rng.integers(0, 2**64, size=(total + 1) // 2, dtype=np.uint64)
         words = pairs.astype("<u8", copy=False).view("<u4")
-        bounds = np.cumsum([0, *sizes]).tolist()
+        bounds = itertools.accumulate(sizes, initial=0)
         return tuple(cls(words[a:b]) for a, b in itertools.pairwise(bounds))
 
     def __len__(self) -> int:
