@@ -203,9 +203,9 @@ def laplace_at(rng: np.random.Generator, scale: float, n: int, at: np.ndarray) -
     by ``loc - scale * log(2 - U - U)`` for U >= 0.5 and ``loc + scale * log(U + U)`` for
     0 < U < 0.5, with C's ``log``; a uniform of exactly 0 is skipped (drawn again). So
     the uniforms up to the last index asked for are drawn (several times cheaper than
-    Laplace values), and only the values at ``at`` are worked out, one by one with
-    ``math.log``: the same C function, hence the same bits (numpy's vectorised ``np.log``
-    can differ from it in the last bit). ``at``: indices below ``n``.
+    Laplace values), and only the values at ``at`` are worked out, their logarithms one
+    by one with ``math.log``: the same C function, hence the same bits (numpy's
+    vectorised ``np.log`` can differ from it in the last bit). ``at``: indices below ``n``.
     """
     if len(at) == 0:
         return np.empty(0)
@@ -218,11 +218,15 @@ def laplace_at(rng: np.random.Generator, scale: float, n: int, at: np.ndarray) -
         while len(u) < need:
             more = rng.random(need - len(u))
             u = np.concatenate([u, more[more != 0.0]])
-    loc, b, log = 0.0, float(scale), math.log
-    values = [
-        loc - b * log(2.0 - x - x) if x >= 0.5 else loc + b * log(x + x) for x in u[at].tolist()
-    ]
-    return np.array(values, dtype=np.float64)
+    loc, b = 0.0, float(scale)
+    x = u[at]
+    high = x >= 0.5
+    # the arguments and the scaling are single IEEE operations, the same in numpy as in C;
+    # only the logarithm is C's own, one value at a time
+    argument = np.where(high, 2.0 - x - x, x + x)
+    log = np.fromiter(map(math.log, argument.tolist()), dtype=np.float64, count=len(argument))
+    scaled = b * log
+    return np.where(high, loc - scaled, loc + scaled)
 
 
 def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
