@@ -322,7 +322,7 @@ class ClusterModel(mesa.Model):
 
     def firms_yearly(self) -> pd.DataFrame:
         """Year-end snapshots of every operating firm."""
-        return _concat(self.firm_snapshots)
+        return Snapshot.concat(self._firm_snapshots)
 
     def relocation_table(self) -> pd.DataFrame:
         """Every move between parks so far: month, firm, kind, from and to (park, district)."""

@@ -123,15 +123,22 @@ class ColumnTable:
                 data[c.out] = _categorical(values, c.labels)
             else:
                 data[c.out] = values
-        return Snapshot(data)
+        return Snapshot(data, len(s))
 
 
 class Snapshot:
-    """One year-end snapshot of an agent table: its columns, made a DataFrame on demand."""
+    """One year-end snapshot of an agent table: its columns, made a DataFrame on demand.
 
-    def __init__(self, columns: dict[str, Any]) -> None:
+    Attributes:
+        rows: the number of agents in it.
+
+    """
+
+    def __init__(self, columns: dict[str, Any], rows: int) -> None:
+        """A snapshot of ``rows`` agents: each column an array, a Categorical or one value."""
         self._columns: dict[str, Any] | None = columns
         self._frame: pd.DataFrame | None = None
+        self.rows = rows
 
     def frame(self) -> pd.DataFrame:
         """The snapshot as a table (made once)."""
@@ -139,6 +146,33 @@ class Snapshot:
             self._frame = pd.DataFrame(self._columns)
             self._columns = None
         return self._frame
+
+    @staticmethod
+    def concat(snapshots: list[Snapshot]) -> pd.DataFrame:
+        """The non-empty snapshots one after another, as one table with a fresh index.
+
+        The table ``pd.concat`` makes of their frames, made from the columns directly
+        (one DataFrame instead of one per snapshot and a concatenation): a column of one
+        value (the month) repeated row by row, Categoricals of the same categories
+        joined by their codes, the other columns concatenated.
+        """
+        parts = [s for s in snapshots if s.rows]
+        if not parts:
+            return pd.DataFrame()
+        if any(s._columns is None for s in parts):  # some frame made already: join frames
+            return pd.concat([s.frame() for s in parts], ignore_index=True)
+        columns = [s._columns for s in parts if s._columns is not None]
+        data: dict[str, Any] = {}
+        for name, first in columns[0].items():
+            values = [c[name] for c in columns]
+            if isinstance(first, pd.Categorical):
+                codes = np.concatenate([v.codes for v in values])
+                data[name] = pd.Categorical.from_codes(codes, dtype=first.dtype, validate=False)
+            elif isinstance(first, np.ndarray):
+                data[name] = np.concatenate(values)
+            else:
+                data[name] = np.repeat(np.array(values, dtype=object), [s.rows for s in parts])
+        return pd.DataFrame(data)
 
 
 @lru_cache(maxsize=64)
