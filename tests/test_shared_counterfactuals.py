@@ -24,6 +24,7 @@ from clustersim.results.shared_counterfactuals import (
     INERT_WITHOUT_INCENTIVES,
     SHELF,
     CounterfactualShelf,
+    sharing_order,
     shelf_key,
 )
 from clustersim.runner import simulate, write_run
@@ -136,3 +137,15 @@ def test_a_damaged_or_missing_source_is_not_shared(shared_sweep: Path, tmp_path:
     assert shelf.find(key) is None
     (copy / SHELF / f"{key}.json").write_text("{not json")  # unreadable entry
     assert shelf.find(key) is None
+
+
+def test_jobs_that_can_share_are_launched_after_the_one_that_runs_it() -> None:
+    jobs = [
+        ["behavior.entry.subsidy_weight=1", "behavior.agglomeration.strength=0.5"],
+        ["behavior.entry.subsidy_weight=2", "behavior.agglomeration.strength=0.5"],  # shares 0
+        ["behavior.entry.subsidy_weight=1", "behavior.agglomeration.strength=1.5"],
+        ["behavior.entry.but_for_share=0.1", "behavior.agglomeration.strength=1.5"],  # shares 2
+        ["behavior.entry.subsidy_weight=1", "behavior.agglomeration.strength=0.7"],
+    ]
+    assert sharing_order(jobs) == [0, 2, 4, 1, 3]
+    assert sorted(sharing_order(jobs)) == list(range(len(jobs)))  # every job, once

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ __all__ = [
     "SHELF",
     "CounterfactualShelf",
     "SharedCounterfactual",
+    "sharing_order",
     "shelf_key",
 ]
 
@@ -81,6 +82,28 @@ def shelf_key(scenario: Scenario) -> str | None:
     for dotted in INERT_WITHOUT_INCENTIVES:
         _drop(data, dotted.split("."))
     return config_hash({"config": data, "seed": scenario.seed, "version": __version__})
+
+
+def sharing_order(jobs: Sequence[Sequence[str]]) -> list[int]:
+    """An order of a sweep's jobs in which those that can share a counterfactual come last.
+
+    ``jobs``: each job's overrides (``key=value``). Jobs whose overrides differ only in
+    ``INERT_WITHOUT_INCENTIVES`` may share their no-plan counterfactual; the first of each
+    such group keeps its place among the firsts, the others follow, in their own order.
+    Launched in this order, a job that can share finds its counterfactual already on the
+    shelf instead of running it beside the job that puts it there (2 workers running a
+    Sobol design in its own order ran 5 of 24 shareable counterfactuals again).
+    """
+    seen: set[tuple[str, ...]] = set()
+    first: list[int] = []
+    later: list[int] = []
+    for i, overrides in enumerate(jobs):
+        group = tuple(
+            sorted(o for o in overrides if o.partition("=")[0] not in INERT_WITHOUT_INCENTIVES)
+        )
+        (later if group in seen else first).append(i)
+        seen.add(group)
+    return first + later
 
 
 def _drop(data: dict[str, Any], path: list[str]) -> None:

@@ -193,6 +193,7 @@ class SensitivitySweeper(Sweeper):
         from clustersim.analysis.errors import AnalysisError
         from clustersim.analysis.space import check_against
         from clustersim.config import ConfigError, to_plain
+        from clustersim.results.shared_counterfactuals import sharing_order
         from clustersim.settings import load_scenario
 
         assert self.config is not None and self.hydra_context is not None
@@ -229,7 +230,10 @@ class SensitivitySweeper(Sweeper):
                 ]
                 subdir = job_subdir(combo, point, swept)
                 jobs.append([*combo, *texts, f"hydra.sweep.subdir='{subdir}'"])
-        return design, jobs
+        # jobs named by their design row, launched so that those able to share a no-plan
+        # counterfactual follow the one that runs it (the folders are the same either way)
+        order = sharing_order([job[:-1] for job in jobs])
+        return design, [jobs[i] for i in order]
 
     def sweep(self, arguments: list[str]) -> Any:
         """Check and write the design, then launch its jobs batch by batch."""
