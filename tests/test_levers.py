@@ -69,9 +69,8 @@ def test_a_firm_levers_are_its_kind_and_parks_cell_and_empty_slots_have_none() -
     live = f.live()
     kind, park = f.kind[live], f.park[live]
     in_force = engine._in_force(model)
-    masks = [engine._mask(model, i) for i in in_force]
-    years = tuple(engine.expectations._fixed_cache)[-1][1]  # the month's years left
-    fixed = engine.expectations._fixed(model, in_force, masks, years)
+    # the tables of the instruments in force, summed afresh
+    fixed = Expectations()._plan(model, in_force, lambda i: engine._mask(model, i))
     np.testing.assert_array_equal(levers.rd_share[live], fixed.rd_share[kind, park])
     dead = np.setdiff1d(np.arange(f.n_slots), live)
     assert len(dead) > 0
@@ -81,7 +80,7 @@ def test_a_firm_levers_are_its_kind_and_parks_cell_and_empty_slots_have_none() -
         ("high_tech_multiplier", Event.HIGH_TECH_CERT, r.certification_response),
         ("pilot_multiplier", Event.PILOT, r.pilot_response),
     ]:
-        table = 1.0 + strength * np.log1p(fixed.cert[event] / r.response_scale)
+        table = 1.0 + strength * np.log1p(fixed.cert_value[event] / r.response_scale)
         np.testing.assert_array_equal(getattr(levers, name)[live], table[kind, park], name)
         np.testing.assert_array_equal(getattr(levers, name)[dead], 1.0, name)
     # the tables were not all empty: some firm expects something

@@ -28,6 +28,7 @@ teaching: a world without national tax preferences).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -120,10 +121,15 @@ class RdSuperDeduction:
     def extra_at(self, month: Month) -> float:
         """The additional deduction in force in ``month`` (0 before the first step)."""
         extra = 0.0
-        for step in self.schedule:
-            if Month.parse(step.start) <= month:
+        for start, step in zip(self._starts, self.schedule, strict=True):
+            if start <= month:
                 extra = step.extra_deduction
         return extra
+
+    @functools.cached_property
+    def _starts(self) -> tuple[Month, ...]:
+        """Each step's first month (parsed once: the framework asks every month)."""
+        return tuple(Month.parse(step.start) for step in self.schedule)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,7 +170,8 @@ def apply_national(model: ClusterModel) -> None:
     if len(live) == 0:
         return
     r = model.behavior.policy_response
-    profit = f.wage_bill[live] * r.profit_share
+    wage_bill = f.wage_bill[live]
+    profit = wage_bill * r.profit_share
     ht = nat.high_tech_rate
     certified = f.high_tech[live]
     rate_saving = np.zeros(len(live))
@@ -173,11 +180,14 @@ def apply_national(model: ClusterModel) -> None:
     rd_saving = np.zeros(len(live))
     if nat.rd_super_deduction.enabled:
         extra = nat.rd_super_deduction.extra_at(model.month)
-        rate = np.where(certified & ht.enabled, ht.reduced_rate, ht.standard_rate)
+        if ht.enabled:
+            rate = np.where(certified, ht.reduced_rate, ht.standard_rate)
+        else:
+            rate = np.full(len(live), ht.standard_rate)
         rd_saving = rate * np.minimum(extra * f.rd_spend[live], profit)
     saving = rate_saving + rd_saving
     f.national_support[live] += saving
-    wages = np.maximum(f.wage_bill[live] * 12.0, 1.0)
+    wages = np.maximum(wage_bill * 12.0, 1.0)
     f.financing[live] *= np.exp(-r.financing_relief * saving / wages)
     model.tally["national_high_tech_rate"] += float(rate_saving.sum())
     model.tally["national_rd_super_deduction"] += float(rd_saving.sum())

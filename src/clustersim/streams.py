@@ -152,6 +152,8 @@ class Streams:
         self.replay = replay
         self._opened: dict[tuple[str, int], int] = {}
         self._seeds = _SeedStates(self.seed)
+        #: the grant draws' month-0 hash keys per (family, members), for ``uniform_members``
+        self._member_keys: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def share(self, shared: SharedDraws) -> None:
         """Record, from now on, what this run's generators give into ``shared``.
@@ -224,10 +226,16 @@ class Streams:
         the concatenation of ``uniform(name, month_index, ids[bounds[k]:bounds[k + 1]],
         key=keys[k])`` over ``k`` (each draw depends only on its own key and id).
         """
-        t = int(month_index)
-        per_member = np.array(
-            [_hash_key(self.seed, _member_number(name, k), t) for k in keys], dtype=np.uint64
-        )
+        # ``_hash_key(seed, member, t)`` of each member, as its month-0 key plus t (mod
+        # 2**64, as uint64 arithmetic wraps): the month-0 keys are worked out once
+        cache = (name, tuple(keys))
+        start = self._member_keys.get(cache)
+        if start is None:
+            start = np.array(
+                [_hash_key(self.seed, _member_number(name, k), 0) for k in keys], dtype=np.uint64
+            )
+            self._member_keys[cache] = start
+        per_member = start + np.uint64(int(month_index) & 0xFFFFFFFFFFFFFFFF)
         counts = np.diff(np.asarray(bounds, dtype=np.int64))
         return _splitmix_uniform(np.repeat(per_member, counts), ids)
 
@@ -510,9 +518,10 @@ def _splitmix_hash(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarray:
     z = np.asarray(ids).astype(np.uint64)
     z *= _GOLDEN
     z += key
-    z ^= z >> _S30
+    shifted = np.empty_like(z)  # one buffer for the three shifts
+    z ^= np.right_shift(z, _S30, out=shifted)
     z *= _MIX1
-    z ^= z >> _S27
+    z ^= np.right_shift(z, _S27, out=shifted)
     z *= _MIX2
-    z ^= z >> _S31
+    z ^= np.right_shift(z, _S31, out=shifted)
     return z

@@ -87,6 +87,12 @@ class RegimeIncentives(Incentives):
         self._previous_people: np.ndarray | None = None
         self._in_force_month = -1
         self._in_force_cache: list[Instrument] = []
+        #: the instruments in force in each month met so far (by ``Month.index``), from
+        #: each instrument's window (first and last ``Month.index``) and whether funded
+        self._in_force_by_month: dict[int, list[Instrument]] = {}
+        self._starts = np.array([i.window.start.index for i in self.instruments], dtype=np.int64)
+        self._ends = np.array([i.window.end.index for i in self.instruments], dtype=np.int64)
+        self._funded = np.array([_budget(i) > 0 for i in self.instruments], dtype=bool)
         #: position of each instrument in ``instruments`` (the rows of the tables below)
         self._row = {inst.key: row for row, inst in enumerate(self.instruments)}
         #: who each instrument is open to, as lookup tables (built at the first grant)
@@ -128,8 +134,14 @@ class RegimeIncentives(Incentives):
         return self._in_force_cache
 
     def _in_force_in(self, month: Month) -> list[Instrument]:
-        """Instruments switched on, in their window and funded in ``month``."""
-        return [i for i in self.instruments if i.window.contains(month) and _budget(i) > 0]
+        """Instruments switched on, in their window and funded in ``month`` (kept per month)."""
+        found = self._in_force_by_month.get(month.index)
+        if found is None:
+            t = month.index
+            rows = np.flatnonzero((self._starts <= t) & (t <= self._ends) & self._funded)
+            found = [self.instruments[r] for r in rows.tolist()]
+            self._in_force_by_month[month.index] = found
+        return found
 
     # ------------------------------------------------------------ counterfactuals
 
@@ -164,7 +176,7 @@ class RegimeIncentives(Incentives):
         self._spent_month = dict(other._spent_month)
         self._spent_total = dict(other._spent_total)
         self._masks = dict(other._masks)  # read only: shared
-        self.expectations = copy.deepcopy(other.expectations)
+        self.expectations = other.expectations.carried_on()
         previous = other._previous_people
         self._previous_people = None if previous is None else previous.copy()
 

@@ -29,6 +29,7 @@ from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
     from clustersim.policy.applications import MonthEvents
+    from clustersim.settings.behavior import PolicyResponse
 
 #: Firm events whose reward a locating firm expects once (on arrival).
 ONCE = frozenset({Event.ENTRY, Event.LANDING, Event.RELOCATION_IN})
@@ -61,7 +62,10 @@ class Expectations:
         self._event_rate: dict[Event, np.ndarray] = {}
         self._ev_cache: dict[tuple[str, float], float] = {}
         self._on_pay: dict[str, np.ndarray] = {}
-        self._fixed_cache: dict[tuple[tuple[str, ...], tuple[float, ...]], _FixedLevers] = {}
+        #: per set of instruments in force (their keys): what summing their levers needs
+        self._plans: dict[tuple[str, ...], _LeverPlan] = {}
+        #: per (instruments in force, their talent instruments' years left): talent_offer
+        self._talent_offers: dict[tuple[tuple[str, ...], bytes], np.ndarray] = {}
 
     def _ev(self, inst: Instrument, base: float = 1.0) -> float:
         """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
@@ -77,10 +81,6 @@ class Expectations:
             self._on_pay[inst.key] = expected_value(inst, wages)
         return self._on_pay[inst.key]
 
-    def _years_left(self, model: ClusterModel, inst: Instrument) -> float:
-        months = inst.window.end - model.month + 1
-        return max(0.0, min(model.behavior.policy_response.horizon_years, months / 12.0))
-
     def levers(
         self,
         model: ClusterModel,
@@ -90,125 +90,137 @@ class Expectations:
         """Expected incentives by kind x park and tier x park, and their multipliers.
 
         Only ``firm_offer`` (and the certification value of an instrument paid on
-        continuing profit) moves every month, with the firms' typical spending and the
-        measured event rates. The other tables (``talent_offer``, the certification and
-        pilot values, ``rd_share``, ``amenity_bonus``) are each a sum over the same
-        instruments of terms that depend only on the instrument and its years left:
-        they are summed once per (instruments in force, years left) and kept
-        (``_fixed``). Each table is summed in the instruments' order either way, so its
-        numbers are the same.
+        continuing profit) moves with the firms, every month; ``talent_offer`` moves with
+        the instruments' years left. The other tables (the certification and pilot
+        values and the multipliers they give, ``rd_share``, ``amenity_bonus``) depend only
+        on which instruments are in force: they are summed once per set of instruments
+        and kept (``_LeverPlan``), as is ``talent_offer`` per (set, years left). Each
+        table is summed in the instruments' order either way, and each instrument's value
+        is the same product of the same numbers whether worked out alone or in a row of
+        a table of them, so the levers are the same to the bit.
         """
-        n_parks = len(model.parks)
+        plan = self._plan(model, in_force, mask_of)
         f = model.firms
         r = model.behavior.policy_response
         live = f.live()
-        typical = _typical_firm(model, live)
-        masks = [mask_of(inst) for inst in in_force]
-        years = tuple(
-            0.0 if inst.payout.rule is PayoutRule.DESIGNATION else self._years_left(model, inst)
-            for inst in in_force
-        )
-        fixed = self._fixed(model, in_force, masks, years)
-        moving_cert = fixed.cert is None  # an instrument's certification value moves
-        firm_offer = np.zeros((len(FIRM_KINDS), n_parks))
-        cert_value = (
-            {ev: np.zeros((len(FIRM_KINDS), n_parks)) for ev in _CERT_TABLES}
-            if moving_cert
-            else fixed.cert
-        )
-        for inst, mask, y in zip(in_force, masks, years, strict=True):
-            if inst.recipient is not Recipient.FIRM or inst.payout.rule is PayoutRule.DESIGNATION:
-                continue
-            value = self._firm_value(model, inst, y, typical, live)
-            firm_offer += value[:, None] * mask[None, :]
-            if moving_cert:
-                self._add_cert_value(cert_value, inst, mask, value, typical)
-        # each live firm's cell of a kinds x parks table (its flat position), found once
-        # for the four tables: ``np.take`` of the flat position is ``table[kind, park]``
-        cell = f.kind[live] * n_parks + f.park[live]
-
-        def per_firm(table: np.ndarray, empty: float = 0.0) -> np.ndarray:
-            """Each firm slot's entry of ``table`` (kinds x parks); ``empty`` for the others."""
-            out = np.full(f.n_slots, empty)
-            out[live] = np.take(table, cell)
-            return out
-
-        def response(value: np.ndarray, strength: float) -> np.ndarray:
-            # 1 + strength x log(1 + value / scale) of each firm's cell: computed on the
-            # table and then looked up, which is the same number for every firm (an
-            # elementwise function of the same cell's value); a slot without a firm has
-            # the value 0
-            empty = 1.0 + strength * np.log1p(np.zeros(1) / r.response_scale)[0]
-            return per_firm(1.0 + strength * np.log1p(value / r.response_scale), empty)
-
-        wages = np.maximum(f.wage_bill * 12.0, 1.0)
-        growth = r.growth_per_grant * np.minimum(f.recent_grants * 12.0 / wages, 1.0)
+        years = plan.years_left(model)
+        typical = _typical_firm(model, live) if plan.needs_typical else {}
+        values = self._firm_values(model, plan, years, typical, live)
+        firm_offer = np.zeros((len(FIRM_KINDS), plan.n_parks))
+        if len(values):
+            # instrument by instrument, in their order: value[:, None] x mask[None, :]
+            for term in values[:, :, None] * plan.firm_masks[:, None, :]:
+                firm_offer += term
+        if plan.per_firm_tables is None:  # a certification value moves with the firms
+            cert_value = {ev: np.zeros((len(FIRM_KINDS), plan.n_parks)) for ev in _CERT_TABLES}
+            for j, pos in enumerate(plan.firm_rows):
+                self._add_cert_value(
+                    cert_value, in_force[pos], plan.firm_masks[j], values[j], typical
+                )
+            tables = _per_firm_tables(plan.rd_share, cert_value, r)
+        else:
+            tables = plan.per_firm_tables
+        # each slot's cell of the kinds x parks tables (a live firm's flat position; a
+        # slot without a firm, the column past the tables holding ``empty``): one ``take``
+        # gives the four tables' value of every slot
+        cell = np.full(f.n_slots, tables.flat.shape[1] - 1)
+        cell[live] = f.kind[live] * plan.n_parks + f.park[live]
+        per_firm = np.take(tables.flat, cell, axis=1)
+        # recent cash grants raise the growth a firm wants (a slot without a firm: none)
+        wages = np.maximum(f.wage_bill[live] * 12.0, 1.0)
+        growth = np.zeros(f.n_slots)
+        growth[live] = r.growth_per_grant * np.minimum(f.recent_grants[live] * 12.0 / wages, 1.0)
         return Levers(
             firm_offer=firm_offer,
-            talent_offer=fixed.talent_offer.copy(),
-            rd_share=per_firm(fixed.rd_share),
+            talent_offer=self._talent_offer(model, plan, in_force, years).copy(),
+            rd_share=per_firm[0],
             growth_bonus=growth,
-            high_tech_multiplier=response(
-                cert_value[Event.HIGH_TECH_CERT], r.certification_response
-            ),
-            specialised_multiplier=response(
-                cert_value[Event.SPECIALISED_CERT], r.certification_response
-            ),
-            pilot_multiplier=response(cert_value[Event.PILOT], r.pilot_response),
-            amenity_bonus=fixed.amenity_bonus.copy(),
+            high_tech_multiplier=per_firm[1],
+            specialised_multiplier=per_firm[2],
+            pilot_multiplier=per_firm[3],
+            amenity_bonus=plan.amenity_bonus.copy(),
         )
 
-    def _fixed(
+    def _plan(
         self,
         model: ClusterModel,
         in_force: list[Instrument],
-        masks: list[np.ndarray],
-        years: tuple[float, ...],
-    ) -> _FixedLevers:
-        """The tables that depend only on the instruments in force and their years left.
+        mask_of: Callable[[Instrument], np.ndarray],
+    ) -> _LeverPlan:
+        """What summing the levers of ``in_force`` needs, made once per set (cached)."""
+        key = tuple(inst.key for inst in in_force)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _LeverPlan.of(self, model, in_force, mask_of)
+        return plan
 
-        Summed over the instruments in their order, as ``levers`` always summed them;
-        cached by (instruments, years left). ``cert`` is None where an instrument's
-        certification value moves with the firms (it is then summed in ``levers``).
+    def _firm_values(
+        self,
+        model: ClusterModel,
+        plan: _LeverPlan,
+        years: np.ndarray,
+        typical: dict[str, np.ndarray],
+        live: np.ndarray,
+    ) -> np.ndarray:
+        """Expected RMB per firm kind of each firm instrument of ``plan`` (a row each).
+
+        The rows of instruments whose value is a fixed sum (``ONCE``, presence), or a
+        measured event rate times a fixed sum (``RECURRING``), are worked out for all of
+        them at once, by the products ``_firm_value`` makes for one; the others by
+        ``_firm_value`` itself.
         """
-        key = (tuple(inst.key for inst in in_force), years)
-        if key in self._fixed_cache:
-            return self._fixed_cache[key]
-        n_parks = len(model.parks)
-        r = model.behavior.policy_response
-        talent_offer = np.zeros((len(TALENT_TIERS), n_parks))
-        cert_value = {ev: np.zeros((len(FIRM_KINDS), n_parks)) for ev in _CERT_TABLES}
-        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
-        amenity_bonus = np.zeros(n_parks)
-        moving_cert = False
-        for inst, mask, y in zip(in_force, masks, years, strict=True):
-            if inst.payout.rule is PayoutRule.DESIGNATION:
-                amenity_bonus += (inst.payout.amount or 0.0) * mask
-                continue
-            if inst.recipient is Recipient.TALENT:
-                value = self._talent_value(model, inst, y)
-                talent_offer += value[:, None] * mask[None, :]
-                continue
-            if inst.recipient is not Recipient.FIRM:
-                continue
-            ev = inst.eligible.event
-            moving_cert |= _moving_cert_value(inst)
-            self._add_cert_value(cert_value, inst, mask, None, None)
-            if (
-                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
-                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
-            ):
-                share = (inst.payout.rate or 0.0) * inst.approval_probability
-                if ev is Event.COMPUTE_SPEND:
-                    share *= r.compute_share
-                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
-        for table in (talent_offer, rd_share, amenity_bonus, *cert_value.values()):
+        values = np.zeros((len(plan.firm_rows), len(FIRM_KINDS)))
+        y = years[plan.firm_rows]
+        ev, kinds = plan.firm_ev, plan.firm_kinds
+        if len(plan.once):
+            i = plan.once
+            values[i] = ev[i, None] * kinds[i]
+        if len(plan.presence):
+            i = plan.presence
+            values[i] = (ev[i] * y[i])[:, None] * kinds[i]
+        if len(plan.recurring):
+            i = plan.recurring
+            zero = np.zeros(len(FIRM_KINDS))
+            rate = np.array([self._event_rate.get(e, zero) for e in plan.recurring_events])
+            values[i] = ((ev[i, None] * (rate * 12.0)) * y[i, None]) * kinds[i]
+        for j in plan.other.tolist():
+            inst = plan.instruments[plan.firm_rows[j]]
+            values[j] = self._firm_value(model, inst, float(y[j]), typical, live)
+        return values
+
+    def _talent_offer(
+        self,
+        model: ClusterModel,
+        plan: _LeverPlan,
+        in_force: list[Instrument],
+        years: np.ndarray,
+    ) -> np.ndarray:
+        """Expected RMB per person, tiers x parks: summed over the talent instruments (kept)."""
+        y = years[plan.talent_rows]
+        key = (plan.keys, y.tobytes())
+        table = self._talent_offers.get(key)
+        if table is None:
+            table = np.zeros((len(TALENT_TIERS), plan.n_parks))
+            for j, pos in enumerate(plan.talent_rows.tolist()):
+                value = self._talent_value(model, in_force[pos], float(y[j]))
+                table += value[:, None] * plan.talent_masks[j][None, :]
             table.flags.writeable = False  # kept for later months: read only
-        fixed = _FixedLevers(
-            talent_offer, None if moving_cert else cert_value, rd_share, amenity_bonus
-        )
-        self._fixed_cache[key] = fixed
-        return fixed
+            self._talent_offers[key] = table
+        return table
+
+    def carried_on(self) -> Expectations:
+        """A copy that goes on from here (a counterfactual's, from a run's).
+
+        The event rates measured so far are its own; what is kept for sets of
+        instruments (read only, the same for either) is shared.
+        """
+        other = Expectations()
+        other._event_rate = dict(self._event_rate)  # replaced, never changed in place
+        other._ev_cache = dict(self._ev_cache)
+        other._on_pay = dict(self._on_pay)
+        other._plans = dict(self._plans)
+        other._talent_offers = dict(self._talent_offers)
+        return other
 
     def _add_cert_value(
         self,
@@ -307,22 +319,198 @@ def _moving_cert_value(inst: Instrument) -> bool:
 
 
 @dataclass(frozen=True)
-class _FixedLevers:
-    """Tables of the levers that depend only on the instruments in force and years left.
+class _PerFirmTables:
+    """The kinds x parks tables each firm reads its cell of: flattened, one row each.
+
+    Rows: ``rd_share``, then the high-tech, specialised and pilot multipliers (``1 +
+    strength x log(1 + value / scale)`` of the certification and pilot values). The last
+    column, past the tables' cells, is each row's value for a slot without a firm
+    (``empty``: no share, the response to no value).
+    """
+
+    flat: np.ndarray
+    empty: np.ndarray
+
+
+def _per_firm_tables(
+    rd_share: np.ndarray, cert_value: dict[Event, np.ndarray], r: PolicyResponse
+) -> _PerFirmTables:
+    """``_PerFirmTables`` of an R&D share table and the certification and pilot values."""
+
+    def response(value: np.ndarray, strength: float) -> tuple[np.ndarray, float]:
+        empty = 1.0 + strength * np.log1p(np.zeros(1) / r.response_scale)[0]
+        return 1.0 + strength * np.log1p(value / r.response_scale), float(empty)
+
+    rows = [
+        (rd_share, 0.0),
+        response(cert_value[Event.HIGH_TECH_CERT], r.certification_response),
+        response(cert_value[Event.SPECIALISED_CERT], r.certification_response),
+        response(cert_value[Event.PILOT], r.pilot_response),
+    ]
+    empty = np.array([[value] for _, value in rows])
+    flat = np.hstack([np.stack([table.reshape(-1) for table, _ in rows]), empty])
+    flat.flags.writeable = False
+    return _PerFirmTables(flat, empty[:, 0])
+
+
+@dataclass(frozen=True)
+class _LeverPlan:
+    """What the levers of one set of instruments in force need, worked out once per set.
+
+    The instruments' window ends (for the years left of each, every month); the firm
+    instruments (not designations) with their park masks, admitted kinds and expected
+    RMB per application, grouped by how their value is worked out; the talent
+    instruments with their masks; and the tables that depend only on the set: the R&D
+    share, certification and pilot values (``per_firm_tables``; None when one of them
+    moves with the firms) and the designations' amenity bonus.
 
     Attributes:
-        talent_offer: expected RMB per person (tiers x parks).
-        cert: certification and pilot values (kinds x parks) by ``_CERT_TABLES``; None
-            where an instrument's value moves with the firms.
+        keys: the instruments' keys, in their order.
+        instruments: the instruments in force, in their order.
+        n_parks: parks of the model.
+        ends: each instrument's last month (``Month.index``).
+        designation: which instruments are designations (no years left: 0).
+        horizon: ``policy_response.horizon_years``.
+        firm_rows: positions of the firm instruments (not designations).
+        firm_masks: their park masks, a row each.
+        firm_kinds: the kinds each admits (1.0 / 0.0), a row each.
+        firm_ev: expected RMB of one application (``ONCE``, presence, ``RECURRING``).
+        once, presence, recurring, other: rows of ``firm_rows`` whose value is a sum
+            once on arrival, a sum per year of presence, a sum per measured event, or
+            anything else (``Expectations._firm_value``); rows in none are worth 0.
+        recurring_events: the event of each ``recurring`` row.
+        needs_typical: whether any value reads the typical firm of each kind.
+        talent_rows: positions of the talent instruments.
+        talent_masks: their park masks, a row each.
+        per_firm_tables: the tables each firm reads its cell of (None: they move).
+        cert_value: the certification and pilot values (kinds x parks) by
+            ``_CERT_TABLES``, of the instruments whose values do not move.
         rd_share: share of R&D spending expected back (kinds x parks).
         amenity_bonus: amenity points designations add (parks).
 
     """
 
-    talent_offer: np.ndarray
-    cert: dict[Event, np.ndarray] | None
+    keys: tuple[str, ...]
+    instruments: list[Instrument]
+    n_parks: int
+    ends: np.ndarray
+    designation: np.ndarray
+    horizon: float
+    firm_rows: np.ndarray
+    firm_masks: np.ndarray
+    firm_kinds: np.ndarray
+    firm_ev: np.ndarray
+    once: np.ndarray
+    presence: np.ndarray
+    recurring: np.ndarray
+    other: np.ndarray
+    recurring_events: list[Event]
+    needs_typical: bool
+    talent_rows: np.ndarray
+    talent_masks: np.ndarray
+    per_firm_tables: _PerFirmTables | None
+    cert_value: dict[Event, np.ndarray]
     rd_share: np.ndarray
     amenity_bonus: np.ndarray
+
+    def years_left(self, model: ClusterModel) -> np.ndarray:
+        """Years of each instrument a choice now counts (0 for designations).
+
+        To the end of its window, at most the horizon.
+        """
+        months = self.ends - model.month.index + 1
+        years = np.maximum(0.0, np.minimum(self.horizon, months / 12.0))
+        years[self.designation] = 0.0
+        return years
+
+    @classmethod
+    def of(
+        cls,
+        expectations: Expectations,
+        model: ClusterModel,
+        in_force: list[Instrument],
+        mask_of: Callable[[Instrument], np.ndarray],
+    ) -> _LeverPlan:
+        """The plan of ``in_force``: the fixed tables summed over them in their order."""
+        n_parks = len(model.parks)
+        r = model.behavior.policy_response
+        masks = [mask_of(inst) for inst in in_force]
+        cert_value = {ev: np.zeros((len(FIRM_KINDS), n_parks)) for ev in _CERT_TABLES}
+        rd_share = np.zeros((len(FIRM_KINDS), n_parks))
+        amenity_bonus = np.zeros(n_parks)
+        moving_cert = False
+        firm_rows: list[int] = []
+        talent_rows: list[int] = []
+        groups: dict[str, list[int]] = {"once": [], "presence": [], "recurring": [], "other": []}
+        firm_ev: list[float] = []
+        recurring_events: list[Event] = []
+        for pos, (inst, mask) in enumerate(zip(in_force, masks, strict=True)):
+            if inst.payout.rule is PayoutRule.DESIGNATION:
+                amenity_bonus += (inst.payout.amount or 0.0) * mask
+                continue
+            if inst.recipient is Recipient.TALENT:
+                talent_rows.append(pos)
+                continue
+            if inst.recipient is not Recipient.FIRM:
+                continue
+            ev = inst.eligible.event
+            moving_cert |= _moving_cert_value(inst)
+            expectations._add_cert_value(cert_value, inst, mask, None, None)
+            if (
+                ev in (Event.RD_SPEND, Event.COMPUTE_SPEND)
+                and inst.payout.rule is PayoutRule.SHARE_OF_SPEND
+            ):
+                share = (inst.payout.rate or 0.0) * inst.approval_probability
+                if ev is Event.COMPUTE_SPEND:
+                    share *= r.compute_share
+                rd_share += share * _kinds(inst)[:, None] * mask[None, :]
+            # how ``Expectations._firm_value`` works its value out
+            row, value = len(firm_rows), 0.0
+            firm_rows.append(pos)
+            if ev in ONCE:
+                groups["once"].append(row)
+                value = expectations._ev(inst)
+            elif ev is Event.PRESENCE and not inst.payout.rule.uses_rate:
+                groups["presence"].append(row)
+                value = expectations._ev(inst)
+            elif ev in (Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE):
+                groups["other"].append(row)
+            elif ev in RECURRING:
+                groups["recurring"].append(row)
+                recurring_events.append(ev)
+                # a hire brings one cohort: the base is its people
+                base = float(model.people_per_talent_agent) if ev is Event.HIRE else 1.0
+                value = expectations._ev(inst, base)
+            firm_ev.append(value)
+        for table in (rd_share, amenity_bonus, *cert_value.values()):
+            table.flags.writeable = False  # kept for later months: read only
+
+        def stacked(rows: list[int], width: int, row_of: Callable[[int], np.ndarray]) -> np.ndarray:
+            return np.array([row_of(p) for p in rows]).reshape(len(rows), width)
+
+        return cls(
+            keys=tuple(inst.key for inst in in_force),
+            instruments=list(in_force),
+            n_parks=n_parks,
+            ends=np.array([inst.window.end.index for inst in in_force], dtype=np.int64),
+            designation=np.array(
+                [inst.payout.rule is PayoutRule.DESIGNATION for inst in in_force], dtype=bool
+            ),
+            horizon=r.horizon_years,
+            firm_rows=np.array(firm_rows, dtype=np.int64),
+            firm_masks=stacked(firm_rows, n_parks, lambda p: masks[p]),
+            firm_kinds=stacked(firm_rows, len(FIRM_KINDS), lambda p: _kinds(in_force[p])),
+            firm_ev=np.array(firm_ev, dtype=float),
+            recurring_events=recurring_events,
+            needs_typical=bool(groups["other"]) or moving_cert,
+            talent_rows=np.array(talent_rows, dtype=np.int64),
+            talent_masks=stacked(talent_rows, n_parks, lambda p: masks[p]),
+            per_firm_tables=None if moving_cert else _per_firm_tables(rd_share, cert_value, r),
+            cert_value=cert_value,
+            rd_share=rd_share,
+            amenity_bonus=amenity_bonus,
+            **{name: np.array(rows, dtype=np.int64) for name, rows in groups.items()},
+        )
 
 
 @functools.cache

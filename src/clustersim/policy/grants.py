@@ -45,6 +45,7 @@ that they decide exactly as ``decide`` does.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,11 +127,23 @@ def capped_amounts(
 def _capped(
     req: np.ndarray, cap: np.ndarray | float, floor: np.ndarray | float, got: np.ndarray | float
 ) -> np.ndarray:
-    """``capped_amounts`` on inputs already checked (the model's own, each month)."""
-    headroom = np.maximum(cap - got, 0.0)
-    amount = np.minimum(np.maximum(req, floor), headroom)
+    """``capped_amounts`` on inputs already checked (the model's own, each month).
+
+    The steps write into arrays of their own (the inputs are left alone); with nothing
+    received (``got`` the float 0), the headroom is the cap itself (``cap - 0.0`` is
+    ``cap``).
+    """
+    if isinstance(got, float) and got == 0.0:
+        headroom = np.maximum(cap, 0.0)
+    else:
+        headroom = np.subtract(cap, got)
+        np.maximum(headroom, 0.0, out=headroom)
+    amount = np.maximum(req, floor)
+    np.minimum(amount, headroom, out=amount)
     # A floor award that cannot be paid in full is not paid; nothing asked, nothing paid.
-    ok = (req > 0) & (amount >= floor) & (amount > 0)
+    ok = req > 0
+    ok &= amount >= floor
+    ok &= amount > 0
     return np.where(ok, amount, 0.0)
 
 
@@ -335,6 +348,26 @@ class Terms:
     approval: np.ndarray
     entitlement: np.ndarray
 
+    @functools.cached_property
+    def numbers(self) -> np.ndarray:
+        """Rows ``amount``, ``cap``, ``floor`` and the approval threshold, one column each.
+
+        The threshold is ``approval`` where it is below 1 and inf where it is 1: an
+        application is approved when its draw (in [0, 1)) is below it, so an instrument
+        that approves all approves whatever the draw (``draw < p`` with ``p = 1``).
+        """
+        threshold = np.where(self.approval >= 1.0, math.inf, self.approval)
+        out = np.array([self.amount, self.cap, self.floor, threshold], dtype=float)
+        out.flags.writeable = False
+        return out.reshape(4, len(self.amount))
+
+    @functools.cached_property
+    def flags(self) -> np.ndarray:
+        """Rows ``per_base``, ``cap_per_base`` and ``floor_per_base``, one column each."""
+        out = np.array([self.per_base, self.cap_per_base, self.floor_per_base], dtype=bool)
+        out.flags.writeable = False
+        return out.reshape(3, len(self.per_base))
+
     @classmethod
     def of(cls, instruments: Sequence[Instrument]) -> Terms:
         """The terms of ``instruments``, in their order."""
@@ -443,21 +476,25 @@ def grant_many(
     if priority_draws is None and finite.any():
         raise ValueError("a finite budget needs priority_draws")
 
-    requested = _times_base(terms.amount[seg], terms.per_base[seg], b)
-    cap = _times_base(terms.cap[seg], terms.cap_per_base[seg], b)
-    floor = _times_base(terms.floor[seg], terms.floor_per_base[seg], b)
+    # each application's terms: two lookups of the instruments' tables (``Terms.numbers``,
+    # ``Terms.flags``; ``np.take``, several times faster here than ``[:, seg]``) give
+    # fresh rows, changed in place below
+    requested, cap, floor, approval = np.take(terms.numbers, seg, axis=1)
+    per_base, cap_per_base, floor_per_base = np.take(terms.flags, seg, axis=1)
+    np.multiply(requested, b, out=requested, where=per_base)
+    np.multiply(cap, b, out=cap, where=cap_per_base)
+    np.multiply(floor, b, out=floor, where=floor_per_base)
     amounts = _capped(requested, cap, floor, 0.0 if received is None else received)
     # an entitlement with no budget line pays every request as it is (as ``grant`` does)
-    free = (terms.entitlement & ~finite)[seg]
+    free = terms.entitlement & ~finite
     if free.any():
-        amounts = np.where(free, np.maximum(requested, 0.0), amounts)
+        amounts = np.where(free[seg], np.maximum(requested, 0.0), amounts)
     if approval_draws is not None:
-        p = terms.approval[seg]
-        amounts = np.where((p >= 1.0) | (approval_draws < p), amounts, 0.0)
+        # ``approval`` is each probability, or inf where it is 1 (approved whatever the draw)
+        amounts = np.where(approval_draws < approval, amounts, 0.0)
 
     # Rationing. Where no budget can bind, what is approved is paid: ``amounts`` itself.
-    positive = amounts > 0
-    n_positive = np.bincount(seg[np.flatnonzero(positive)], minlength=k)
+    n_positive = np.bincount(seg, weights=amounts > 0, minlength=k)
     total = np.bincount(seg, weights=amounts, minlength=k)  # a running sum per instrument
     with np.errstate(invalid="ignore"):  # inf - inf: not surely fitting
         surely = remaining - total > 2.0 * 4.0 * n_positive * _EPS * total
@@ -473,12 +510,6 @@ def grant_many(
             if away:
                 turned_away[j] = away
     return Decisions(paid, turned_away)
-
-
-def _times_base(values: np.ndarray, per_base: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """``values`` (a fresh array, changed in place) times ``base`` where ``per_base``."""
-    np.multiply(values, base, out=values, where=per_base)
-    return values
 
 
 def grant(

@@ -203,6 +203,20 @@ class Instrument:
         """``regime.id``, unique across all regimes (made once: the engine asks every month)."""
         return f"{self.regime}.{self.id}"
 
+    @functools.cached_property
+    def labels(self) -> tuple[str, str, str, str, str]:
+        """The labels of its ledger rows: recipient type, id, regime, issuer, payout rule.
+
+        Made once: the engine records its grants every month.
+        """
+        return (
+            self.recipient.value,
+            self.id,
+            self.regime,
+            self.issuer,
+            self.payout.rule.value,
+        )
+
     @property
     def yearly_budget(self) -> float:
         """RMB available per calendar year after the regime's budget scale (inf = no limit)."""

@@ -22,6 +22,7 @@ amount             RMB (yuan)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -115,17 +116,7 @@ class GrantLedger:
             raise ValueError(f"{instrument.key}: grant amounts must be finite and >= 0, got {bad}")
         self._ids.append(ids)
         self._amounts.append(amt)
-        self._meta.append(
-            (
-                instrument.recipient.value,
-                instrument.id,
-                instrument.regime,
-                instrument.issuer,
-                instrument.payout.rule.value,
-                str(m),
-                m.year,
-            )
-        )
+        self._meta.append(instrument.labels + _month_labels(m))
         self._n += ids.size
         self._by_year[(instrument.regime, instrument.id, m.year)] += total
         key = _cap_key(instrument, m.year)
@@ -268,6 +259,12 @@ def _repeated_labels(labels: list[str], sizes: np.ndarray) -> pd.Categorical:
     code = {label: i for i, label in enumerate(categories)}
     codes = np.fromiter((code[label] for label in labels), dtype=np.int64, count=len(labels))
     return pd.Categorical.from_codes(np.repeat(codes, sizes), pd.Index(categories, dtype="str"))
+
+
+@functools.cache
+def _month_labels(month: Month) -> tuple[str, int]:
+    """The month's labels of a row: ``YYYY-MM`` and the year."""
+    return str(month), month.year
 
 
 def _cap_key(instrument: Instrument, year: int) -> tuple[str, str, int | None] | None:
