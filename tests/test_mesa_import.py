@@ -62,3 +62,24 @@ def test_mesa_imported_before_clustersim_is_left_as_it_is(first: str) -> None:
         " 'scipy' in sys.modules]))\n"
     )
     assert found == ["module", True]
+
+
+def test_mesa_names_its_module_loggers_without_walking_the_stack() -> None:
+    """Mesa's loggers are the ones Mesa makes, and ``inspect.stack`` is never called."""
+    found = _in_fresh_python(
+        "import inspect, json, logging, sys\n"
+        "def walked(*args, **kwargs):\n"
+        "    raise AssertionError('inspect.stack was called')\n"
+        "inspect.stack = walked\n"
+        "import clustersim.model\n"
+        "import mesa.mesa_logging\n"
+        "import mesa.model\n"
+        "print(json.dumps({'loggers': sorted(mesa.mesa_logging._module_loggers),\n"
+        "  'model': mesa.model._mesa_logger.name,\n"
+        "  'bound': mesa.mesa_logging is sys.modules['mesa.mesa_logging'],\n"
+        "  'named': mesa.mesa_logging.create_module_logger().name}))\n"
+    )
+    assert found["loggers"] == ["mesa.mesa_logging", "mesa.model"]
+    assert found["model"] == "MESA.mesa.model"
+    assert found["bound"]  # ``import mesa.mesa_logging`` gives the module, as it would
+    assert found["named"] == "MESA.__main__"  # named after the calling module

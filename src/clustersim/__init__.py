@@ -16,10 +16,12 @@ def _register_resolvers() -> None:
 
 
 def _defer_unused_mesa_parts() -> None:
-    # before anything imports mesa: its spaces load scipy and networkx, which no run needs
-    from clustersim.mesa_import import defer_unused_mesa_parts
+    # before anything imports mesa: its spaces load scipy and networkx, which no run needs,
+    # and its model module walks the whole stack to name its logger
+    from clustersim.mesa_import import defer_unused_mesa_parts, name_module_loggers_cheaply
 
     defer_unused_mesa_parts()
+    name_module_loggers_cheaply()
 
 
 _defer_unused_mesa_parts()

@@ -1,4 +1,4 @@
-"""Import Mesa without the spaces clustersim does not use (scipy and networkx, ~0.5 s).
+"""Import Mesa without what clustersim does not use: its spaces (~0.5 s), a stack walk (~0.1 s).
 
 ``import mesa`` (and so any ``import mesa.<part>``: a package runs its ``__init__`` first)
 imports every part of Mesa: its grid, network and continuous spaces too, which import
@@ -12,12 +12,21 @@ usual, and a deferred module runs its own code the first time one of its names i
 (``mesa.discrete_space.OrthogonalMooreGrid``, ``from mesa.space import NetworkGrid``,
 SolaraViz drawing a grid). Nothing changes for code that uses them but when scipy and
 networkx are loaded. Mesa's own submodules (``mesa.discrete_space.grid``) import as usual.
+
+``name_module_loggers_cheaply`` loads ``mesa.mesa_logging`` before Mesa and gives it a
+``create_module_logger`` that names a module's logger from the calling frame's module
+name. Mesa's own (``mesa.model`` calls it as it is imported) calls ``inspect.stack()``
+for that one name: a walk of the whole import stack that reads the source of every frame
+and, for importlib's frozen frames, scans every loaded module to find their file
+(~0.1 s of each process, more the deeper the import). The loggers are the same
+(``MESA.mesa.model``, kept in ``mesa.mesa_logging._module_loggers``).
 """
 
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import logging
 import sys
 import threading
 import types
@@ -47,14 +56,21 @@ class DeferredModule(types.ModuleType):
         return getattr(self, name)
 
 
+def _mesa_folder() -> str | None:
+    """The folder of the Mesa package, found without running it; None if Mesa is imported."""
+    if "mesa" in sys.modules:
+        return None  # (imported before clustersim: its parts are loaded already)
+    mesa = importlib.util.find_spec("mesa")
+    if mesa is None or not mesa.submodule_search_locations:
+        return None
+    return str(mesa.submodule_search_locations[0])
+
+
 def defer_unused_mesa_parts() -> None:
     """Register ``UNUSED_MESA_PARTS`` as deferred modules, if Mesa is not imported yet."""
-    if "mesa" in sys.modules:
-        return  # (imported before clustersim: its parts are loaded already)
-    mesa = importlib.util.find_spec("mesa")  # (finds the package without running it)
-    if mesa is None or not mesa.submodule_search_locations:
+    root = _mesa_folder()
+    if root is None:
         return
-    root = mesa.submodule_search_locations[0]
     for name in UNUSED_MESA_PARTS:
         parents = name.split(".")[1:-1]
         folder = "/".join([root, *parents])
@@ -64,3 +80,44 @@ def defer_unused_mesa_parts() -> None:
         module = importlib.util.module_from_spec(spec)
         module.__class__ = DeferredModule
         sys.modules[name] = module
+
+
+#: Name of Mesa's logging module, loaded ahead of Mesa by ``name_module_loggers_cheaply``.
+MESA_LOGGING = "mesa.mesa_logging"
+
+
+def name_module_loggers_cheaply() -> None:
+    """Load ``mesa.mesa_logging`` before Mesa, naming module loggers without a stack walk.
+
+    Its ``create_module_logger(name=None)`` takes the calling module's name from the
+    caller's frame (its ``__name__``: the module ``inspect.getmodule`` finds for it), where
+    Mesa's walks the whole stack; with a name given it is Mesa's own. Nothing is done when
+    Mesa is imported already or has no such module.
+    """
+    root = _mesa_folder()
+    if root is None or MESA_LOGGING in sys.modules:
+        return
+    spec = importlib.machinery.PathFinder.find_spec(MESA_LOGGING, [root])
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MESA_LOGGING] = module
+    try:
+        spec.loader.exec_module(module)
+        mesas_own = module.create_module_logger
+    except Exception:  # (another Mesa: let it import its own way)
+        del sys.modules[MESA_LOGGING]
+        return
+
+    def create_module_logger(name: str | None = None) -> logging.Logger:
+        if name is None:
+            name = str(sys._getframe(1).f_globals["__name__"])
+        # the module was loaded ahead of its package: Mesa's package, being imported now
+        # (its model module calls this), gets its attribute, as an import would have set
+        package = sys.modules.get("mesa")
+        if package is not None and getattr(package, "mesa_logging", None) is not module:
+            package.mesa_logging = module  # type: ignore[attr-defined]
+        return mesas_own(name)  # type: ignore[no-any-return]
+
+    create_module_logger.__doc__ = mesas_own.__doc__
+    module.create_module_logger = create_module_logger  # type: ignore[attr-defined]
