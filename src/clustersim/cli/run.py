@@ -12,6 +12,7 @@ run folder that cannot be written or already holds a complete run (before simula
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -58,6 +59,7 @@ def execute(
         overrides, recipe = list(hc.overrides.task), recipe_of(hc)
         if hc.mode == RunMode.MULTIRUN:  # a sweep job shares its no-plan counterfactual
             shelf = CounterfactualShelf(Path(hc.sweep.dir))
+    freeze_long_lived()
     result = run_into(scenario, out_dir, overrides, recipe, shelf, progress=show)
     secs = result.seconds
     shared = (
@@ -76,6 +78,25 @@ def execute(
         f" | counterfactual shared from {shared.source.name}" if shared is not None else "",
     )
     return result.summary()
+
+
+def freeze_long_lived() -> None:
+    """Exempt what this process holds before its first run from the garbage collector.
+
+    The modules, classes and functions the imports made (~100,000 objects) live as long
+    as the process, yet each full collection during a run walks all of them again (one
+    in a default run: ~0.1-0.2 s). ``gc.freeze`` moves them out of the collector's reach
+    (Python's documented use: long-lived objects of a process's start). Done once per
+    process, before its first run: a sweep worker's later runs free their own garbage as
+    before. Reference counting still frees frozen objects; only cycles among them stay.
+    """
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN.append(True)
+
+
+#: Set once ``freeze_long_lived`` has frozen this process's objects.
+_FROZEN: list[bool] = []
 
 
 def _single_run(cfg: dict[str, Any], out_dir: Path) -> dict[str, Any]:
