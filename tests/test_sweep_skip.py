@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -83,3 +85,21 @@ def test_the_config_files_are_part_of_the_recipe(tmp_path):
     assert sources_digest(sources) not in (None, before)
     (conf / "config.yaml").write_text("seed: ${oc.env:SEED}\n")
     assert sources_digest(sources) is None  # read from the environment: no shortcut
+
+
+def test_the_digest_kept_in_a_process_follows_edits_of_the_files(tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "config.yaml").write_text("seed: 0\n")
+    settled = time.time() - 60  # the files as a sweep finds them: edited a while ago
+    os.utime(conf / "config.yaml", (settled, settled))
+    sources = [{"schema": "file", "path": str(conf)}]
+    first = sources_digest(sources)
+    assert sources_digest(sources) == first  # (kept)
+    (conf / "config.yaml").write_text("seed: 1\n")  # the same size, a new time
+    second = sources_digest(sources)
+    assert second not in (None, first)
+    (conf / "config.yaml").write_text("seed: 0\n")  # back within the clock's granularity
+    assert sources_digest(sources) == first
+    (conf / "extra.yaml").write_text("x: 1\n")
+    assert sources_digest(sources) not in (None, first, second)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,25 +58,84 @@ def _package_root(name: str) -> Path:
     return root
 
 
+def _root(schema: str, path: str) -> Path | None:
+    """The folder of a ``file`` or ``pkg`` config source; None for a structured one."""
+    if schema == "file":
+        root = Path(path)
+        if not root.is_dir():
+            raise _Unsure(f"{root} is not a folder")
+        return root
+    if schema == "pkg":
+        return _package_root(path)
+    if schema != "structured":
+        raise _Unsure(f"config source {schema}://{path}")
+    return None
+
+
+def _stamp(sources: Sequence[tuple[str, str]]) -> tuple[Any, ...]:
+    """The sources with the path, size and modification time of every file under them."""
+    stamp: list[Any] = []
+    for schema, path in sources:
+        stamp.append((schema, path))
+        root = _root(schema, path)
+        if root is None:
+            continue
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                st = os.stat(os.path.join(folder, name))
+                stamp.append((folder, name, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+#: Digests made in this process, by ``_stamp`` of their sources (a sweep worker asks once
+#: per job: reading and hashing every config file took ~8 ms a job, a stamp ~1 ms).
+_DIGESTS: dict[tuple[Any, ...], str | None] = {}
+#: Stamps kept (one per search path, in practice).
+KEEP = 8
+#: A digest is kept only when every file is older than this (nanoseconds): a file's
+#: modification time has the kernel clock's granularity (a few ms), so two edits of the
+#: same size within it look alike; a file edited again after this long gets a new time.
+SETTLED_NS = 2_000_000_000
+
+
 def sources_digest(sources: Iterable[Mapping[str, Any]]) -> str | None:
     """Digest of the config files of a search path (``hydra.runtime.config_sources``).
 
-    Returns None when a file reads the environment or a source cannot be read.
+    Returns None when a file reads the environment or a source cannot be read. Kept per
+    process while no file under the sources is added, removed, resized or rewritten
+    (their sizes and modification times, as ``clustersim.sweep.compose`` keys its
+    compositions in a process).
     """
+    named = [(str(s.get("schema")), str(s.get("path"))) for s in sources]
+    try:
+        stamp: tuple[Any, ...] | None = _stamp(named)
+    except (_Unsure, OSError, ImportError, ValueError):
+        stamp = None  # (the digest says what is wrong: None)
+    if stamp is not None and stamp in _DIGESTS:
+        return _DIGESTS[stamp]
+    digest = _digest(named)
+    if stamp is not None and _settled(stamp):
+        _DIGESTS[stamp] = digest
+        while len(_DIGESTS) > KEEP:
+            del _DIGESTS[next(iter(_DIGESTS))]
+    return digest
+
+
+def _settled(stamp: tuple[Any, ...]) -> bool:
+    """Every file of ``stamp`` was last modified over ``SETTLED_NS`` ago."""
+    times = [entry[3] for entry in stamp if len(entry) == 4]
+    return not times or time.time_ns() - max(times) > SETTLED_NS
+
+
+def _digest(sources: Sequence[tuple[str, str]]) -> str | None:
+    """``sources_digest`` made afresh: every config file read and hashed."""
     h = hashlib.sha256()
     try:
-        for source in sources:
-            schema, path = str(source.get("schema")), str(source.get("path"))
+        for schema, path in sources:
             h.update(f"{schema}://{path}\0".encode())
-            if schema == "file":
-                root = Path(path)
-                if not root.is_dir():
-                    raise _Unsure(f"{root} is not a folder")
+            root = _root(schema, path)
+            if root is not None:
                 _file_digest(h, root)
-            elif schema == "pkg":
-                _file_digest(h, _package_root(path))
-            elif schema != "structured":
-                raise _Unsure(f"config source {schema}://{path}")
     except (_Unsure, OSError, ImportError, ValueError):
         return None
     return h.hexdigest()
