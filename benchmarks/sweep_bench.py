@@ -14,6 +14,14 @@ prints:
   counted). Jobs log the model's CPU seconds (``| cpu 1.02s |``); a tree whose jobs do
   not is charged its model's wall seconds instead (then waiting is counted as model).
 
+How the CPU time is counted: the sweep's process and its loky workers are counted by the
+kernel (``getrusage(RUSAGE_CHILDREN)``: a worker's CPU reaches it once the sweep process
+has reaped the worker, and the sweep's once this script has reaped the sweep). A worker
+left running or reaped by someone else would be missing from that figure, so the process
+tree is also watched while it runs (psutil, every 0.1 s; a process's last tenth of a
+second can be missed): the split between the launching process and its workers is
+printed, and a kernel figure short of the watched one is flagged and replaced by it.
+
 Composed configs are kept on disk between processes (``clustersim.sweep.composition_store``):
 each sweep uses a cache folder of its own, empty at the start (the cost of a first sweep;
 ``--cache <folder>`` reuses one, e.g. to time a sweep after a first one). With
@@ -37,8 +45,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The line each job logs: "<policy> | seed N | ... | setup 0.09s, run 1.01s | <folder>",
@@ -50,6 +59,54 @@ def cpu_children() -> float:
     """CPU seconds (user + system) of every child process reaped so far, and theirs."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+class TreeWatch:
+    """CPU seconds of a process and its descendants, sampled while they run (psutil)."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self.pid, self.every = pid, every
+        self.seen: dict[int, float] = {}  # pid -> last CPU seconds seen
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> TreeWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        try:
+            import psutil
+        except ImportError:  # (then only the kernel's figure is printed)
+            return
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                procs = []
+            for proc in procs:
+                try:
+                    t = proc.cpu_times()
+                    self.seen[proc.pid] = t.user + t.system
+                except psutil.Error:
+                    pass
+            self._done.wait(self.every)
+
+    def launcher(self) -> float:
+        """CPU seconds of the launching process itself."""
+        return self.seen.get(self.pid, 0.0)
+
+    def workers(self) -> float:
+        """CPU seconds of every process it started (the loky workers)."""
+        return sum(cpu for pid, cpu in self.seen.items() if pid != self.pid)
 
 
 @dataclass
@@ -67,12 +124,16 @@ class Figures:
     rerun_cpu: float
     skipped: str
     collect_wall: float
+    launcher_cpu: float = 0.0
+    workers_cpu: float = 0.0
+    kernel_cpu: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 def run_sweep(
     python: Path, sweep: Path, extra: list[str], cache: Path
-) -> tuple[float, str, int, float]:
-    """Run the experiment into ``sweep``; return wall seconds, output, exit code, CPU s."""
+) -> tuple[float, str, int, float, TreeWatch]:
+    """Run the experiment into ``sweep``: wall seconds, output, exit code, CPU s, the watch."""
     cmd = [
         str(python),
         "-m",
@@ -82,16 +143,21 @@ def run_sweep(
         *extra,
     ]
     env = dict(os.environ, CLUSTERSIM_CACHE=str(cache))
-    cpu0, t0 = cpu_children(), time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-    wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
-    return wall, proc.stdout + proc.stderr, proc.returncode, cpu
+    with tempfile.TemporaryFile("w+") as log:  # (a pipe left unread would stall the sweep)
+        cpu0, t0 = cpu_children(), time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+        with TreeWatch(proc.pid) as watch:
+            code = proc.wait()
+        wall, cpu = time.perf_counter() - t0, cpu_children() - cpu0
+        log.seek(0)
+        out = log.read()
+    return wall, out, code, cpu, watch
 
 
 def measure(python: Path, root: Path, extra: list[str], cache: Path) -> Figures | None:
     """Sweep, rerun and collect with one tree's Python; None (output shown) if it failed."""
     sweep = root / "compare_plans"
-    wall, out, code, cpu = run_sweep(python, sweep, extra, cache)
+    wall, out, code, kernel_cpu, watch = run_sweep(python, sweep, extra, cache)
     if code != 0:
         print(out[-4000:], file=sys.stderr)
         print(f"sweep failed with exit code {code}", file=sys.stderr)
@@ -100,7 +166,16 @@ def measure(python: Path, root: Path, extra: list[str], cache: Path) -> Figures 
     runs = len([p for p in sweep.iterdir() if (p / "COMPLETE").is_file()])
     model_wall = sum(float(a) + float(b) for a, b, _ in timings)
     model_cpu = sum(float(c) if c else float(a) + float(b) for a, b, c in timings)
-    rerun_wall, rerun_out, _, rerun_cpu = run_sweep(python, sweep, extra, cache)
+    notes = []
+    watched = watch.launcher() + watch.workers()
+    cpu = kernel_cpu
+    if watched > kernel_cpu * 1.02 + 0.5:  # a worker's CPU did not reach the kernel's count
+        notes.append(
+            f"the kernel counted {kernel_cpu:.1f} cpu-s, the watched processes used "
+            f"{watched:.1f}: the watched figure is used"
+        )
+        cpu = watched
+    rerun_wall, rerun_out, _, rerun_cpu, _ = run_sweep(python, sweep, extra, cache)
     skipped = re.search(r"(\d+) skipped", rerun_out)
     t0 = time.perf_counter()
     subprocess.run(
@@ -118,6 +193,10 @@ def measure(python: Path, root: Path, extra: list[str], cache: Path) -> Figures 
         rerun_cpu=rerun_cpu,
         skipped=skipped.group(1) if skipped else "?",
         collect_wall=time.perf_counter() - t0,
+        launcher_cpu=watch.launcher(),
+        workers_cpu=watch.workers(),
+        kernel_cpu=kernel_cpu,
+        notes=notes,
     )
 
 
@@ -135,8 +214,21 @@ def show(name: str, f: Figures, cores: int) -> None:
     overhead = (f.wall * cores - f.model_wall) / n
     print(f"  overhead per run        {overhead:7.2f} core-s beyond the model (target: under 0.3)")
     print(f"  CPU time, all processes {f.cpu:7.1f} s")
+    if f.launcher_cpu or f.workers_cpu:
+        print(
+            f"    of which (watched)    {f.launcher_cpu:7.1f} s launching process, "
+            f"{f.workers_cpu:.1f} s workers (kernel's count: {f.kernel_cpu:.1f} s)"
+        )
+    for note in f.notes:
+        print(f"    note: {note}")
     if f.cpu_logged:
         print(f"  CPU beyond the model    {(f.cpu - f.model_cpu) / n:7.2f} cpu-s per run")
+        workers_beyond = (f.workers_cpu - f.model_cpu) / n
+        if f.workers_cpu:
+            print(
+                f"    in the workers        {workers_beyond:7.2f} cpu-s per run; in the "
+                f"launching process {f.launcher_cpu / n:.2f}"
+            )
     else:
         print("  CPU beyond the model       n/a (the jobs of this tree do not log their CPU)")
     print(
