@@ -8,9 +8,9 @@ Prints, does not assert (speed is measured here, never in tests):
    target: 20 trajectories = 220 runs in under 6 minutes on the default world). Prints
    the wall time, the runs and the wall time per run.
 2. The Sobol design of the ``sensitivity_sobol`` preset (6 parameters, N=256: 3,584 runs):
-   its size, and, from a fraction of its jobs (``--sobol-jobs``) run through the same
-   command, the wall time per run and the extrapolated total. The sweep resumes, so the
-   full design can be finished later into the same folder.
+   its size, and, from its first ``--sobol-jobs`` jobs and then twice as many (each a
+   fresh sweep through the same command), the wall time per run beyond what a sweep pays
+   once, and the extrapolated total (the fixed cost once, plus 3,584 runs).
 3. The analysis itself on a design of that size (synthetic outcomes, 16 outcomes x 1,000
    bootstrap resamples, with the N/2 convergence check): its time.
 
@@ -45,7 +45,7 @@ def run_sweep(args: list[str], cwd: Path) -> tuple[float, str]:
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"sweep failed: {' '.join(args)}")
-    return took, proc.stderr
+    return took, proc.stdout + proc.stderr
 
 
 def count_runs(sweep: Path) -> int:
@@ -102,26 +102,39 @@ def main() -> None:
     design = sample(load_space("behaviour").subset(names), "sobol", 256, seed=0)
     print(f"sobol: 6 parameters, N=256, second order: {design.rows} runs")
     if args.sobol_jobs > 0:
-        sweep = args.out / "sobol"
-        shutil.rmtree(sweep, ignore_errors=True)
         # the first jobs of the preset's design: a smaller N is a prefix of the same Sobol
-        # sequence, so N=4 runs the first 4*14 = 56 design rows of N=256
+        # sequence, so N=4 runs the first 4*14 = 56 design rows of N=256. Two sizes (N and
+        # 2N, fresh folders) separate what a sweep pays once (starting, planning, the
+        # workers' imports, collecting) from what each run costs: the full design pays the
+        # first once and the second 3,584 times.
         n = max(1, args.sobol_jobs // 14)
-        took, _ = run_sweep(
-            [
-                "-m",
-                "experiment=sensitivity_sobol",
-                f"world={args.world}",
-                f"hydra.sweeper.n={n}",
-                f"hydra.sweep.dir={sweep}",
-            ],
-            args.out,
-        )
-        runs = count_runs(sweep)
-        per = took / runs
+        took: dict[int, tuple[float, int, int]] = {}
+        for size in (n, 2 * n):
+            sweep = args.out / f"sobol_{size}"
+            shutil.rmtree(sweep, ignore_errors=True)
+            wall, log = run_sweep(
+                [
+                    "-m",
+                    "experiment=sensitivity_sobol",
+                    f"world={args.world}",
+                    f"hydra.sweeper.n={size}",
+                    f"hydra.sweep.dir={sweep}",
+                ],
+                args.out,
+            )
+            took[size] = (wall, count_runs(sweep), log.count("counterfactual shared from"))
+            wall, runs, shared = took[size]
+            print(
+                f"sobol: {runs} runs of the design on world={args.world} in {wall:.0f} s wall "
+                f"({wall / runs:.2f} s a run, fixed costs included; {shared} counterfactuals "
+                "shared)"
+            )
+        (w1, r1, _), (w2, r2, _) = took[n], took[2 * n]
+        per = (w2 - w1) / (r2 - r1)
+        fixed = w1 - per * r1
         print(
-            f"sobol: {runs} runs of the design on world={args.world} in {took:.0f} s wall, "
-            f"{per:.2f} s per run; the 3,584 runs would take ~{3584 * per / 60:.0f} min "
+            f"sobol: {per:.2f} s wall a run beyond what a sweep pays once ({fixed:.0f} s); "
+            f"the 3,584 runs would take ~{(fixed + 3584 * per) / 60:.0f} min "
             "(extrapolated, not run)"
         )
 
