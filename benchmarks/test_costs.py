@@ -15,9 +15,11 @@ Report the most expensive tests and files::
 Each line of the jsonl is one test: ``{"nodeid", "file", "wall", "cpu", "children",
 "slow", "worker", "pid"}``. The setup of a fixture is charged to the first test that uses it (a
 session-scoped fixture's cost shows up there, not spread over its users). Children count
-once they have ended and been waited for: a pool's worker kept alive between tasks
-(joblib's loky executor) counts in whichever test runs when it ends, and a grandchild
-that outlives its parent is not counted.
+while they run: the CPU of the processes still alive below this one is read from
+``/proc`` before and after each test, and that of the ended ones from ``getrusage``. A
+pool's worker kept alive between tasks (joblib's loky executor) is charged to the tests
+it worked for, not to whichever test runs when it ends. A grandchild that outlives its
+parent (and so is no longer below this process) is not counted.
 """
 
 from __future__ import annotations
@@ -35,10 +37,41 @@ import pytest
 ENV = "CLUSTERSIM_TEST_COSTS"
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _live_descendants_cpu(pid: int) -> float:
+    """CPU seconds of the processes alive below ``pid``, with what their ended children used.
+
+    From ``/proc/<pid>/task/*/children`` and each one's ``stat`` (utime, stime, cutime,
+    cstime): a process that ends moves its CPU into its parent's ended-children figure,
+    so each CPU second counts once, before and after.
+    """
+    total, todo = 0.0, [pid]
+    while todo:
+        parent = todo.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in children.read_text().split()]
+            except OSError:  # the thread or process has just ended
+                continue
+            for kid in kids:
+                try:
+                    stat = Path(f"/proc/{kid}/stat").read_text()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()  # after the command name
+                total += sum(int(f) for f in fields[11:15]) / TICK  # utime stime cutime cstime
+                todo.append(kid)
+    return total
+
+
 def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of its children: ended ones and those still alive."""
     me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    kids = ended.ru_utime + ended.ru_stime + _live_descendants_cpu(os.getpid())
+    return me.ru_utime + me.ru_stime, kids
 
 
 @pytest.hookimpl(hookwrapper=True)
