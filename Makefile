@@ -23,10 +23,11 @@ test: setup
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
 
-# Everyday subset: everything not marked slow (no default-world runs, sweeps, notebooks).
+# Everyday subset: everything not marked slow (no default-world runs, sweeps, notebooks);
+# property tests draw a quarter of the random cases make test draws (tests/conftest.py).
 test-fast: setup
 	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/python -m pytest -q $(XDIST) -m "not slow" $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -q $(XDIST) -m "not slow" --hypothesis-profile=everyday $(PYTEST_ARGS)
 
 bench: setup
 	.venv/bin/python benchmarks/run_bench.py

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hydra import initialize_config_dir
 from hydra.types import RunMode
+from hypothesis import settings
 from omegaconf import open_dict
 
 from clustersim.config import to_plain
@@ -45,6 +46,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove the session's cache folder (once its workers are done with it)."""
     if not WORKER:
         shutil.rmtree(CACHE, ignore_errors=True)
+
+
+#: Property tests (hypothesis) draw the number of cases each states, ``cases(n)``, in
+#: ``make test`` (and CI). ``make test-fast`` loads this profile
+#: (``--hypothesis-profile=everyday``): a quarter of them, every property still checked.
+settings.register_profile("everyday", max_examples=25)
+
+
+def cases(n: int) -> settings:
+    """Settings of a property test that draws ``n`` random cases in the whole suite.
+
+    Scaled by the loaded profile's ``max_examples`` against Hypothesis's default of 100:
+    ``n`` by default, ``n / 4`` under ``everyday``. No deadline: a case's time depends on
+    what else runs on the machine.
+    """
+    share = settings.default.max_examples / 100
+    return settings(max_examples=max(1, round(n * share)), deadline=None)
 
 
 #: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from clustersim.policy.grants import (
@@ -29,6 +29,7 @@ from clustersim.policy.instruments import (
 )
 from clustersim.policy.ledger import COLUMNS, GrantLedger
 from clustersim.policy.parsing import parse_regimes
+from tests.conftest import cases
 
 REL = 1e-9
 
@@ -71,7 +72,7 @@ def _grant(app: dict[str, Any], budget: float) -> np.ndarray:
 
 
 @given(applications(), budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_never_above_cap_never_beyond_budget(app: dict[str, Any], budget: float) -> None:
     g = _grant(app, budget)
     assert g.shape == app["requested"].shape
@@ -83,7 +84,7 @@ def test_never_above_cap_never_beyond_budget(app: dict[str, Any], budget: float)
 
 
 @given(applications(), budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_draws_that_cannot_matter_may_be_left_out(app: dict[str, Any], budget: float) -> None:
     """As the engine does: no approval draws when p = 1, no queue when the budget is unlimited."""
     p = app["approval_probability"]
@@ -96,7 +97,7 @@ def test_draws_that_cannot_matter_may_be_left_out(app: dict[str, Any], budget: f
 
 
 @given(applications(), budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_floors_hold_and_grants_need_approval(app: dict[str, Any], budget: float) -> None:
     g = _grant(app, budget)
     granted = g > 0
@@ -107,13 +108,13 @@ def test_floors_hold_and_grants_need_approval(app: dict[str, Any], budget: float
 
 
 @given(applications())
-@settings(max_examples=200, deadline=None)
+@cases(200)
 def test_zero_budget_grants_nothing(app: dict[str, Any]) -> None:
     assert not np.any(_grant(app, 0.0))
 
 
 @given(applications(), budgets, budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_monotone_in_budget(app: dict[str, Any], b1: float, b2: float) -> None:
     lo, hi = sorted((b1, b2))
     g_lo, g_hi = _grant(app, lo), _grant(app, hi)
@@ -122,13 +123,13 @@ def test_monotone_in_budget(app: dict[str, Any], b1: float, b2: float) -> None:
 
 
 @given(applications(), budgets)
-@settings(max_examples=200, deadline=None)
+@cases(200)
 def test_deterministic_given_draws(app: dict[str, Any], budget: float) -> None:
     np.testing.assert_array_equal(_grant(app, budget), _grant(app, budget))
 
 
 @given(applications(), budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_served_in_priority_order_all_or_nothing(app: dict[str, Any], budget: float) -> None:
     g = _grant(app, budget)
     full = capped_amounts(
@@ -145,7 +146,7 @@ def test_served_in_priority_order_all_or_nothing(app: dict[str, Any], budget: fl
 
 
 @given(applications())
-@settings(max_examples=200, deadline=None)
+@cases(200)
 def test_unlimited_budget_pays_every_approved_application(app: dict[str, Any]) -> None:
     g = _grant(app, math.inf)
     full = capped_amounts(
@@ -350,7 +351,7 @@ def month_batches(draw: Any) -> list[tuple[Instrument, dict[str, Any]]]:
 
 
 @given(month_batches())
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_a_month_of_instruments_at_once_is_each_instrument_alone(
     batch: list[tuple[Instrument, dict[str, Any]]],
 ) -> None:
@@ -460,7 +461,7 @@ def instrument_years(draw: Any) -> tuple[Instrument, list[dict[str, np.ndarray]]
 
 
 @given(instrument_years())
-@settings(max_examples=150, deadline=None)
+@cases(150)
 def test_two_years_of_grants_respect_caps_and_yearly_budgets(
     case: tuple[Instrument, list[dict[str, np.ndarray]]],
 ) -> None:

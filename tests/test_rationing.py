@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from clustersim.policy import engine as engine_mod
 from clustersim.policy.engine import RATIONING_COLUMNS
 from clustersim.policy.grants import TurnedAway, approve, capped_amounts, decide, ration
 from clustersim.policy.instruments import applicant_cap, applicant_floor, requested_amount
 from clustersim.runner import simulate, write_run
-from tests.conftest import scenario
+from tests.conftest import cases, scenario
 from tests.test_grants import applications, budgets
 
 #: The toy world under Huangpu's plan with 3% of its budgets: several budgets bind.
@@ -39,7 +39,7 @@ def _turned_away(app: dict[str, Any], budget: float, paid: np.ndarray) -> np.nda
 
 
 @given(applications(), budgets)
-@settings(max_examples=300, deadline=None)
+@cases(300)
 def test_counted_grants_are_the_same_grants_and_count_every_unpaid_approval(app, budget):
     decision = decide(**app, remaining_budget=budget)
     paid, (n, rmb, largest) = decision.paid, _counts(decision.turned_away)

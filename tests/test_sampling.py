@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from clustersim.rules.sampling import (
@@ -25,10 +25,11 @@ from clustersim.rules.sampling import (
     row_cumsum,
     row_sums,
 )
+from tests.conftest import cases
 
 
 @given(st.integers(1, 6), st.integers(0, 50), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_narrow_row_sums_equal_numpys(k: int, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     ints = rng.integers(0, 1000, (n, k))
@@ -39,7 +40,7 @@ def test_narrow_row_sums_equal_numpys(k: int, n: int, seed: int) -> None:
 
 
 @given(st.integers(2, 12), st.integers(0, 200), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_fixed_categorical_equals_the_row_form(k: int, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     probs = rng.dirichlet(np.ones(k))
@@ -51,7 +52,7 @@ def test_fixed_categorical_equals_the_row_form(k: int, n: int, seed: int) -> Non
 
 
 @given(st.integers(0, 300), st.integers(1, 2**20), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_group_order_equals_lexsort(n: int, n_groups: int, seed: int) -> None:
     """The packed-key sort orders exactly as ``np.lexsort``, ties by position included."""
     rng = np.random.default_rng(seed)
@@ -73,7 +74,7 @@ def test_categorical_follows_the_probabilities() -> None:
 
 
 @given(st.integers(0, 300), st.integers(1, 40), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_ranks_within_groups_follow_lexsort(n: int, n_groups: int, seed: int) -> None:
     """Each item's rank is its place in its group, ordered by priority then position."""
     rng = np.random.default_rng(seed)
@@ -88,7 +89,7 @@ def test_ranks_within_groups_follow_lexsort(n: int, n_groups: int, seed: int) ->
 
 
 @given(st.integers(2, 12), st.integers(1, 5), st.integers(0, 300), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_categorical_by_row_equals_the_row_form(k: int, rows: int, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     utility = rng.normal(0, 3, (rows, k))
@@ -114,7 +115,7 @@ def test_categorical_by_row_equals_the_row_form(k: int, rows: int, n: int, seed:
 
 
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 300), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_rounding_by_shared_rows_equals_the_row_form(k: int, rows: int, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     shares = rng.dirichlet(np.ones(k), rows)
@@ -127,7 +128,7 @@ def test_rounding_by_shared_rows_equals_the_row_form(k: int, rows: int, n: int, 
 
 
 @given(st.integers(0, 500), st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_poisson_counts_invert_the_cdf(n: int, seed: int) -> None:
     """Each count k is the first with u <= P(X <= k), for small and large rates."""
     rng = np.random.default_rng(seed)
@@ -144,7 +145,7 @@ def test_poisson_counts_invert_the_cdf(n: int, seed: int) -> None:
 
 
 @given(st.integers(0, 2**32 - 1))
-@settings(max_examples=100, deadline=None)
+@cases(100)
 def test_below_compares_draws_as_float64(seed: int) -> None:
     """The float32 form of ``u < threshold`` gives float64's answer, at every boundary."""
     rng = np.random.default_rng(seed)
@@ -156,7 +157,7 @@ def test_below_compares_draws_as_float64(seed: int) -> None:
 
 
 @given(st.integers(1, 3000), st.integers(0, 2**32 - 1))
-@settings(max_examples=50, deadline=None)
+@cases(50)
 def test_laplace_at_gives_numpys_laplace_values(n: int, seed: int) -> None:
     """The values at the slots asked for are numpy's own Laplace draws, to the bit."""
     at = np.flatnonzero(np.random.default_rng(seed + 1).random(n) < 0.3)

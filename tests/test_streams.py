@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st_
 
 from clustersim.model import ClusterModel
@@ -19,7 +19,7 @@ from clustersim.streams import (
     _seed_sequence_words,
     hashed_uniform,
 )
-from tests.conftest import scenario
+from tests.conftest import cases, scenario
 
 
 def test_hashed_uniforms_are_uniform_and_keyed() -> None:
@@ -66,7 +66,7 @@ def test_several_family_members_at_once_draw_as_each_alone() -> None:
     assert st.uniform_members("grant_priority", 7, ids[:0], ["r.a"], [0, 0]).shape == (0,)
 
 
-@settings(max_examples=60, deadline=None)
+@cases(60)
 @given(
     seed=st_.one_of(st_.integers(0, 2**32), st_.integers(0, 2**200)),
     stream=st_.sampled_from([n for n, s in STREAMS.items() if s.kind == "generator"]),
@@ -189,7 +189,7 @@ def test_every_generator_stream_has_one_user(monkeypatch: pytest.MonkeyPatch) ->
     assert all(len(u) == 1 for u in users.values()), users
 
 
-@settings(max_examples=60, deadline=None)
+@cases(60)
 @given(
     seed=st_.integers(0, 2**40),
     month=st_.integers(0, 200),
