@@ -98,25 +98,36 @@ SLOW_MODULES = frozenset(
 )
 
 
-#: The most expensive modules, most expensive first (CPU seconds measured with
-#: ``benchmarks/test_costs.py``): they start first, so that the two workers of ``make
-#: test`` end together instead of one finishing a long test while the other waits.
+#: The most expensive modules, most expensive first (CPU seconds of the whole suite
+#: measured with ``benchmarks/test_costs.py`` on 4db855a: 128 for test_notebooks down to
+#: ~10 for test_cli_errors): they start first, so that the two workers of ``make test``
+#: end together instead of one finishing a long module while the other waits. The
+#: everyday subset's own heaviest (test_grants, test_config, test_policy_conf,
+#: test_cli_errors) are here too: a slow module's place is simply empty there.
 LONGEST_FIRST = (
     "test_notebooks",
+    "test_report",
     "test_calibrate_engine",
     "test_sweep_cli",
     "test_analysis_sweep",
-    "test_report",
-    "test_sweep_faults",
-    "test_calibrate_presets",
-    "test_cli_run",
-    "test_policy_effects",
-    "test_optimize_driver",
-    "test_report_rationing",
     "test_sweep_compose",
-    "test_optimize_model",
+    "test_optimize_driver",
+    "test_cli_run",
+    "test_sweep_faults",
+    "test_grants",
+    "test_sweep_conf",
+    "test_policy_effects",
+    "test_report_rationing",
+    "test_config",
     "test_optimize_cli",
+    "test_sweep_launch",
+    "test_optimize_model",
+    "test_policy_conf",
+    "test_calibrate_presets",
+    "test_api",
+    "test_arthur",
     "test_sweep_preflight",
+    "test_cli_errors",
 )
 #: Modules whose tests are independent and long: pytest-xdist hands their tests to the
 #: workers one by one. Every other module goes to one worker as a whole, so that its
