@@ -58,26 +58,31 @@ def test_reused_compositions_equal_hydras_own(mode, jobs):
     # Hydra's own composition of a job does not change: asked once per job. The second
     # time every composition is kept in this process; the third time (after forgetting
     # those, as a new process would) every one is read from the store on disk
-    wanted = [hydra_loader.load_configuration("config", list(job), mode) for job in jobs]
+    # (its YAML and resolved settings are worked out once per job, not once per pass)
+    wanted = [_hydras(hydra_loader.load_configuration("config", list(job), mode)) for job in jobs]
     for i, job in enumerate([*jobs, *jobs, *jobs]):
         if i == 2 * len(jobs):
             assert stored_files()
             compose.clear()
-        want = wanted[i % len(jobs)]
+        want_yaml, want_struct, want_settings = wanted[i % len(jobs)]
         got = reusing.load_configuration("config", list(job), run_mode=mode)
-        for cfg in (want, got):
-            cfg.hydra.runtime.cwd = "."  # the same process: only to be explicit
-        assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(want), job
-        assert OmegaConf.is_struct(got) == OmegaConf.is_struct(want)
+        got.hydra.runtime.cwd = "."  # the same process: only to be explicit
+        assert OmegaConf.to_yaml(got) == want_yaml, job
+        assert OmegaConf.is_struct(got) == want_struct
         settings = {k: got[k] for k in got if k != "hydra"}
-        assert OmegaConf.to_container(OmegaConf.create(settings), resolve=True) == {
-            k: OmegaConf.to_container(want[k], resolve=True)
-            if OmegaConf.is_config(want[k])
-            else want[k]
-            for k in want
-            if k != "hydra"
-        }
+        assert OmegaConf.to_container(OmegaConf.create(settings), resolve=True) == want_settings
     assert 0 < len(compose._CACHE) < len(jobs)  # kept per set of groups, not per job
+
+
+def _hydras(want) -> tuple[str, bool, dict]:
+    """What is compared of Hydra's own composition: its YAML, whether it is struct, and
+    its settings with every interpolation resolved."""
+    want.hydra.runtime.cwd = "."  # the same process: only to be explicit
+    settings = {
+        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        for k, v in ((k, want[k]) for k in want if k != "hydra")
+    }
+    return OmegaConf.to_yaml(want), OmegaConf.is_struct(want), settings
 
 
 def stored_files() -> list[Path]:
