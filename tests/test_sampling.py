@@ -187,7 +187,7 @@ def test_laplace_at_skips_zero_uniforms_as_numpy_does() -> None:
 
 
 @given(st.lists(st.integers(0, 500), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
-@settings(max_examples=50, deadline=None)
+@cases(50)
 def test_draws_kept_as_words_are_numpys_float32_draws(sizes: list[int], seed: int) -> None:
     """Each part's values are those of rng.random(size, float32) in turn, odd sizes too."""
     rng = np.random.default_rng(seed)
