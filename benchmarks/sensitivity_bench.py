@@ -32,6 +32,13 @@ from pathlib import Path
 import numpy as np
 
 
+def run_design(experiment: str, world: str, n: int, sweep: Path) -> tuple[float, str]:
+    """Run a preset's design of size ``n`` into a fresh ``sweep``: wall seconds, its log."""
+    shutil.rmtree(sweep, ignore_errors=True)
+    args = ["-m", f"experiment={experiment}", f"world={world}", f"hydra.sweeper.n={n}"]
+    return run_sweep([*args, f"hydra.sweep.dir={sweep}"], sweep.parent)
+
+
 def run_sweep(args: list[str], cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(
@@ -65,17 +72,7 @@ def main() -> None:
 
     if not args.skip_morris:
         sweep = args.out / "morris"
-        shutil.rmtree(sweep, ignore_errors=True)
-        took, _ = run_sweep(
-            [
-                "-m",
-                "experiment=sensitivity_morris",
-                f"world={args.world}",
-                f"hydra.sweeper.n={args.trajectories}",
-                f"hydra.sweep.dir={sweep}",
-            ],
-            args.out,
-        )
+        took, _ = run_design("sensitivity_morris", args.world, args.trajectories, sweep)
         runs = count_runs(sweep)
         print(
             f"morris: 10 parameters x {args.trajectories} trajectories on world={args.world}: "
@@ -111,17 +108,7 @@ def main() -> None:
         took: dict[int, tuple[float, int, int]] = {}
         for size in (n, 2 * n):
             sweep = args.out / f"sobol_{size}"
-            shutil.rmtree(sweep, ignore_errors=True)
-            wall, log = run_sweep(
-                [
-                    "-m",
-                    "experiment=sensitivity_sobol",
-                    f"world={args.world}",
-                    f"hydra.sweeper.n={size}",
-                    f"hydra.sweep.dir={sweep}",
-                ],
-                args.out,
-            )
+            wall, log = run_design("sensitivity_sobol", args.world, size, sweep)
             took[size] = (wall, count_runs(sweep), log.count("counterfactual shared from"))
             wall, runs, shared = took[size]
             print(
