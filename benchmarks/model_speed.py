@@ -38,7 +38,15 @@ CASES: dict[str, tuple[list[str], str]] = {
         "all three plans + counterfactual without one instrument",
     ),
     "10x": (["world.scale=10"], "10x city, all three plans"),
+    "plan": (["policy=huangpu_2024"], "default world, Huangpu's plan alone"),
+    "cf_plan_no_policy": (
+        ["policy=huangpu_2024", "run.counterfactual=no_policy"],
+        "Huangpu's plan + counterfactual without any plan (a per-plan sweep's)",
+    ),
 }
+
+#: each counterfactual case -> the case of the same run without its counterfactual
+PLAIN_OF = {"cf_no_policy": "default", "cf_instrument": "default", "cf_plan_no_policy": "plan"}
 
 CHILD = r"""
 import json, sys, time
@@ -116,10 +124,10 @@ def main() -> None:
             ratio = f"{med('B (this tree)', case, 'cpu') / med('A (against)', case, 'cpu'):>11.2f}"
         print(f"{case:<15}{cells}{ratio}   {CASES[case][1]}")
     for name in trees:
-        for cf in ("cf_no_policy", "cf_instrument"):
-            if cf in args.cases and "default" in args.cases:
-                r = med(name, cf, "cpu") / med(name, "default", "cpu")
-                print(f"{name}: {cf} / default = {r:.2f} (a run with its counterfactual)")
+        for cf, plain in PLAIN_OF.items():
+            if cf in args.cases and plain in args.cases:
+                r = med(name, cf, "cpu") / med(name, plain, "cpu")
+                print(f"{name}: {cf} / {plain} = {r:.2f} (a run with its counterfactual)")
     print(
         f"\nmedian over {args.rounds} fresh processes per tree and case of the best of "
         f"{args.repeats} runs (10x: 1); cpu = process CPU seconds of simulate(), s = wall."

@@ -32,6 +32,8 @@ TOY_CF = ("world=toy", "policy=huangpu_2024", "run.counterfactual=huangpu_2024.c
     [
         (*TOY_CF, "seed=3"),
         ("world=toy", "policy=all_three", "run.counterfactual=pudong_2027", "seed=1"),
+        # no plan at all: copied when Huangpu's plan first is in force (2025-01)
+        ("world=toy", "policy=huangpu_2024", "run.counterfactual=no_policy", "seed=2"),
     ],
 )
 def test_a_counterfactual_copied_midway_is_the_one_run_from_the_start(
@@ -44,7 +46,7 @@ def test_a_counterfactual_copied_midway_is_the_one_run_from_the_start(
         alone = runner.simulate(s)
     assert forked.counterfactual is not None and alone.counterfactual is not None
     # the counterfactual differs from the run (what it drops matters) ...
-    assert not forked.counterfactual.ledger.equals(forked.ledger)
+    assert not forked.counterfactual.monthly.equals(forked.monthly)
     # ... and is the same whether it was copied midway or run from the start
     for mine, theirs in ((forked, alone), (forked.counterfactual, alone.counterfactual)):
         a, b = runner._tables(mine), runner._tables(theirs)
@@ -53,6 +55,11 @@ def test_a_counterfactual_copied_midway_is_the_one_run_from_the_start(
             pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
     # (as text: a NaN outcome is equal to itself there)
     assert json.dumps(forked.caused, sort_keys=True) == json.dumps(alone.caused, sort_keys=True)
+    # the governments of the copy run the counterfactual's regimes, as those built afresh
+    for mine, theirs in ((forked, alone), (forked.counterfactual, alone.counterfactual)):
+        assert {j: a.regimes for j, a in mine.model.jurisdictions.items()} == {
+            j: a.regimes for j, a in theirs.model.jurisdictions.items()
+        }
 
 
 def test_the_months_alike_end_where_a_dropped_instrument_comes_into_force() -> None:
@@ -68,8 +75,8 @@ def test_the_months_alike_end_where_a_dropped_instrument_comes_into_force() -> N
     plan = runner.build_incentives(s, "huangpu_2024")
     assert calendar[run.months_alike(plan, calendar)] == first
     assert run.months_alike(runner.build_incentives(s), calendar) == len(calendar)
-    # no plan at all is another kind of incentives: never copied
-    assert run.months_alike(NoIncentives(), calendar) == 0
+    # no plan at all: until any instrument of the run is in force
+    assert calendar[run.months_alike(NoIncentives(), calendar)] == first
     assert NoIncentives().months_alike(run, calendar) == 0
 
 

@@ -181,3 +181,17 @@ class NoIncentives(Incentives):
     def rationing_frame(self) -> None:
         """No budgets, so nothing turned away."""
         return None
+
+    def take_over(self, other: Incentives) -> None:
+        """Carry on from a run whose plans granted nothing yet: there is nothing to carry.
+
+        A ``no_policy`` counterfactual starts as a copy of its run after the months in
+        which none of the run's instruments was in force (``months_alike`` of the run's
+        incentives); a world without plans keeps no state of its own. ``other`` must have
+        granted nothing. A subclass may keep state: it says itself how to take over.
+        """
+        if type(self) is not NoIncentives:
+            super().take_over(other)
+        granted = other.ledger_frame()
+        if granted is not None and len(granted) > 0:
+            raise ValueError(f"{type(other).__name__} granted already: no run without plans")

@@ -230,7 +230,8 @@ def _fork(model: ClusterModel, incentives: Incentives, streams: Streams) -> Clus
     records so far, Mesa's own agents and schedule), except what the copy must not
     share or copy: ``incentives`` takes over the state of the model's incentives
     (``Incentives.take_over``) and replaces them, ``streams`` replaces the streams, and
-    the scenario (read only, and large) is shared.
+    the scenario (read only, and large) is shared. The jurisdictions run the regimes of
+    ``incentives`` (none when the copy goes on without plans).
     """
     incentives.take_over(model.incentives)
     scenario = model.cluster_scenario
@@ -244,7 +245,12 @@ def _fork(model: ClusterModel, incentives: Incentives, streams: Streams) -> Clus
         for value in getattr(part, "__dict__", {}).values():
             if type(value) is list and value.count(None) == len(value):
                 memo[id(value)] = value.copy()
-    return copy.deepcopy(model, memo)
+    forked = copy.deepcopy(model, memo)
+    # the governments run the regimes of the copy's incentives (none without plans)
+    regimes = incentives.regimes_by_issuer()
+    for name, jurisdiction in forked.jurisdictions.items():
+        jurisdiction.regimes = regimes.get(name, [])
+    return forked
 
 
 def _advance(bar: Any, model: ClusterModel) -> None:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from clustersim.config import ConfigError
-from clustersim.incentives import Events, Grant, Incentives, Levers
+from clustersim.incentives import Events, Grant, Incentives, Levers, NoIncentives
 from clustersim.policy.applications import MonthEvents, Openings, applicants
 from clustersim.policy.expectations import Expectations
 from clustersim.policy.grants import Decisions, Terms, TurnedAway, grant_many
@@ -152,8 +152,19 @@ class RegimeIncentives(Incentives):
         instruments dropped: a counterfactual) are the same run until a dropped
         instrument is first in force: everything the engine does in a month (levers,
         applications, grants, the event rates it measures) depends only on the
-        instruments in force, each on its own, and on the model. Other incentives: 0.
+        instruments in force, each on its own, and on the model.
+
+        ``other`` may also be no plan at all (``NoIncentives``, the ``no_policy``
+        counterfactual): then the months before any of these instruments is in force.
+        In them the engine grants nothing and its levers are neutral, the same numbers
+        as ``NoIncentives``' (a table of zeros, multipliers of 1), and it draws from no
+        generator stream. Other incentives: 0.
         """
+        if type(other) is NoIncentives:
+            return next(
+                (t for t, month in enumerate(calendar) if self._in_force_in(month)),
+                len(calendar),
+            )
         if type(other) is not type(self) or other.regimes != self.regimes:
             return 0
         for t, month in enumerate(calendar):
