@@ -66,9 +66,9 @@ class Float32Uniforms:
         if isinstance(index, slice):
             return Float32Uniforms(self.words[index])
         steps = self.words[index] >> np.uint32(8)
-        values = steps.astype(np.float32)
-        values *= np.float32(1.0 / _FLOAT32_STEPS)  # exact: a power-of-two scaling
-        return values
+        # each step is a whole number below 2**24, a float32 exactly; the scaling by a
+        # power of two is exact too
+        return np.multiply(steps, np.float32(1.0 / _FLOAT32_STEPS), dtype=np.float32)
 
     def below(self, threshold: float) -> np.ndarray:
         """Mask of the draws below ``threshold``, compared as float64 numbers.
