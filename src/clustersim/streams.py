@@ -275,6 +275,9 @@ class _SeedStates:
         return np.random.Generator(np.random.PCG64(_PrecomputedSeed(entropy, words[row])))
 
 
+_UINT64 = np.dtype(np.uint64)
+
+
 class _PrecomputedSeed(np.random.bit_generator.ISpawnableSeedSequence):
     """A ``SeedSequence(entropy)`` whose PCG64 seed words were worked out in advance.
 
@@ -295,7 +298,7 @@ class _PrecomputedSeed(np.random.bit_generator.ISpawnableSeedSequence):
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         """The seed words (precomputed for PCG64's request), as ``SeedSequence`` gives them."""
-        if n_words == 4 and np.dtype(dtype) == np.dtype(np.uint64):
+        if n_words == 4 and (dtype is np.uint64 or np.dtype(dtype) == _UINT64):
             return self._words.copy()
         return self._sequence().generate_state(n_words, dtype)
 

@@ -97,7 +97,7 @@ class Openings:
             self.tiers.append(tiers)
         self._rows: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
         self._flats: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
-        self._tiers: dict[tuple[int, ...], np.ndarray] = {}
+        self._tiers: dict[tuple[int, ...], np.ndarray | None] = {}
         self._groups: dict[tuple[int, ...], dict[tuple[Recipient, Event], list[int]]] = {}
 
     def groups(self, rows: tuple[int, ...]) -> dict[tuple[Recipient, Event], list[int]]:
@@ -113,10 +113,11 @@ class Openings:
             self._groups[rows] = groups
         return self._groups[rows]
 
-    def tiers_of(self, rows: tuple[int, ...]) -> np.ndarray:
-        """Mask over tiers: admitted by any of the instruments ``rows`` (cached)."""
+    def tiers_of(self, rows: tuple[int, ...]) -> np.ndarray | None:
+        """Mask over tiers: admitted by any of the instruments ``rows``; None for all (cached)."""
         if rows not in self._tiers:
-            self._tiers[rows] = np.logical_or.reduce([self.tiers[r] for r in rows])
+            tiers = np.logical_or.reduce([self.tiers[r] for r in rows])
+            self._tiers[rows] = None if tiers.all() else tiers
         return self._tiers[rows]
 
     def table(self, talent: bool, rows: tuple[int, ...]) -> np.ndarray:
@@ -476,9 +477,8 @@ def _talent_group(
     each instrument has. The place is the workplace, or the last one for talent without.
     """
     tal = model.talent
-    tiers = openings.tiers_of(tuple(rows))
     # first the tiers any of them admits: often a few of many candidates
-    ids = month_events.talent(event, None if tiers.all() else tiers)
+    ids = month_events.talent(event, openings.tiers_of(tuple(rows)))
     if len(ids) == 0:  # no candidate, no application
         return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
     park = tal.park[ids]

@@ -84,7 +84,8 @@ class RegimeIncentives(Incentives):
         self._masks: dict[str, np.ndarray] = {}
         #: what agents can expect from the instruments in force (the month's levers)
         self.expectations = Expectations()
-        self._previous_people: np.ndarray | None = None
+        #: each firm slot's staff (cohorts) last month, for the growth milestones
+        self._previous_staff: np.ndarray | None = None
         self._in_force_month = -1
         self._in_force_cache: list[Instrument] = []
         #: the instruments in force in each month met so far (by ``Month.index``), from
@@ -188,8 +189,8 @@ class RegimeIncentives(Incentives):
         self._spent_total = dict(other._spent_total)
         self._masks = dict(other._masks)  # read only: shared
         self.expectations = other.expectations.carried_on()
-        previous = other._previous_people
-        self._previous_people = None if previous is None else previous.copy()
+        previous = other._previous_staff
+        self._previous_staff = None if previous is None else previous.copy()
 
     def _mask(self, model: ClusterModel, inst: Instrument) -> np.ndarray:
         if inst.key not in self._masks:
@@ -216,12 +217,11 @@ class RegimeIncentives(Incentives):
         applications to all of them are screened and decided in one pass, and then
         recorded instrument by instrument in the order of the plans.
         """
-        f = model.firms
-        if self._previous_people is None:
-            self._previous_people = f.staff * model.people_per_talent_agent
-        people = f.staff * model.people_per_talent_agent
-        milestones = self._milestones(model, people)
-        self._previous_people = people
+        staff = model.firms.staff
+        if self._previous_staff is None:
+            self._previous_staff = staff.copy()
+        milestones = self._milestones(model, staff)
+        self._previous_staff = staff.copy()
         month_events = MonthEvents(model, events, milestones)
         self.expectations.measure_event_rates(model, month_events, self._in_force(model))
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
@@ -236,17 +236,18 @@ class RegimeIncentives(Incentives):
             # the budget bound: approved applications got nothing this month
             self._record_turn_away(model, batch.instruments[k], away)
         # the grants, instrument by instrument (in the plans' order)
+        # the granted applications (in order), and where each instrument's begin among them
         paid = decisions.paid
-        granted = paid > 0
-        so_far = np.zeros(len(granted) + 1, dtype=np.int64)
-        np.cumsum(granted, out=so_far[1:])
-        n_granted = so_far[apps.bounds[1:]] - so_far[apps.bounds[:-1]]
+        granted = np.flatnonzero(paid > 0)
+        first = np.searchsorted(granted, apps.bounds).tolist()
+        granted_ids, granted_paid = apps.ids[granted], paid[granted]
         grants: list[Grant] = []
-        for k in np.flatnonzero(n_granted).tolist():
+        for k in range(len(batch.instruments)):
+            s, e = first[k], first[k + 1]
+            if s == e:
+                continue
             inst = batch.instruments[k]
-            s, e = apps.bounds[k], apps.bounds[k + 1]
-            mine = granted[s:e]
-            ids, amounts = apps.ids[s:e][mine], paid[s:e][mine]
+            ids, amounts = granted_ids[s:e], granted_paid[s:e]
             amount = self.ledger.append(inst, model.month, ids, amounts)
             grants.append(Grant(inst, ids, amounts))
             if inst.payout.rule.money:  # in-kind services cost the plan no money
@@ -324,12 +325,17 @@ class RegimeIncentives(Incentives):
             )
         )
 
-    def _milestones(self, model: ClusterModel, people: np.ndarray) -> np.ndarray:
-        """High-growth firms whose employees crossed a milestone this month."""
+    def _milestones(self, model: ClusterModel, staff: np.ndarray) -> np.ndarray:
+        """High-growth firms whose employees crossed a milestone this month.
+
+        Employees are staff (cohorts) times the people a cohort stands for, last month's
+        (``_previous_staff``) and now, of the operating high-growth firms.
+        """
         f = model.firms
         live = f.live()
         growing = live[np.flatnonzero(f.kind[live] == _HIGH_GROWTH)]  # ascending slots
-        before, now = self._previous_people[growing], people[growing]
+        w = model.people_per_talent_agent
+        before, now = self._previous_staff[growing] * w, staff[growing] * w
         crossed = np.zeros(len(growing), dtype=bool)
         for level in model.behavior.policy_response.growth_milestones:
             crossed |= (before < level) & (now >= level)
