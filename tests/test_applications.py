@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from clustersim.policy import engine as engine_mod
-from clustersim.policy.applications import MonthEvents
+from clustersim.policy.applications import MonthEvents, _of_tiers
 from clustersim.policy.engine import RegimeIncentives
 from clustersim.policy.instruments import Instrument
 from clustersim.policy.vocabulary import Event, Recipient
@@ -165,3 +165,29 @@ def test_employed_of_some_tiers_are_the_employed_slots_of_those_tiers() -> None:
         tiers = np.array([(code >> k) & 1 for k in range(N_TIERS)], dtype=bool)
         expected = np.flatnonzero(employed & tiers[model.talent.tier])
         np.testing.assert_array_equal(events.employed_in(tiers), expected, err_msg=str(tiers))
+
+
+def test_tier_masks_by_comparison_mark_the_tiers_the_lookup_marks() -> None:
+    """``_of_tiers`` (comparisons for a run of neighbouring tiers) is ``tiers[tier]``, for
+    every set of tiers, runs or not."""
+    tier = np.random.default_rng(1).integers(0, N_TIERS, 500)
+    for bits in range(2**N_TIERS):
+        tiers = np.array([bool(bits >> k & 1) for k in range(N_TIERS)])
+        np.testing.assert_array_equal(_of_tiers(tier, tiers), tiers[tier], err_msg=str(tiers))
+
+
+def test_admitted_is_the_lookup_of_the_table_no_park_included() -> None:
+    """``Openings.admitted`` (a flat table) gives ``table[:, code, place]``, where a place
+    of -1 (no park) reads the table's last place."""
+    s = scenario("world=toy", "seed=5", "world.end=2025-02", "run.report_months=[2025-02]")
+    model = simulate(s).model
+    engine = model.incentives
+    openings = engine._openings_of(model)
+    rng = np.random.default_rng(2)
+    places = rng.integers(-1, len(model.parks), 400)
+    assert (places == -1).any()
+    for talent, n_codes in ((False, N_KINDS), (True, N_TIERS)):
+        codes = rng.integers(0, n_codes, 400)
+        for rows in ((0,), (1, 3), tuple(range(len(engine.instruments)))):
+            expected = openings.table(talent, rows)[:, codes, places]
+            np.testing.assert_array_equal(openings.admitted(talent, rows, codes, places), expected)

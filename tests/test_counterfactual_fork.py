@@ -143,3 +143,19 @@ def test_a_copied_model_keeps_the_arrays_that_share_memory_shared() -> None:
         assert not np.shares_memory(before[p], after[p]), p
     assert copy.incentives is other and copy.streams is not model.streams
     assert copy.cluster_scenario is model.cluster_scenario
+
+
+def test_no_plan_carries_on_only_from_a_run_that_granted_nothing() -> None:
+    """A run without plans copied from a run with plans: only while nothing was granted."""
+    s = scenario(
+        "world=toy",
+        "policy=huangpu_2024",
+        "seed=2",
+        "world.end=2025-03",
+        "run.report_months=[2025-03]",
+    )
+    granted = runner.simulate(s).incentives
+    assert len(granted.ledger_frame()) > 0
+    with pytest.raises(ValueError, match="granted already"):
+        NoIncentives().take_over(granted)
+    NoIncentives().take_over(runner.build_incentives(s))  # nothing granted yet: fine

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,8 +64,6 @@ class Expectations:
         self._on_pay: dict[str, np.ndarray] = {}
         #: per set of instruments in force (their keys): what summing their levers needs
         self._plans: dict[tuple[str, ...], _LeverPlan] = {}
-        #: per (instruments in force, their talent instruments' years left): talent_offer
-        self._talent_offers: dict[tuple[tuple[str, ...], bytes], np.ndarray] = {}
 
     def _ev(self, inst: Instrument, base: float = 1.0) -> float:
         """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
@@ -150,7 +148,8 @@ class Expectations:
         """What summing the levers of ``in_force`` needs, made once per set (cached)."""
         key = tuple(inst.key for inst in in_force)
         plan = self._plans.get(key)
-        if plan is None:
+        # made for the behaviour it was made with (a model given other behaviour: again)
+        if plan is None or plan.response is not model.behavior.policy_response:
             plan = self._plans[key] = _LeverPlan.of(self, model, in_force, mask_of)
         return plan
 
@@ -197,15 +196,15 @@ class Expectations:
     ) -> np.ndarray:
         """Expected RMB per person, tiers x parks: summed over the talent instruments (kept)."""
         y = years[plan.talent_rows]
-        key = (plan.keys, y.tobytes())
-        table = self._talent_offers.get(key)
+        key = y.tobytes()
+        table = plan.talent_offers.get(key)
         if table is None:
             table = np.zeros((len(TALENT_TIERS), plan.n_parks))
             for j, pos in enumerate(plan.talent_rows.tolist()):
                 value = self._talent_value(model, in_force[pos], float(y[j]))
                 table += value[:, None] * plan.talent_masks[j][None, :]
             table.flags.writeable = False  # kept for later months: read only
-            self._talent_offers[key] = table
+            plan.talent_offers[key] = table
         return table
 
     def carried_on(self) -> Expectations:
@@ -219,7 +218,6 @@ class Expectations:
         other._ev_cache = dict(self._ev_cache)
         other._on_pay = dict(self._on_pay)
         other._plans = dict(self._plans)
-        other._talent_offers = dict(self._talent_offers)
         return other
 
     def _add_cert_value(
@@ -370,7 +368,8 @@ class _LeverPlan:
         n_parks: parks of the model.
         ends: each instrument's last month (``Month.index``).
         designation: which instruments are designations (no years left: 0).
-        horizon: ``policy_response.horizon_years``.
+        response: the ``policy_response`` the plan was made with.
+        horizon: its ``horizon_years``.
         firm_rows: positions of the firm instruments (not designations).
         firm_masks: their park masks, a row each.
         firm_kinds: the kinds each admits (1.0 / 0.0), a row each.
@@ -387,6 +386,8 @@ class _LeverPlan:
             ``_CERT_TABLES``, of the instruments whose values do not move.
         rd_share: share of R&D spending expected back (kinds x parks).
         amenity_bonus: amenity points designations add (parks).
+        talent_offers: ``talent_offer`` (tiers x parks) per years left of the talent
+            instruments (their bytes), as months need them.
 
     """
 
@@ -395,6 +396,7 @@ class _LeverPlan:
     n_parks: int
     ends: np.ndarray
     designation: np.ndarray
+    response: PolicyResponse
     horizon: float
     firm_rows: np.ndarray
     firm_masks: np.ndarray
@@ -412,6 +414,7 @@ class _LeverPlan:
     cert_value: dict[Event, np.ndarray]
     rd_share: np.ndarray
     amenity_bonus: np.ndarray
+    talent_offers: dict[bytes, np.ndarray] = field(default_factory=dict)
 
     def years_left(self, model: ClusterModel) -> np.ndarray:
         """Years of each instrument a choice now counts (0 for designations).
@@ -496,6 +499,7 @@ class _LeverPlan:
             designation=np.array(
                 [inst.payout.rule is PayoutRule.DESIGNATION for inst in in_force], dtype=bool
             ),
+            response=r,
             horizon=r.horizon_years,
             firm_rows=np.array(firm_rows, dtype=np.int64),
             firm_masks=stacked(firm_rows, n_parks, lambda p: masks[p]),
