@@ -345,3 +345,87 @@ def test_recollecting_without_recorded_runs_removes_the_rationing_table(tmp_path
     shutil.rmtree(job)
     result = collect(sweep)
     assert result.rationing_path is None and not (sweep / "rationing.parquet").exists()
+
+
+# ------------------------------------------------ the marker's values of the overrides
+
+#: Overrides whose values in the config have every type a column can take, a group
+#: choice (its node is a mapping: the text is the column), a deletion and a repeat.
+TYPED = [
+    "policy=none",
+    "seed=7",
+    "behavior.entry.but_for_share=1e-300",
+    "world.name='001'",
+    "run.flag=true",
+    "run.nothing=null",
+    "~world.extra",
+    "seed=8",
+]
+
+
+def _typed_run(sweep: Path, seed: int) -> Path:
+    from clustersim.results.run_folder import RunContent, write_run_folder
+
+    config = {
+        "seed": 8 + seed,
+        "policy": {"regimes": {}},
+        "behavior": {"entry": {"but_for_share": 1e-300}},
+        "world": {"name": "001", "size": float("inf")},
+        "run": {"flag": True, "nothing": None},
+    }
+    summary = {"seed": 8 + seed, "config_hash": f"h{seed}", "outcomes": {}, "caused": None}
+    monthly = pd.DataFrame({"month": MONTHS, "firms": [seed, seed + 1, seed + 2]})
+    folder = sweep / f"job{seed}"
+    content = RunContent(
+        marker={"config_hash": f"h{seed}", "seed": 8 + seed},
+        config=config,
+        overrides=[*TYPED, f"+run.job={seed}"],
+        summary=summary,
+        tables={"monthly.parquet": monthly},
+    )
+    return write_run_folder(folder, content)
+
+
+def test_the_marker_holds_the_values_the_collector_would_read_back(tmp_path):
+    from clustersim.results.overrides import override_values
+    from clustersim.results.run_folder import StoredRun
+
+    run = StoredRun(_typed_run(tmp_path, 0))
+    stored = run.marker()["values"]
+    read_back = override_values(run.overrides(), run.config())
+    assert stored == read_back and repr(stored) == repr(dict(sorted(read_back.items())))
+    assert stored["seed"] == 8 and stored["world.name"] == "001"  # typed as in the config
+    assert stored["policy"] == "none" and stored["world.extra"] is None
+
+
+def test_collecting_from_the_markers_gives_the_tables_of_reading_each_config(tmp_path):
+    tables = {}
+    for variant in ("markers", "configs"):
+        sweep = tmp_path / variant
+        sweep.mkdir()
+        (sweep / "multirun.yaml").write_text("hydra: {}\n")
+        for seed in range(3):
+            job = _typed_run(sweep, seed)  # (run.job: not in the config, so its text)
+            if variant == "configs":  # as a run folder written before markers held them
+                marker = json.loads((job / "COMPLETE").read_text())
+                del marker["values"]
+                (job / "COMPLETE").write_text(json.dumps(marker))
+        collect(sweep)
+        tables[variant] = (sweep / "runs.parquet").read_bytes()
+    assert tables["markers"] == tables["configs"]
+    runs = pd.read_parquet(tmp_path / "markers" / "runs.parquet")
+    assert runs["seed"].tolist() == [8, 9, 10] and runs["world.name"].tolist() == ["001"] * 3
+    assert runs["run.job"].tolist() == ["0", "1", "2"] and runs["run.flag"].tolist() == [True] * 3
+
+
+def test_a_marker_whose_values_do_not_match_its_overrides_is_not_used(tmp_path, monkeypatch):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "multirun.yaml").write_text("hydra: {}\n")
+    job = _typed_run(sweep, 0)
+    marker = json.loads((job / "COMPLETE").read_text())
+    marker["values"] = {"seed": 99}  # keys other than the overrides'
+    (job / "COMPLETE").write_text(json.dumps(marker))
+    collect(sweep)
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    assert runs["seed"].tolist() == [8] and runs["world.name"].tolist() == ["001"]

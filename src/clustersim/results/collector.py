@@ -51,6 +51,7 @@ from clustersim.results.overrides import OverrideError, override_values
 from clustersim.results.run_folder import (
     MONTHLY,
     RATIONING,
+    VALUES,
     BadRunFolderError,
     StoredRun,
     read_error,
@@ -139,6 +140,22 @@ def _flatten(block: Any, prefix: str, where: str) -> dict[str, Any]:
     return out
 
 
+def _stored_values(marker: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
+    """The marker's ``override_values`` of ``overrides``, in their order; None if it has none.
+
+    The run wrote them from the config it wrote as ``config.yaml`` (``write_run_folder``);
+    they stand only for the overrides they were made of (the same keys), and only plain
+    values (a marker edited by hand, or of another format, is not used).
+    """
+    stored = marker.get(VALUES)
+    order = override_values(overrides)  # (the keys, in order; raises on a bad override)
+    if not isinstance(stored, dict) or set(stored) != set(order):
+        return None
+    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in stored.values()):
+        return None
+    return {key: stored[key] for key in order}
+
+
 def read_job(sweep_dir: Path, folder: Path) -> _Job:
     """Read a complete job's row of runs.parquet and its table schemas.
 
@@ -151,10 +168,11 @@ def read_job(sweep_dir: Path, folder: Path) -> _Job:
     marker = run.marker()
     summary = run.summary()
     overrides = run.overrides()
-    config = run.config()
     name = job_of_folder(sweep_dir, folder)
     try:
-        columns = override_values(overrides, config)
+        columns = _stored_values(marker, overrides)
+        if columns is None:  # a run folder written before markers held them
+            columns = override_values(overrides, run.config())
     except OverrideError as err:
         raise BadRunFolderError(f"overrides.yaml: {err}") from err
     row: dict[str, Any] = {"job": name, **columns}
