@@ -208,3 +208,33 @@ def test_a_single_run_gets_what_hydras_run_job_gives(tmp_path, overrides):
     assert [c[0] for c in our_calls] == [c[0] for c in their_calls] == ["start", "end"]
     assert our_files["config.yaml"] == their_files["config.yaml"]
     assert set(our_files) == set(their_files) == {"config.yaml", "hydra.yaml", "overrides.yaml"}
+
+
+def test_a_job_on_cores_returns_what_the_launcher_reads_without_its_configs(sweep):
+    """``execute_on_core`` (a worker's job) hands back status, value, overrides, folder."""
+    import hashlib
+
+    from hydra.core.singleton import Singleton
+    from joblib.externals.loky.backend.reduction import cloudpickle
+
+    from clustersim.sweep import launch
+
+    master, loader = sweep
+    recorder = Recorder()
+    context = HydraContext(config_loader=loader, callbacks=recorder)
+    blob = cloudpickle.dumps((context, master, task, Singleton.get_state()))
+    digest = hashlib.sha256(blob).hexdigest()
+    launch._SHARED.clear()
+    try:
+        ours = launch.execute_on_core(7, JOBS[0], digest, blob)
+        in_worker = launch._SHARED[0][1][0].callbacks  # (the worker's copy of the recorder)
+    finally:
+        launch._SHARED.clear()
+    theirs, _, _ = _run(hydra_run_job, loader, master, JOBS[0], 7, twin=False)
+    assert ours.cfg is None and ours.hydra_cfg is None  # (they stay in the worker)
+    assert ours.status == theirs.status == JobStatus.COMPLETED
+    assert ours.return_value["yaml"] == theirs.return_value["yaml"]
+    assert ours.return_value["job"][1:] == theirs.return_value["job"][1:]  # (num, dirname)
+    assert ours.overrides == theirs.overrides == JOBS[0]
+    assert (ours.working_dir, ours.task_name) == (theirs.working_dir, theirs.task_name)
+    assert [c[0] for c in in_worker.calls] == ["start", "end"]  # with the whole JobReturn

@@ -3,7 +3,9 @@
 ``serial`` is Hydra's basic launcher (jobs one after another in the launching process),
 ``cores`` the joblib launcher (a worker process per core). Both give each job the same
 config, folder, ``hydra.job`` fields, callbacks and ``JobReturn`` as the launcher they
-follow; they only skip the per-job copies and pickling (see ``clustersim.sweep.launch``).
+follow; they only skip the per-job copies and pickling (see ``clustersim.sweep.launch``:
+the ``JobReturn`` that ``cores`` hands back to the launching process leaves out the
+job's configs, which stay in the worker).
 """
 
 from collections.abc import Sequence
