@@ -182,3 +182,39 @@ def test_settings_of_a_config_are_read_without_copying_it(job):
     assert settings_of(got) == want and list(settings_of(got)) == list(want)
     # and of Hydra's node, the policy option it was composed with (tests/test_policy_choice)
     assert got["hydra"] == {"runtime": {"choices": {"policy": cfg.hydra.runtime.choices.policy}}}
+
+
+def test_hydras_structured_configs_have_one_digest_in_every_process():
+    """A worker gets Hydra's state unpickled: its structured configs digest as the launcher's.
+
+    (The digest names kept compositions; a worker's used to differ, so each worker
+    composed every config group again.) A change in a stored node changes it.
+    """
+    import pickle
+    from dataclasses import dataclass
+
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+    from joblib.externals.loky.backend.reduction import cloudpickle
+
+    Plugins.instance()  # (the plugins have stored their settings, as in a sweep)
+    before = composition_store._structured_digest()
+    state = Singleton.get_state()
+    assert before is not None
+    try:
+        Singleton.set_state(pickle.loads(cloudpickle.dumps(state)))  # as a worker restores it
+        assert composition_store._structured_digest() == before
+
+        @dataclass
+        class Extra:
+            size: int = 3
+
+        ConfigStore.instance().store(group="test_digest", name="extra", node=Extra)
+        with_extra = composition_store._structured_digest()
+        assert with_extra not in (None, before)
+        ConfigStore.instance().store(group="test_digest", name="extra", node={"size": 4})
+        assert composition_store._structured_digest() not in (None, before, with_extra)
+    finally:
+        Singleton.set_state(state)
+    assert composition_store._structured_digest() == before

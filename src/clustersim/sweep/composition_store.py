@@ -11,7 +11,9 @@ digest of everything it depends on:
   (``from_shell``) and the working folder (Hydra records it in ``hydra.runtime.cwd``);
 - the content of every config file on the search path (``clustersim.results.recipe``'s
   ``sources_digest``: a file that reads the environment turns the store off for it);
-- Hydra's structured configs (its ``ConfigStore``, where plugins register their settings);
+- Hydra's structured configs (its ``ConfigStore``, where plugins register their settings:
+  their values and types, read node by node, so that a sweep's workers, which get Hydra's
+  state unpickled, find what the launching process kept);
 - the task name and ``version_base`` Hydra records, and the versions of Python, Hydra,
   OmegaConf and clustersim.
 
@@ -33,8 +35,9 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as fields_of
 from pathlib import Path
 from typing import Any
 
@@ -131,16 +134,58 @@ def _dumps(config: Any) -> bytes:
 def _structured_digest() -> str | None:
     """Digest of Hydra's ConfigStore (the structured configs Hydra and plugins register).
 
-    None when it cannot be pickled (a plugin's class imported twice, as in a joblib
-    worker): such a process composes without the store.
+    Made of a canonical text of every stored node (``_store_lines``: its place, its
+    values and its types), not of its pickle: a pickle's bytes depend on which objects
+    happen to be shared, and a joblib worker, which gets Hydra's state unpickled, stored
+    the same configs under another pickle, so its compositions never matched the
+    launching process's (every worker composed each config group again, ~0.5 s each).
+    None when a node cannot be read so.
     """
     from hydra.core.config_store import ConfigStore
 
+    h = hashlib.sha256()
     try:
-        data = _dumps(ConfigStore.instance().repo)
-    except (pickle.PicklingError, TypeError, AttributeError):
+        for line in _store_lines(ConfigStore.instance().repo, ""):
+            h.update(line.encode())
+            h.update(b"\n")
+    except Exception:  # (a plugin storing what OmegaConf does not hold)
         return None
-    return hashlib.sha256(data).hexdigest()
+    return h.hexdigest()
+
+
+def _store_lines(repo: dict[str, Any], prefix: str) -> Iterator[str]:
+    """Lines naming every config node of a ConfigStore folder, in sorted order."""
+    for key in sorted(repo):
+        entry = repo[key]
+        path = f"{prefix}{key}"
+        if isinstance(entry, dict):
+            yield from _store_lines(entry, f"{path}/")
+        else:
+            yield f"{path} {entry.name!r} {entry.group!r} {entry.package!r} {entry.provider!r}"
+            yield from _node_lines(entry.node, path)
+
+
+def _node_lines(node: Any, path: str) -> Iterator[str]:
+    """Lines of an OmegaConf node: its kind and metadata (types, flags), then its content."""
+    from omegaconf import DictConfig, ListConfig
+
+    meta = node._metadata
+    fields = [
+        (f.name, getattr(meta, f.name)) for f in fields_of(meta) if f.name != "resolver_cache"
+    ]
+    yield f"{path} {type(node).__name__} {fields!r}"
+    if isinstance(node, DictConfig | ListConfig):
+        content = node._content
+        if content is None or isinstance(content, str):  # None, missing, interpolation
+            yield f"{path} = {content!r}"
+        elif isinstance(content, dict):
+            for key, child in content.items():
+                yield from _node_lines(child, f"{path}.{key!r}")
+        else:
+            for index, child in enumerate(content):
+                yield from _node_lines(child, f"{path}[{index}]")
+    else:
+        yield f"{path} = {node._value()!r}"
 
 
 def _versions() -> list[str]:
