@@ -224,7 +224,9 @@ def test_marker_is_json_without_clock_time(tmp_path):
     folder = rf.write_run_folder(tmp_path / "run", _content())
     marker = json.loads((folder / rf.MARKER).read_text())
     files = marker.pop(rf.MANIFEST)
+    values = marker.pop(rf.VALUES)  # the overrides' values in the config, for the collector
     assert marker == {"config_hash": "h", "seed": 1, "version": "t"}
+    assert values == {"seed": 1}
     assert set(files) == {rf.CONFIG, rf.OVERRIDES, rf.SUMMARY}
     assert files[rf.SUMMARY][0] == (folder / rf.SUMMARY).stat().st_size
 
