@@ -2,7 +2,9 @@
 
 The same driver as the real studies: the Huangpu plan's composed config gives the search
 space (toy world), Optuna asks and tells through the SQLite file in the study folder; only
-the evaluator is the synthetic one.
+the evaluator is the synthetic one. Every test here is slow (``SLOW_MODULES`` in
+tests/conftest.py): a study asks and tells through SQLite, ~1 s for a few trials, ~25 s for
+the 40-trial search on a loaded 2-core machine.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ def sequence(trials) -> list[tuple]:
     return [tuple(round(float(v), 12) for v in row) for row in trials[cols].to_numpy()]
 
 
-@pytest.mark.slow  # a 40-trial TPE study in SQLite: ~25 s on a loaded 2-core machine
 def test_search_finds_the_known_optimum(tmp_path):
     result = optimize(
         spec(tmp_path / "s", trials=40, sampler="tpe"),
@@ -144,7 +145,6 @@ def running_with_all_params(db: Path) -> bool:
     return len(rows) == 1 and rows[0][0] == 3 * len(LEVERS)
 
 
-@pytest.mark.slow
 def test_kill_9_mid_study_then_rerun_loses_and_duplicates_nothing(tmp_path):
     folder = tmp_path / "killed"
     script = tmp_path / "study.py"
@@ -177,7 +177,6 @@ def test_kill_9_mid_study_then_rerun_loses_and_duplicates_nothing(tmp_path):
     assert sequence(t) == sequence(whole.trials)
 
 
-@pytest.mark.slow
 def test_two_workers_complete_exactly_the_trials_asked(tmp_path):
     folder = tmp_path / "parallel"
     script = tmp_path / "study.py"

@@ -2,9 +2,10 @@
 
 Resume after a killed sweep, the same collected tables whichever launcher ran the jobs,
 failures reported with a rerun command, and the QMC sweeper. Each test runs a handful of
-toy jobs (well under a second each) in a temporary folder. Sweeps with the default
-launcher (``serial``: Hydra's basic launcher with our job runner) run in this process
-(``call_cli``: same arguments, exit status and output); a sweep that is killed, runs
+toy jobs (well under a second each) in a temporary folder. Sweeps whose launcher runs
+the jobs in the launching process (``serial``, the default: Hydra's basic launcher with our
+job runner; and Hydra's own ``basic``) run in this process (``call_cli``: same arguments,
+exit status and output); a sweep that is killed, runs
 beside another or hands its jobs to worker processes starts ``clustersim-run`` as a new
 process. The reference sweep runs in this process, so the
 byte-for-byte comparisons also compare a sweep in this process with sweeps in others.
@@ -188,7 +189,8 @@ def test_any_value_names_one_job_folder_and_resume_finds_it(tmp_path):
 @pytest.mark.parametrize("launcher", ["basic", "cores", "joblib", "slurm_local"])
 def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
     sweep = tmp_path / "sweep"
-    proc = run_cli(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)
+    run = call_cli if launcher == "basic" else run_cli  # basic runs the jobs in this process
+    proc = run(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert job_folders(sweep) == JOBS
     for table in ("runs.parquet", "panel.parquet"):
