@@ -13,7 +13,6 @@ from hypothesis import strategies as st_
 from clustersim.model import ClusterModel
 from clustersim.streams import (
     STREAMS,
-    SharedDraws,
     Streams,
     _PrecomputedSeed,
     _seed_sequence_words,
@@ -102,41 +101,6 @@ def test_precomputed_seed_words_are_seed_sequences() -> None:
     assert child.generate_state(2).tolist() == real.spawn(1)[0].generate_state(2).tolist()
     with pytest.raises(ValueError, match="non-negative"):
         _seed_sequence_words([-1], months)
-
-
-def test_a_replaying_run_gets_a_fresh_generators_numbers() -> None:
-    """Shared draws (a run and its counterfactual) replay exactly what a fresh stream gives.
-
-    Also when the replaying run asks for something else than was recorded (it then
-    draws for real from a generator brought to the same point), and when the recording
-    run changes the arrays it was given.
-    """
-    draws = SharedDraws()
-    recording, replaying = Streams(5, draws), Streams(5, draws, replay=True)
-    r = recording.at("search", 3)
-    first = r.random(10, dtype=np.float32)
-    r.normal(0.0, 2.0, size=4)
-    first[:] = -1.0  # the recording run's own copy
-    again = recording.at("search", 3).random(6)  # a second opening of the same stream
-    fresh = Streams(5).at("search", 3)
-    expected = fresh.random(10, dtype=np.float32), fresh.normal(0.0, 2.0, size=4)
-    p = replaying.at("search", 3)
-    np.testing.assert_array_equal(p.random(10, dtype=np.float32), expected[0])
-    np.testing.assert_array_equal(p.normal(0.0, 2.0, size=4), expected[1])
-    np.testing.assert_array_equal(replaying.at("search", 3).random(6), again)
-
-    recording.at("exit", 1).random(8)
-    diverging = replaying.at("exit", 1)
-    fresh = Streams(5).at("exit", 1)
-    np.testing.assert_array_equal(diverging.random(5), fresh.random(5))  # not the 8 recorded
-    np.testing.assert_array_equal(diverging.random(3), fresh.random(3))
-    # a stream the recording run never opened, and what is left after clear(): drawn for real
-    draws.clear()
-    np.testing.assert_array_equal(
-        replaying.at("growth", 2).random(4), Streams(5).at("growth", 2).random(4)
-    )
-    with pytest.raises(ValueError, match="seed"):
-        ClusterModel(scenario("world=toy", "seed=1"), streams=Streams(2))
 
 
 def test_asking_for_a_stream_wrongly_is_an_error() -> None:

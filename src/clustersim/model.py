@@ -82,9 +82,8 @@ class ClusterModel(mesa.Model):
         (``ClusterModel(world="toy", seed=3)`` is ``clustersim-run world=toy seed=3``;
         see ``clustersim.parameters``), which is how ``mesa.batch_run`` and SolaraViz
         build it. ``model.overrides`` keeps the overrides that make the same run (empty
-        when the model was given a Scenario). ``streams``: the random streams, when they
-        are shared with another run of the same seed (``clustersim.streams.SharedDraws``);
-        by default the model's own.
+        when the model was given a Scenario). ``streams``: the random streams (by
+        default the model's own, made from the scenario's seed).
         """
         if not isinstance(scenario, Scenario):
             from clustersim.parameters import model_arguments

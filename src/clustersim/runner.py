@@ -30,7 +30,7 @@ from clustersim.results.shared_counterfactuals import (
 )
 from clustersim.results.summary import caused, headline, targets
 from clustersim.settings import Scenario
-from clustersim.streams import SharedDraws, Streams
+from clustersim.streams import Streams
 
 
 def check_output_folder(folder: Path, field: str) -> None:
@@ -164,10 +164,8 @@ def simulate(
     ``clustersim.streams``), so they are the same run until the first month in which
     what the counterfactual drops is in force (``Incentives.months_alike``): those
     months are simulated once, and the counterfactual starts as a copy of the run at
-    the first month that differs (``_fork``). From there the two run in lock-step,
-    month by month, and the counterfactual replays the generator draws the run made
-    that month (``SharedDraws``) instead of drawing them again: the same numbers, made
-    once. Either way its outputs are those of a run of its own from the start.
+    the first month that differs (``_fork``); then each runs on to the end. Either way
+    the counterfactual's outputs are those of a run of its own from the start.
     """
     incentives = incentives or build_incentives(scenario)
     cf = scenario.run.counterfactual
@@ -185,35 +183,27 @@ def simulate(
     other_incentives = build_incentives(scenario, without=cf)
     calendar = month_range(scenario.world.start_month, scenario.world.end_month)
     alike = incentives.months_alike(other_incentives, calendar)
-    draws = SharedDraws()
-    run_seconds = [0.0, 0.0]
-    bar = _progress_bar(len(calendar)) if progress else None
+    # the run's months, then the counterfactual's own
+    bar = _progress_bar(2 * len(calendar) - alike) if progress else None
     t0 = time.perf_counter()
-    if alike == 0:  # different from the first month: both built, side by side
-        model = ClusterModel(scenario, incentives, streams=Streams(scenario.seed, draws))
-        t1 = t2 = time.perf_counter()
-        other = ClusterModel(
-            scenario, other_incentives, streams=Streams(scenario.seed, draws, replay=True)
-        )
-    else:  # the months alike are simulated once, then the run is copied
-        model = ClusterModel(scenario, incentives)
-        t1 = time.perf_counter()
-        while model.running and model.month_index < alike:
-            model.step()
-            _advance(bar, model)
-        run_seconds[0] += time.perf_counter() - t1
-        t2 = time.perf_counter()
-        other = _fork(model, other_incentives, Streams(scenario.seed, draws, replay=True))
-        model.streams.share(draws)
-    t3 = time.perf_counter()
-    draws.clear()
-    while model.running or other.running:
-        for i, m in enumerate((model, other)):
-            start = time.perf_counter()
-            m.step()
-            run_seconds[i] += time.perf_counter() - start
-        draws.clear()
+    model = ClusterModel(scenario, incentives)
+    t1 = time.perf_counter()
+    while model.running and model.month_index < alike:
+        model.step()
         _advance(bar, model)
+    run_seconds = [time.perf_counter() - t1, 0.0]
+    t2 = time.perf_counter()
+    if alike == 0:  # different from the first month: built afresh
+        other = ClusterModel(scenario, other_incentives)
+    else:  # the months alike were simulated once: the run is copied
+        other = _fork(model, other_incentives, Streams(scenario.seed))
+    t3 = time.perf_counter()
+    for i, m in enumerate((model, other)):
+        start = time.perf_counter()
+        while m.running:
+            m.step()
+            _advance(bar, m)
+        run_seconds[i] += time.perf_counter() - start
     if bar is not None:
         bar.close()
     result = _result(scenario, model, incentives, t1 - t0, run_seconds[0])

@@ -27,13 +27,12 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["STREAMS", "SharedDraws", "Stream", "Streams", "hashed_uniform"]
+__all__ = ["STREAMS", "Stream", "Streams", "hashed_uniform"]
 
 
 @dataclass(frozen=True)
@@ -139,30 +138,13 @@ def _stream_number(stream: Stream, key: str | None) -> int:
 
 
 class Streams:
-    """The run's streams: a generator per (stream, month), or hashed uniforms per agent.
+    """The run's streams: a generator per (stream, month), or hashed uniforms per agent."""
 
-    ``shared``: draws shared with another run of the same seed (``SharedDraws``): this
-    run records what its generators give (``replay=False``) or replays what the other
-    run recorded (``replay=True``). The numbers are the same either way.
-    """
-
-    def __init__(self, seed: int, shared: SharedDraws | None = None, replay: bool = False) -> None:
+    def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self.shared = shared
-        self.replay = replay
-        self._opened: dict[tuple[str, int], int] = {}
         self._seeds = _SeedStates(self.seed)
         #: the grant draws' month-0 hash keys per (family, members), for ``uniform_members``
         self._member_keys: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-
-    def share(self, shared: SharedDraws) -> None:
-        """Record, from now on, what this run's generators give into ``shared``.
-
-        For a run whose counterfactual starts as a copy of it in the middle of the run
-        (``clustersim.runner.simulate``): the copy replays from the month it starts.
-        """
-        self.shared = shared
-        self.replay = False
 
     def at(self, name: str, month_index: int) -> np.random.Generator:
         """The generator of stream ``name`` at model month ``month_index`` (0 = start).
@@ -171,18 +153,7 @@ class Streams:
         made from a seed state worked out in advance (``_SeedStates``): the same numbers,
         at a tenth of the cost.
         """
-        stream = _get(name, "generator")
-        t = int(month_index)
-        if self.shared is None:
-            return self._seeds.generator(stream.id, t)
-        # the k-th generator of (stream, month) this run opens is the other run's k-th
-        k = self._opened.get((name, t), 0)
-        self._opened[(name, t)] = k + 1
-
-        def fresh() -> np.random.Generator:
-            return self._seeds.generator(stream.id, t)
-
-        return self.shared.open((name, t, k), fresh, self.replay)  # type: ignore[return-value]
+        return self._seeds.generator(_get(name, "generator").id, int(month_index))
 
     def uniform(
         self, name: str, month_index: int, ids: np.ndarray, key: str | None = None
@@ -372,108 +343,6 @@ def _uint32_words(value: int) -> list[int]:
         out.append(value & _M32)
         value >>= 32
     return out
-
-
-class SharedDraws:
-    """The generator draws of one run, kept for a second run of the same seed to replay.
-
-    A run and its counterfactual draw the same numbers from every generator stream
-    (whole arrays over slots, whose sizes do not depend on the policy). When the two
-    run in lock-step (``clustersim.runner.simulate``), the counterfactual replays what
-    the run drew in the same month instead of drawing it again; ``clear`` after each
-    month keeps only one month's draws in memory. The replay is exact by construction:
-    a call that is not the recorded one (another method, other arguments, or more calls)
-    makes the replaying side switch to a real generator, brought to the same point by
-    re-making the calls before it, so its numbers are a fresh generator's whatever
-    happens.
-    """
-
-    def __init__(self) -> None:
-        self._logs: dict[tuple[str, int, int], list[_Call]] = {}
-
-    def open(
-        self, key: tuple[str, int, int], fresh: Callable[[], np.random.Generator], replay: bool
-    ) -> _Recording | _Replaying | np.random.Generator:
-        """The generator for ``key`` (stream, month, k-th opening): recording or replaying."""
-        if not replay:
-            log: list[_Call] = []
-            self._logs[key] = log
-            return _Recording(fresh(), log)
-        log_or_none = self._logs.pop(key, None)
-        if log_or_none is None:  # the recording run never opened it: draw for real
-            return fresh()
-        return _Replaying(log_or_none, fresh)
-
-    def clear(self) -> None:
-        """Forget every recorded draw (both runs are past them)."""
-        self._logs.clear()
-
-
-#: One recorded generator call: method name, arguments, keyword arguments, result.
-_Call = tuple[str, tuple[Any, ...], dict[str, Any], Any]
-
-
-def _kept(value: Any) -> Any:
-    """A copy of an array (the caller may change its own afterwards); other values as is."""
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-class _Recording:
-    """A generator that logs each call and a copy of its result, for a replay."""
-
-    def __init__(self, generator: np.random.Generator, log: list[_Call]) -> None:
-        self._generator = generator
-        self._log = log
-
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        real = getattr(self._generator, method)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            out = real(*args, **kwargs)
-            kept_args = tuple(_kept(a) for a in args)
-            kept_kwargs = {k: _kept(v) for k, v in kwargs.items()}
-            self._log.append((method, kept_args, kept_kwargs, _kept(out)))
-            return out
-
-        return call
-
-
-class _Replaying:
-    """A generator that gives the recorded results while the calls match the log."""
-
-    def __init__(self, log: list[_Call], fresh: Callable[[], np.random.Generator]) -> None:
-        self._log = log
-        self._fresh = fresh
-        self._next = 0
-        self._live: np.random.Generator | None = None
-
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if self._live is None:
-                if self._next < len(self._log):
-                    name, a, kw, out = self._log[self._next]
-                    if name == method and _same(a, args) and _same(kw, kwargs):
-                        self._next += 1
-                        return out
-                self._live = self._fresh()  # diverged: a real generator at the same point
-                for name, a, kw, _ in self._log[: self._next]:
-                    getattr(self._live, name)(*a, **kw)
-            return getattr(self._live, method)(*args, **kwargs)
-
-        return call
-
-
-def _same(a: Any, b: Any) -> bool:
-    """The same call argument: equal type and value (arrays: shape, dtype and elements)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
-    if isinstance(a, tuple | list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return bool(a == b)
 
 
 def _get(name: str, kind: str) -> Stream:
