@@ -8,7 +8,7 @@ Record (a pytest plugin; works with xdist, each worker appends its own lines)::
 
     CLUSTERSIM_TEST_COSTS=/tmp/costs.jsonl .venv/bin/python -m pytest -p benchmarks.test_costs ...
 
-Report the most expensive tests and files::
+Report the most expensive tests and files, and how evenly the workers were loaded::
 
     .venv/bin/python benchmarks/test_costs.py /tmp/costs.jsonl --top 30
 
@@ -106,7 +106,7 @@ def _load(paths: list[Path]) -> list[dict]:
 
 
 def main() -> None:
-    """Print the most expensive tests and files of one or more cost files."""
+    """Print the most expensive tests and files of cost files, and each worker's load."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("costs", nargs="+", type=Path, help="jsonl files written by the plugin")
     parser.add_argument("--top", type=int, default=25, help="how many tests to list")
@@ -131,6 +131,17 @@ def main() -> None:
     print(f"\n{'CPU-s':>8} {'of kids':>8} {'wall':>7} {'tests':>5} {'fast CPU':>8}  file")
     for name, (cpu, kids, wall, n, fcpu) in sorted(files.items(), key=lambda kv: -kv[1][0]):
         print(f"{cpu:8.1f} {kids:8.1f} {wall:7.1f} {n:5d} {fcpu:8.1f}  {name}")
+    # how evenly the xdist workers were loaded: a worker busy much longer than the others
+    # is the suite's wall time (the longest modules should start first: tests/conftest.py)
+    workers: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for r in rows:
+        w = workers[r["worker"]]
+        w[0] += total(r)
+        w[1] += r["wall"]
+        w[2] += 1
+    print(f"\n{'CPU-s':>8} {'wall':>7} {'tests':>5}  worker (wall: its tests' own, summed)")
+    for name, (cpu, wall, n) in sorted(workers.items()):
+        print(f"{cpu:8.1f} {wall:7.1f} {n:5d}  {name}")
 
 
 if __name__ == "__main__":
