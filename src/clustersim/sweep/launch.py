@@ -45,6 +45,7 @@ from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
+from hydra.conf import HydraConf
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import (
@@ -59,7 +60,7 @@ from hydra.core.utils import (
     setup_globals,
 )
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, flag_override, open_dict, read_write
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,9 @@ def run_job(
 
     ``task_config`` is a copy of ``config`` (equal to ``copy.deepcopy(config)``) that the
     task may have; None: it is deep-copied here, as Hydra does. Hydra's config
-    (``HydraConfig``) is set once, with ``hydra.runtime.output_dir`` then set in it too,
-    where Hydra sets it a second time (the same result, one copy of the node fewer).
+    (``HydraConfig``) is set once (``set_hydra_config``: the job's own ``hydra`` node, not
+    a copy), with ``hydra.runtime.output_dir`` then set in it too, where Hydra sets it a
+    second time (the same result, one copy of the node fewer).
     """
     callbacks = hydra_context.callbacks
 
@@ -101,7 +103,7 @@ def run_job(
     orig_hydra_cfg = HydraConfig.instance().cfg
 
     # init Hydra config for config evaluation
-    HydraConfig.instance().set_config(config)
+    set_hydra_config(config)
 
     output_dir = str(OmegaConf.select(config, job_dir_key))
     if job_subdir_key is not None:
@@ -190,6 +192,29 @@ def run_job(
         HydraConfig.instance().cfg = orig_hydra_cfg
         if _chdir:
             os.chdir(old_cwd)
+
+
+def set_hydra_config(config: DictConfig) -> None:
+    """``HydraConfig.instance().set_config(config)``, without copying the ``hydra`` node.
+
+    Hydra's ``set_config`` makes Hydra's config a copy of the job's ``hydra`` node
+    (``OmegaConf.masked_copy``: ~10 ms a job with our configs), whose parent it then sets
+    to the job's config; here that node itself is placed in Hydra's config (OmegaConf's
+    ``no_deepcopy_set_nodes``) and given back its parent, the job's config. What Hydra's
+    config holds and how its interpolations resolve are the same; the job's ``hydra``
+    node is made read-only as ``set_config`` makes it, and ``run_job`` restores Hydra's
+    earlier config when the job ends (``tests/test_sweep_launch.py`` compares both).
+    """
+    node = config._get_node("hydra")
+    assert isinstance(node, DictConfig)
+    OmegaConf.set_readonly(node, True)
+    hydra_type = OmegaConf.get_type(config, "hydra")
+    assert hydra_type is not None and issubclass(hydra_type, HydraConf)
+    hydra_cfg = DictConfig({})
+    with flag_override(hydra_cfg, "no_deepcopy_set_nodes", True):
+        hydra_cfg["hydra"] = node
+    node._set_parent(config)
+    HydraConfig.instance().cfg = hydra_cfg  # type: ignore[assignment]
 
 
 def run_single_job(*, hydra_context: HydraContext, config: DictConfig, **kwargs: Any) -> JobReturn:
@@ -346,4 +371,5 @@ __all__ = [
     "run_job",
     "run_single_job",
     "run_sweep_job",
+    "set_hydra_config",
 ]
