@@ -233,6 +233,22 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     )
 
 
+@pytest.fixture(autouse=True)
+def _hydra_config_put_back() -> Any:
+    """Each test leaves Hydra's global job config (``HydraConfig``) as it found it.
+
+    A test that sets it (a job's config, as Hydra does while a job runs) and does not put
+    it back would make the next test in the same worker read that job's sweep folder and
+    overrides (``clustersim.sweep.jobs``): an order-dependent failure. Cheap: one
+    attribute read and one write per test.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    before = HydraConfig.instance().cfg
+    yield
+    HydraConfig.instance().cfg = before
+
+
 @pytest.fixture
 def toy() -> ClusterModel:
     """A fresh toy-world model, not yet run."""

@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.singleton import Singleton
 
 from clustersim.config import config_hash, to_plain
 from clustersim.paths import conf_dir, respell
@@ -141,8 +142,12 @@ def test_job_name_is_hydras_override_dirname(overrides):
 def test_hydra_names_job_folders_as_job_name_does_for_any_value(value):
     overrides = ["seed=3", f"world.parks.lujiazui.name={value}"]
     cfg = hydra_cfg(*overrides)
-    HydraConfig.instance().set_config(cfg)
-    folder = cfg.hydra.sweep.subdir
+    state = Singleton.get_state()
+    try:
+        HydraConfig.instance().set_config(cfg)
+        folder = cfg.hydra.sweep.subdir
+    finally:  # a job's HydraConfig left set would be read by the next tests' sweep jobs
+        Singleton.set_state(state)
     assert folder == job_name(overrides)
     assert "/" not in folder and not folder.startswith(".")
     assert len(folder.encode()) <= MAX_FOLDER_BYTES
