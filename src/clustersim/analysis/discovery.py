@@ -107,11 +107,12 @@ def prim_boxes(
     """Run PRIM once (the first box) and return its peeling trajectory and chosen box.
 
     PRIM is EMA Workbench's (BSD-3; the reference implementation scenario-discovery users
-    know), imported here because the package is slow to import and only discovery needs it.
+    know), imported here, without the rest of the package (``ema_import``): only discovery
+    needs it, and the whole package takes seconds to import.
     """
-    with warnings.catch_warnings():  # it warns that its optional ipyparallel is missing
-        warnings.simplefilter("ignore", UserWarning)
-        from ema_workbench.analysis import prim
+    from clustersim.analysis.ema_import import import_prim
+
+    prim = import_prim()
 
     cases = _check_inputs(x, cases, condition)
     for name, value, rule in (
