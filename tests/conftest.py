@@ -6,6 +6,7 @@ import contextlib
 import copy
 import importlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -253,6 +254,23 @@ def _hydra_config_put_back() -> Any:
 def toy() -> ClusterModel:
     """A fresh toy-world model, not yet run."""
     return ClusterModel(scenario("world=toy"))
+
+
+def in_fresh_python(code: str, *flags: str) -> Any:
+    """Run ``code`` in a new interpreter (``flags`` before ``-c``); its last line, as JSON.
+
+    For properties of what a process imports, which this process (with every test
+    module loaded) cannot show.
+    """
+    out = subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def call_cli(

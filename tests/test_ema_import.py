@@ -5,29 +5,15 @@ Each case runs in a fresh interpreter: what a process has imported is the proper
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+
+from tests.conftest import in_fresh_python
 
 pytestmark = pytest.mark.slow  # a fresh interpreter per case (~2 CPU-s of imports)
 
 
-def _in_fresh_python(code: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def test_prim_comes_without_the_modelling_framework_and_the_package_still_works() -> None:
-    found = _in_fresh_python(
+    found = in_fresh_python(
         "import json, sys\n"
         "from clustersim.analysis.ema_import import import_prim\n"
         "prim = import_prim()\n"
@@ -38,7 +24,9 @@ def test_prim_comes_without_the_modelling_framework_and_the_package_still_works(
         "from ema_workbench.analysis import prim as again\n"
         "print(json.dumps({'alone': alone, 'heavy': heavy, 'prim': prim.Prim.__name__,\n"
         "    'model': ema_workbench.Model.__name__, 'same': again is prim,\n"
-        "    'cart': ema_workbench.analysis.cart.CART.__name__}))\n"
+        "    'cart': ema_workbench.analysis.cart.CART.__name__}))\n",
+        "-W",
+        "ignore",
     )
     assert found["prim"] == "Prim"
     assert found["alone"] == ["ema_workbench.em_framework.util"]  # what PRIM itself imports
@@ -48,10 +36,12 @@ def test_prim_comes_without_the_modelling_framework_and_the_package_still_works(
 
 
 def test_prim_is_imported_as_usual_when_the_package_is_already() -> None:
-    found = _in_fresh_python(
+    found = in_fresh_python(
         "import json\n"
         "import ema_workbench.analysis.prim as plain\n"
         "from clustersim.analysis.ema_import import import_prim\n"
-        "print(json.dumps({'same': import_prim() is plain}))\n"
+        "print(json.dumps({'same': import_prim() is plain}))\n",
+        "-W",
+        "ignore",
     )
     assert found["same"]

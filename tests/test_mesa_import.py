@@ -5,23 +5,13 @@ Each case runs in a fresh interpreter: what a process has imported is the proper
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-
-def _in_fresh_python(code: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+from tests.conftest import in_fresh_python
 
 
 def test_the_model_and_the_runner_import_neither_scipy_nor_networkx() -> None:
-    found = _in_fresh_python(
+    found = in_fresh_python(
         "import json, sys\n"
         "import clustersim.runner, clustersim.cli.run, clustersim.results.summary\n"
         "print(json.dumps(sorted(m for m in sys.modules"
@@ -32,7 +22,7 @@ def test_the_model_and_the_runner_import_neither_scipy_nor_networkx() -> None:
 
 def test_deferred_parts_of_mesa_work_when_used() -> None:
     """Each deferred part runs its code on first use, with what its names stand for."""
-    found = _in_fresh_python(
+    found = in_fresh_python(
         "import json, sys\n"
         "import clustersim.model, mesa\n"
         "from mesa.discrete_space import OrthogonalMooreGrid\n"
@@ -56,7 +46,7 @@ def test_deferred_parts_of_mesa_work_when_used() -> None:
 
 @pytest.mark.parametrize("first", ["mesa", "mesa.discrete_space"])
 def test_mesa_imported_before_clustersim_is_left_as_it_is(first: str) -> None:
-    found = _in_fresh_python(
+    found = in_fresh_python(
         f"import json, sys\nimport {first}\nimport clustersim.model\n"
         "print(json.dumps([type(sys.modules['mesa.discrete_space']).__name__,"
         " 'scipy' in sys.modules]))\n"
@@ -66,7 +56,7 @@ def test_mesa_imported_before_clustersim_is_left_as_it_is(first: str) -> None:
 
 def test_mesa_names_its_module_loggers_without_walking_the_stack() -> None:
     """Mesa's loggers are the ones Mesa makes, and ``inspect.stack`` is never called."""
-    found = _in_fresh_python(
+    found = in_fresh_python(
         "import inspect, json, logging, sys\n"
         "def walked(*args, **kwargs):\n"
         "    raise AssertionError('inspect.stack was called')\n"

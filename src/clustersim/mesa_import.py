@@ -24,6 +24,7 @@ and, for importlib's frozen frames, scans every loaded module to find their file
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import logging
@@ -36,7 +37,8 @@ import types
 #: spaces, scipy and networkx; the experimental continuous space: scipy.)
 UNUSED_MESA_PARTS = ("mesa.discrete_space", "mesa.space", "mesa.experimental.continuous_space")
 
-_LOADING = threading.Lock()
+#: Re-entrant: running one deferred package may import another (EMA Workbench's do).
+_LOADING = threading.RLock()
 
 
 class DeferredModule(types.ModuleType):
@@ -45,10 +47,18 @@ class DeferredModule(types.ModuleType):
     It holds what the import system reads without running a module (``__spec__``,
     ``__path__``, ``__file__``); any other name is missing until the code has run, so
     ``__getattr__`` (called only for missing names) runs it, turning the module into an
-    ordinary one first, and then answers.
+    ordinary one first, and then answers. For a package, the name of one of its
+    sub-modules (``from package import module``, as the package's own modules write)
+    imports that module alone, as the import system would once the package had run.
+    Used for Mesa's unused parts here and EMA Workbench's packages
+    (``clustersim.analysis.ema_import``).
     """
 
     def __getattr__(self, name: str) -> object:
+        path = getattr(self.__spec__, "submodule_search_locations", None)
+        full = f"{self.__name__}.{name}"
+        if path and importlib.machinery.PathFinder.find_spec(full, list(path)) is not None:
+            return importlib.import_module(full)
         with _LOADING:
             if type(self) is DeferredModule:  # (not already run by another thread)
                 self.__class__ = types.ModuleType

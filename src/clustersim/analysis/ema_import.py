@@ -10,8 +10,8 @@ modules of ``ema_workbench.analysis`` directly.
 
 ``import_prim`` registers the three packages whose ``__init__`` does the heavy lifting
 (``ema_workbench``, ``ema_workbench.analysis``, ``ema_workbench.em_framework``) as
-deferred packages (``DeferredPackage``, like Mesa's unused parts in
-``clustersim.mesa_import``) before importing PRIM: the import system finds its way to
+deferred packages (``clustersim.mesa_import.DeferredModule``, as Mesa's unused parts
+are) before importing PRIM: the import system finds its way to
 PRIM's file through their ``__path__`` without running them, and a sub-module asked of
 one (``from . import scenario_discovery_util``) is imported alone. Any other name read
 of a deferred package (``import ema_workbench; ema_workbench.Model``) runs its
@@ -21,39 +21,18 @@ the rest is loaded. When the package is imported already, PRIM is imported as us
 
 from __future__ import annotations
 
-import importlib
 import importlib.machinery
 import importlib.util
 import sys
-import threading
 import warnings
 from types import ModuleType
 
-__all__ = ["HEAVY_PACKAGES", "DeferredPackage", "import_prim"]
+from clustersim.mesa_import import DeferredModule
+
+__all__ = ["HEAVY_PACKAGES", "import_prim"]
 
 #: The packages of EMA Workbench whose ``__init__`` PRIM does not need.
 HEAVY_PACKAGES = ("ema_workbench", "ema_workbench.em_framework", "ema_workbench.analysis")
-
-
-_LOADING = threading.RLock()  # re-entrant: running one package imports the others
-
-
-class DeferredPackage(ModuleType):
-    """A package whose ``__init__`` runs when a name other than a sub-module's is first read.
-
-    A sub-module's name (``scenario_discovery_util``) imports that module alone, as
-    ``from package import module`` would once the package had run.
-    """
-
-    def __getattr__(self, name: str) -> object:
-        full = f"{self.__name__}.{name}"
-        if importlib.machinery.PathFinder.find_spec(full, list(self.__path__)) is not None:
-            return importlib.import_module(full)
-        with _LOADING:
-            if type(self) is DeferredPackage:  # (not already run by another thread)
-                self.__class__ = ModuleType
-                self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
-        return getattr(self, name)
 
 
 def _defer_heavy_packages() -> None:
@@ -73,7 +52,7 @@ def _defer_heavy_packages() -> None:
         if spec is None or spec.loader is None:
             return  # (another layout: import it the usual way)
         module = importlib.util.module_from_spec(spec)
-        module.__class__ = DeferredPackage
+        module.__class__ = DeferredModule
         sys.modules[name] = module
         parent, _, child = name.rpartition(".")
         if parent:  # as the import system binds a sub-package to its parent
