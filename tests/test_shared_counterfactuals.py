@@ -149,3 +149,12 @@ def test_jobs_that_can_share_are_launched_after_the_one_that_runs_it() -> None:
     ]
     assert sharing_order(jobs) == [0, 2, 4, 1, 3]
     assert sorted(sharing_order(jobs)) == list(range(len(jobs)))  # every job, once
+
+
+def test_a_run_the_shelf_cannot_hold_is_left_off_it_without_an_error(tmp_path: Path) -> None:
+    run = tmp_path / "elsewhere" / "job"
+    (run / rf.COUNTERFACTUAL).mkdir(parents=True)
+    (run / rf.COUNTERFACTUAL / "monthly.parquet").write_bytes(b"x")
+    shelf = CounterfactualShelf(tmp_path / "sweep")
+    shelf.put("k", run, {"2027-12": {"firms": 1.0}})  # not a job of this sweep
+    assert not (tmp_path / "sweep" / SHELF).exists() and shelf.find("k") is None

@@ -167,20 +167,19 @@ class CounterfactualShelf:
 
         Written atomically (a temporary file renamed): a reader sees a whole entry or none.
         Two jobs putting the same key at once write the same content; the last rename wins.
+        The shelf only saves work: a run folder outside the sweep, or an entry that cannot
+        be written (a full disk), leaves it as it was, and the job stays complete.
         """
-        names = sorted(
-            p.relative_to(run / rf.COUNTERFACTUAL).as_posix()
-            for p in (run / rf.COUNTERFACTUAL).rglob("*")
-            if p.is_file()
-        )
-        if not names:
-            return
-        entry = {
-            "run": Path(run).resolve().relative_to(self.sweep_dir.resolve()).as_posix(),
-            "outcomes": outcomes,
-            "files": names,
-        }
-        self.folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(run) / rf.COUNTERFACTUAL
+        names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(entry, sort_keys=True))
-        os.replace(tmp, self._entry(key))
+        try:
+            where = Path(run).resolve().relative_to(self.sweep_dir.resolve()).as_posix()
+            if not names:
+                return
+            entry = {"run": where, "outcomes": outcomes, "files": names}
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(entry, sort_keys=True))
+            os.replace(tmp, self._entry(key))
+        except (OSError, ValueError):
+            tmp.unlink(missing_ok=True)
