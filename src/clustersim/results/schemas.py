@@ -132,10 +132,11 @@ def cell(value: Any, typ: pa.DataType) -> Any:
 def conform(table: pa.Table, schema: pa.Schema, job: str) -> pa.Table:
     """Return a run's monthly table with the panel's columns, order and types."""
     columns = []
+    present = set(table.column_names)  # (a new list on every read of column_names)
     for f in schema:
         if f.name == "job":
             columns.append(pa.array([job] * table.num_rows, pa.string()))
-        elif f.name in table.column_names:
+        elif f.name in present:
             col = table.column(f.name)
             columns.append(col if col.type == f.type else col.cast(f.type))
         else:
