@@ -167,3 +167,29 @@ def test_searchers_take_each_parks_positions_in_firm_priority_order() -> None:
     # nobody else changed employer
     others = np.setdiff1d(np.flatnonzero(employer_before != tal.employer), hired)
     assert len(others) == 0
+
+
+def test_a_staff_lookup_answers_as_a_new_pass_until_someone_is_hired() -> None:
+    """The staff of looked-up firms, less those who left since, are their staff now."""
+    from clustersim.rules.staff import StaffLookup
+
+    m = _model_after(12)
+    f, tal = m.firms, m.talent
+    live = f.live()
+    lookup = StaffLookup(m, live[::2], live[1::5])
+    covered = np.concatenate([live[::2], live[1::5]])
+    np.testing.assert_array_equal(lookup.staff_of(m, covered), m.staff_of(covered))
+    # people leave jobs (layoffs, departures): the lookup still answers, without them
+    staff = m.staff_of(live[::2])
+    tal.release(staff[::3])
+    tal.depart(staff[1::7])
+    for firms in (live[::2], live[::4], live[:0]):
+        np.testing.assert_array_equal(lookup.staff_of(m, firms), m.staff_of(firms))
+    # firms it did not look up, or a hire since: a new pass
+    np.testing.assert_array_equal(lookup.staff_of(m, live), m.staff_of(live))
+    idle = np.flatnonzero(tal.idle)[:5]
+    tal.hire(
+        idle, live[:1].repeat(len(idle)), f.park[live[:1]].repeat(len(idle)), np.ones(len(idle))
+    )
+    np.testing.assert_array_equal(lookup.staff_of(m, live[::2]), m.staff_of(live[::2]))
+    assert set(idle.tolist()) <= set(lookup.staff_of(m, live[::2]).tolist())

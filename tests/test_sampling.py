@@ -202,3 +202,29 @@ def test_draws_kept_as_words_are_numpys_float32_draws(sizes: list[int], seed: in
         thresholds += [float(np.nextafter(np.float32(0.3), np.float32(1))), 1.0 - 2**-25]
         for t in thresholds:
             np.testing.assert_array_equal(below(draws, t), values < np.float64(t))
+
+
+@given(st.integers(0, 300), st.integers(1, 2**20), st.integers(0, 2**32 - 1))
+@cases(50)
+def test_draws_kept_as_words_order_and_choose_as_their_values(
+    n: int, n_groups: int, seed: int
+) -> None:
+    """Samplers given draws as words (their steps read off the words) match the floats."""
+    (draws,) = Float32Uniforms.draw(np.random.default_rng(seed), n + 7)
+    slots = np.random.default_rng(seed + 1).permutation(n + 7)[:n]
+    words, values = draws.take(slots), draws[slots]
+    np.testing.assert_array_equal(words.values().view(np.int32), values.view(np.int32))
+    np.testing.assert_array_equal(words.steps(), (values * 2**24).astype(np.int64))
+    groups = np.random.default_rng(seed + 2).integers(0, n_groups, n)
+    np.testing.assert_array_equal(order_by_group(groups, words), np.lexsort((values, groups)))
+    np.testing.assert_array_equal(
+        rank_within_groups(groups, words)[1], rank_within_groups(groups, values)[1]
+    )
+    probs = logit_probs(np.random.default_rng(seed + 3).normal(0, 2, (3, 5)))
+    row = groups % 3
+    np.testing.assert_array_equal(
+        categorical_by_row(probs, row, words), categorical(probs[row], values)
+    )
+    np.testing.assert_array_equal(  # the lexsort fallback (groups too wide to pack)
+        order_by_group(groups + 2**40, words), np.lexsort((values, groups))
+    )

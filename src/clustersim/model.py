@@ -37,10 +37,10 @@ from clustersim.rules.exits import exit_firms
 from clustersim.rules.growth import grow_firms
 from clustersim.rules.initial import populate
 from clustersim.rules.innovation import innovate
-from clustersim.rules.labour import MarketState, run_labour_market
+from clustersim.rules.labour import MarketState, run_labour_market, shedding_firms, wanted_staff
 from clustersim.rules.relocation import relocate_firms
 from clustersim.rules.rents import update_parks
-from clustersim.rules.staff import follow_firms
+from clustersim.rules.staff import StaffLookup, follow_firms
 from clustersim.rules.support import apply_grants
 from clustersim.settings import Scenario
 from clustersim.streams import Streams
@@ -266,8 +266,13 @@ class ClusterModel(mesa.Model):
         innovate(self, levers, events)
         moved = relocate_firms(self, levers, events)
         closed = exit_firms(self)
-        follow_firms(self, moved, closed)
-        run_labour_market(self, levers, events)
+        # the firms are as the labour market will find them: what they want, who sheds
+        # staff; one pass over the talent table finds the staff of those that moved,
+        # closed or may shed staff (rules.staff.StaffLookup)
+        want = wanted_staff(self)
+        lookup = StaffLookup(self, moved, closed, shedding_firms(self, want))
+        follow_firms(self, moved, closed, lookup)
+        run_labour_market(self, levers, events, want, lookup)
         apply_grants(self, self.incentives.grant(self, events))
         apply_national(self)
         granted = self.incentives.spent_this_month()

@@ -35,8 +35,9 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     # rng.random((4, n_alloc), dtype=np.float32), kept as words (Float32Uniforms)
     u_patent, u_cert, u_label, u_pilot = Float32Uniforms.draw(rng, *[n_alloc] * 4)
     live = f.live()
+    kind = f.kind[live]
 
-    spend = inno.rd_intensity.array()[f.kind[live]] * f.wage_bill[live]
+    spend = inno.rd_intensity.array()[kind] * f.wage_bill[live]
     # a subsidy lowers R&D's price: spending x (1 - share) ** -elasticity, a factor of
     # exactly 1 without one, so only the subsidised firms' spending is worked out again
     if np.ndim(levers.rd_share) != 0 or levers.rd_share != 0:
@@ -46,28 +47,33 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
         spend[subsidised] *= (1.0 - share) ** (-inno.rd_price_elasticity)
     f.rd_spend[:] = 0.0
     f.rd_spend[live] = spend
-    f.rd_stock[live] = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend
+    stock = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend
+    f.rd_stock[live] = stock
 
-    new_patents = poisson(u_patent[live], inno.patent_rate * np.sqrt(f.rd_stock[live] / 1e6))
-    f.patents[live] += new_patents
+    new_patents = poisson(u_patent[live], inno.patent_rate * np.sqrt(stock / 1e6))
+    patents = f.patents[live] + new_patents
+    f.patents[live] = patents
     has = new_patents > 0
     events.patents, events.patent_counts = live[has], new_patents[has]
 
-    mult = for_firms(levers.high_tech_multiplier, live)
-    seek = ~f.high_tech[live] & (f.patents[live] > 0)
-    certified = live[seek & (u_cert[live] < np.minimum(1.0, inno.high_tech_hazard * mult))]
+    # the labels: only the firms that seek one draw against its hazard (a third or less
+    # of the firms), each compared exactly as among all of them
+    seeking = live[~f.high_tech[live] & (patents > 0)]
+    mult = for_firms(levers.high_tech_multiplier, seeking)
+    certified = seeking[u_cert[seeking] < np.minimum(1.0, inno.high_tech_hazard * mult)]
     f.high_tech[certified] = True
     events.high_tech_new = certified
 
-    mult = for_firms(levers.specialised_multiplier, live)
-    small = f.staff[live] * model.people_per_talent_agent <= inno.specialised_max_employees
-    seek = ~f.specialised[live] & (f.patents[live] > 1) & small
-    labelled = live[seek & (u_label[live] < np.minimum(1.0, inno.specialised_hazard * mult))]
+    seeking = live[~f.specialised[live] & (patents > 1)]
+    small = f.staff[seeking] * model.people_per_talent_agent <= inno.specialised_max_employees
+    seeking = seeking[small]
+    mult = for_firms(levers.specialised_multiplier, seeking)
+    labelled = seeking[u_label[seeking] < np.minimum(1.0, inno.specialised_hazard * mult)]
     f.specialised[labelled] = True
     events.specialised_new = labelled
 
     mult = for_firms(levers.pilot_multiplier, live)
-    pilots = poisson(u_pilot[live], inno.pilot_rate.array()[f.kind[live]] * mult)
+    pilots = poisson(u_pilot[live], inno.pilot_rate.array()[kind] * mult)
     f.pilots[live] += pilots
     events.pilots_new = live[pilots > 0]
 

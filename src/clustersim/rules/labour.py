@@ -37,9 +37,15 @@ if TYPE_CHECKING:
     from clustersim.agents import TalentTable
     from clustersim.incentives import Events, Levers
     from clustersim.model import ClusterModel
+    from clustersim.rules.staff import StaffLookup
 
 #: Share of arriving cohorts that already hold Shanghai residency. Assumption.
 ARRIVAL_RESIDENCY = 0.2
+
+
+def _take(u: Draws, slots: np.ndarray) -> Draws:
+    """The draws of ``slots``; kept as words when they are, which the samplers read directly."""
+    return u.take(slots) if isinstance(u, Float32Uniforms) else u[slots]
 
 
 def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -47,8 +53,19 @@ def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.take(a, rows, axis=0)
 
 
-def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> None:
-    """One month of the labour market (see the module docstring for the order)."""
+def run_labour_market(
+    model: ClusterModel,
+    levers: Levers,
+    events: Events,
+    want: np.ndarray | None = None,
+    lookup: StaffLookup | None = None,
+) -> None:
+    """One month of the labour market (see the module docstring for the order).
+
+    ``want``: the firms' wanted staff (``wanted_staff``), when the caller has it; it does
+    not change in the month's labour market. ``lookup``: the staff of (at least) the
+    firms that may lay off staff (``shedding_firms``), looked up since the last hiring.
+    """
     t = model.month_index
     n_alloc = model.talent_slots_through(t)
     # float32 uniforms over every slot, kept as words (Float32Uniforms): the draws of
@@ -60,8 +77,9 @@ def run_labour_market(model: ClusterModel, levers: Levers, events: Events) -> No
 
     leave(model, u_leave)
     arrive(model, levers, events)
-    want = wanted_staff(model)
-    model.talent.release(lay_off(model, want, u_priority))
+    if want is None:
+        want = wanted_staff(model)
+    model.talent.release(lay_off(model, want, u_priority, lookup))
     park_people = model.park_employees()  # the same until settle: firms keep their size
     vacancies = post_vacancies(model, want, firm_priority, park_people)
     match(model, levers, events, vacancies, u_search, u_park, u_priority, park_people)
@@ -150,11 +168,24 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return round_by_cumulative_rows(cohorts, cumulative_mix, f.kind[live])
 
 
-def lay_off(model: ClusterModel, want: np.ndarray, u_priority: Draws) -> np.ndarray:
+def shedding_firms(model: ClusterModel, want: np.ndarray) -> np.ndarray:
+    """Slots of the operating firms well above their wanted size, which lay off staff.
+
+    ``want``: the operating firms' wanted staff (``wanted_staff``).
+    """
+    tol = model.behavior.hiring.layoff_tolerance
+    live = model.firms.live()
+    return live[model.talent.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))]
+
+
+def lay_off(
+    model: ClusterModel, want: np.ndarray, u_priority: Draws, lookup: StaffLookup | None = None
+) -> np.ndarray:
     """Firms well above their wanted size shed the excess in each tier.
 
-    ``want``: the operating firms' wanted staff (``wanted_staff``). Returns the talent
-    slots to lay off, still employed (the caller releases them).
+    ``want``: the operating firms' wanted staff (``wanted_staff``); ``lookup``: their
+    staff, when the caller looked them up already (``rules.staff.StaffLookup``). Returns
+    the talent slots to lay off, still employed (the caller releases them).
     """
     tol = model.behavior.hiring.layoff_tolerance
     tal = model.talent
@@ -164,7 +195,7 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: Draws) -> np.ndar
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
     excess = np.maximum(take_rows(tal.headcount, over_firms) - take_rows(want, over), 0)
-    emp = model.staff_of(over_firms)
+    emp = model.staff_of(over_firms) if lookup is None else lookup.staff_of(model, over_firms)
     # (employer, tier) groups, the employer numbered by its row among over_firms
     row_of = np.empty(model.firms.n_slots, dtype=np.int64)
     row_of[over_firms] = np.arange(len(over_firms))
@@ -174,7 +205,7 @@ def lay_off(model: ClusterModel, want: np.ndarray, u_priority: Draws) -> np.ndar
     excess_of = excess.ravel()[group]
     shed = np.flatnonzero(excess_of)  # positions, then np.take: cheaper than a mask
     emp, group, excess_of = emp[shed], group[shed], excess_of[shed]
-    _, rank = rank_within_groups(group, u_priority[emp])
+    _, rank = rank_within_groups(group, _take(u_priority, emp))
     fired = emp[rank < excess_of]
     model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
     return fired
@@ -219,7 +250,7 @@ def post_vacancies(
     if len(firms_hiring) == 0:
         return Vacancies(firms_hiring, take_rows(vac, rows))
     park = f.park[firms_hiring]
-    order = order_by_group(park, firm_priority[firms_hiring])
+    order = order_by_group(park, _take(firm_priority, firms_hiring))
     firms_hiring, park = firms_hiring[order], park[order]
     rows = rows[order]
     vac, total = take_rows(vac, rows), total[rows]
@@ -259,7 +290,7 @@ def match(
     tb = model.behavior.talent
     tal, f, parks = model.talent, model.firms, model.parks
     n = tal.in_use
-    unemployed = np.flatnonzero(tal.alive[:n] & (tal.employer[:n] < 0))
+    unemployed = np.flatnonzero(tal.idle[:n])
     # the employed who look around this month: few, so found among the draws first
     # compared as float32 numbers, as numpy compares float32 draws with a Python float
     on_the_job = np.flatnonzero(below(u_search[:n], np.float32(tb.on_the_job_search)))
@@ -288,7 +319,7 @@ def match(
     searchable = np.isfinite(utility).any(axis=1)[tier]
     seekers, tier = seekers[searchable], tier[searchable]
     # a searcher's choice probabilities depend on its tier only: one row per tier
-    park = categorical_by_row(logit_probs(utility, tb.search_noise), tier, u_park[seekers])
+    park = categorical_by_row(logit_probs(utility, tb.search_noise), tier, _take(u_park, seekers))
 
     # vacancies as single positions, tier by tier; within a tier park by park and, in a
     # park, in the firms' hiring order (Vacancies.firms): each (tier, park) group's
@@ -298,7 +329,7 @@ def match(
     group_start = np.cumsum(group_size) - group_size
 
     seek_group = tier * n_parks + park
-    _, rank = rank_within_groups(seek_group, u_priority[seekers])
+    _, rank = rank_within_groups(seek_group, _take(u_priority, seekers))
     hired = rank < group_size[seek_group]
     who = seekers[hired]
     firm = pos_firm[group_start[seek_group[hired]] + rank[hired]]

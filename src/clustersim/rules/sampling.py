@@ -50,10 +50,12 @@ class Float32Uniforms:
         For a fresh generator (nothing drawn from it yet). A PCG64 generator makes its
         32-bit outputs in pairs, the low half of a 64-bit output first and its high half
         next, so the words of all ``sizes`` are one call's 64-bit integers read as pairs of
-        32-bit ones (twice as fast as float32 draws).
+        32-bit ones (twice as fast as float32 draws). Those 64-bit outputs are taken
+        straight from the bit generator (``random_raw``: what ``rng.integers(0, 2**64,
+        dtype=np.uint64)`` gives, without its range handling).
         """
         total = int(sum(sizes))
-        pairs = rng.integers(0, 2**64, size=(total + 1) // 2, dtype=np.uint64)
+        pairs = rng.bit_generator.random_raw((total + 1) // 2)
         words = pairs.astype("<u8", copy=False).view("<u4")
         bounds = itertools.accumulate(sizes, initial=0)
         return tuple(cls(words[a:b]) for a, b in itertools.pairwise(bounds))
@@ -65,7 +67,26 @@ class Float32Uniforms:
         """A range of slots (``draws[a:b]``, draws again), or the float32 values of ``slots``."""
         if isinstance(index, slice):
             return Float32Uniforms(self.words[index])
-        steps = self.words[index] >> np.uint32(8)
+        return self._values(self.words[index])
+
+    def take(self, slots: np.ndarray) -> Float32Uniforms:
+        """The draws of ``slots``, still kept as words (``draws[slots]`` gives their values)."""
+        return Float32Uniforms(self.words[slots])
+
+    def values(self) -> np.ndarray:
+        """The draws as float32 numbers, those of ``rng.random(dtype=np.float32)``."""
+        return self._values(self.words)
+
+    def steps(self) -> np.ndarray:
+        """Each draw as its whole number of steps of 2**-24 (int64), as ``_float32_steps``.
+
+        The step is the word's top 24 bits: no float is made, and none needs checking.
+        """
+        return (self.words >> np.uint32(8)).astype(np.int64)
+
+    @staticmethod
+    def _values(words: np.ndarray) -> np.ndarray:
+        steps = words >> np.uint32(8)
         # each step is a whole number below 2**24, a float32 exactly; the scaling by a
         # power of two is exact too
         return np.multiply(steps, np.float32(1.0 / _FLOAT32_STEPS), dtype=np.float32)
@@ -127,7 +148,7 @@ def categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
-def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: Draws) -> np.ndarray:
     """``categorical(probs[row], u)``, for many draws from a few distinct rows of ``probs``.
 
     The cumulative probabilities are worked out once per row of ``probs`` (the same
@@ -229,7 +250,7 @@ def laplace_at(rng: np.random.Generator, scale: float, n: int, at: np.ndarray) -
     return np.where(high, loc - scaled, loc + scaled)
 
 
-def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rank_within_groups(groups: np.ndarray, priority: Draws) -> tuple[np.ndarray, np.ndarray]:
     """Order items by (group, priority); return that order and each item's rank in its group.
 
     ``rank[i]`` is 0 for the highest-priority (lowest value) item of its group, 1 for the
@@ -251,13 +272,18 @@ def rank_within_groups(groups: np.ndarray, priority: np.ndarray) -> tuple[np.nda
 _FLOAT32_STEPS = 1 << 24
 
 
-def _float32_steps(u: np.ndarray) -> np.ndarray | None:
+def _float32_steps(u: Draws) -> np.ndarray | None:
     """Float32 uniform draws as whole numbers of steps of 2**-24 (int64), exactly; else None.
 
-    None when ``u`` is not float32 or holds a value that is not such a draw (negative, 1 or
-    more, or between two steps).
+    None when ``u`` is empty, not float32 or holds a value that is not such a draw
+    (negative, 1 or more, or between two steps). Draws kept as words are such draws by
+    construction: their steps are read off the words (``Float32Uniforms.steps``).
     """
-    if u.dtype != np.float32 or len(u) == 0:
+    if len(u) == 0:
+        return None
+    if isinstance(u, Float32Uniforms):
+        return u.steps()
+    if u.dtype != np.float32:
         return None
     scaled = u * np.float32(_FLOAT32_STEPS)  # exact: a power-of-two scaling
     steps = scaled.astype(np.int64)
@@ -270,7 +296,7 @@ def _float32_steps(u: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
+def order_by_group(groups: np.ndarray, priority: Draws) -> np.ndarray:
     """``np.lexsort((priority, groups))``: order by group, then priority, ties by position.
 
     The same permutation, several times faster when the priorities are float32 uniform
@@ -292,6 +318,8 @@ def order_by_group(groups: np.ndarray, priority: np.ndarray) -> np.ndarray:
             key.sort()
             key &= (1 << position_bits) - 1
             return key
+    if isinstance(priority, Float32Uniforms):
+        priority = priority.values()
     return np.lexsort((priority, groups))
 
 
