@@ -8,6 +8,7 @@ from clustersim.results.names import (
     MAX_FOLDER_BYTES,
     is_hashed,
     job_folder,
+    run_suffix,
     unescape,
 )
 
@@ -55,3 +56,22 @@ def test_an_escape_is_never_cut_in_two():
         folder = job_folder("x=" + "a" * n + "/" * 50)
         head = folder[: folder.rindex("~h")]
         assert "%" not in head[-2:]
+
+
+
+def test_a_single_runs_folder_is_its_time_stamp_then_its_safe_settings():
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from clustersim.paths import conf_dir
+
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        cfg = compose("config", return_hydra_config=True)
+    # (a name with an interpolation would be resolved as a config value: not a folder's)
+    for name in ["", *(v for v in VALUES if "${" not in v)]:
+        assert run_suffix(name) == ("" if not name else f"_{job_folder(name)}")
+        cfg.hydra.job.override_dirname = name
+        folder = OmegaConf.select(cfg, "hydra.run.dir").rsplit("/", 1)[-1]
+        stamp, rest = folder[:19], folder[19:]  # %Y-%m-%d_%H-%M-%S
+        assert stamp[4] == "-" and stamp[10] == "_" and rest == run_suffix(name), folder
+        assert not folder.endswith("_")  # no dangling separator when nothing was overridden

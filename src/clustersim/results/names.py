@@ -16,8 +16,8 @@ than a file name may be. ``job_folder`` turns such a name into one folder name:
 The mapping is kept: each run folder holds the overrides that made it
 (``overrides.yaml``), and a failed job's record holds them too. The function is also an
 OmegaConf resolver (``${job_folder:...}``), which ``conf/hydra/default.yaml`` uses for
-the job folders of a sweep and the folder of a single run, so Hydra, ``clustersim.api``
-and the sweepers' skip check all name a job the same way.
+the job folders of a sweep and (through ``run_suffix``) the folder of a single run, so
+Hydra, ``clustersim.api`` and the sweepers' skip check all name a job the same way.
 
 This module imports nothing heavy: every process of a sweep loads it.
 """
@@ -56,6 +56,16 @@ def job_folder(name: str) -> str:
     return f"{head}{HASHED}{digest}"
 
 
+def run_suffix(name: str) -> str:
+    """What follows a single run's time stamp in its folder name: ``_`` and its settings.
+
+    Empty when the run has no settings on the command line, so that the default run's
+    folder is ``2026-11-30_19-44-37``, not ``2026-11-30_19-44-37_``.
+    """
+    folder = job_folder(name)
+    return f"_{folder}" if folder else ""
+
+
 def is_hashed(folder: str) -> bool:
     """True if ``folder`` is a name cut to fit (its settings are in its ``overrides.yaml``)."""
     tail = folder[-(len(HASHED) + DIGEST_CHARS) :]
@@ -68,11 +78,19 @@ def unescape(folder: str) -> str:
 
 
 def register_resolver() -> None:
-    """Make ``${job_folder:<name>}`` available to OmegaConf (idempotent)."""
+    """Make ``${job_folder:<name>}`` and ``${run_suffix:<name>}`` available (idempotent)."""
     from omegaconf import OmegaConf
 
-    if not OmegaConf.has_resolver("job_folder"):
-        OmegaConf.register_new_resolver("job_folder", job_folder)
+    for resolver in (job_folder, run_suffix):
+        if not OmegaConf.has_resolver(resolver.__name__):
+            OmegaConf.register_new_resolver(resolver.__name__, resolver)
 
 
-__all__ = ["MAX_FOLDER_BYTES", "is_hashed", "job_folder", "register_resolver", "unescape"]
+__all__ = [
+    "MAX_FOLDER_BYTES",
+    "is_hashed",
+    "job_folder",
+    "register_resolver",
+    "run_suffix",
+    "unescape",
+]
