@@ -285,8 +285,11 @@ class RegimeIncentives(Incentives):
 
         Each instrument's approval and priority draws come from its own member of the
         grant streams, keyed by the instrument (``Streams.uniform_members``): the same
-        draws as drawing for each instrument alone. What each applicant already got
-        within a cap comes from the ledger, instrument by instrument (capped ones only).
+        draws as drawing for each instrument alone. Priority draws are drawn only where
+        a budget's queue needs them (``grant_many`` asks for them), for the approved
+        applications: each agent's draw is the same whoever else is drawn. What each
+        applicant already got within a cap comes from the ledger, instrument by
+        instrument (capped ones only).
         """
         t, year = model.month_index, model.month.year
         spent = np.array([self.ledger.spent(inst, year) for inst in batch.instruments])
@@ -300,6 +303,11 @@ class RegimeIncentives(Incentives):
                     received = np.zeros(len(ids))
                 received[s:e] = self.ledger.received(batch.instruments[k], ids[s:e], year)
         streams = model.streams
+
+        def priority(k: int, where: np.ndarray) -> np.ndarray:
+            # the draws of the applications ``where``, all to the k-th instrument
+            return streams.uniform("grant_priority", t, ids[where], key=batch.keys[k])
+
         return grant_many(
             batch.terms,
             bounds,
@@ -307,7 +315,7 @@ class RegimeIncentives(Incentives):
             received=received,
             remaining_budget=remaining,
             approval_draws=streams.uniform_members("grant_approval", t, ids, batch.keys, bounds),
-            priority_draws=streams.uniform_members("grant_priority", t, ids, batch.keys, bounds),
+            priority_draws=priority,
         )
 
     def _record_turn_away(self, model: ClusterModel, inst: Instrument, away: TurnedAway) -> None:

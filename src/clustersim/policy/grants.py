@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,7 @@ _EPS = float(np.finfo(np.float64).eps)
 __all__ = [
     "Decision",
     "Decisions",
+    "PriorityDraws",
     "Terms",
     "TurnedAway",
     "approve",
@@ -428,6 +429,12 @@ class Decisions:
     turned_away: dict[int, TurnedAway]
 
 
+#: Priority draws asked for lazily: ``draws(k, positions)`` gives the draws of the
+#: applications at ``positions`` (indices into the month's applications), all to the
+#: ``k``-th instrument; the same numbers an array of every application's draws holds there.
+PriorityDraws = Callable[[int, np.ndarray], np.ndarray]
+
+
 def grant_many(
     terms: Terms,
     bounds: np.ndarray,
@@ -436,7 +443,7 @@ def grant_many(
     received: np.ndarray | None = None,
     remaining_budget: np.ndarray,
     approval_draws: np.ndarray | None = None,
-    priority_draws: np.ndarray | None = None,
+    priority_draws: np.ndarray | PriorityDraws | None = None,
 ) -> Decisions:
     """Grant one month's applications to several instruments at once: the model's grants.
 
@@ -449,24 +456,31 @@ def grant_many(
         remaining_budget: RMB left this year, per instrument (inf = no budget line).
         approval_draws: one uniform draw in [0, 1) per application (approved if < p);
             may be None when every approval probability is 1.
-        priority_draws: one uniform draw in [0, 1) per application (lower served first);
-            may be None when no budget is finite.
+        priority_draws: one uniform draw in [0, 1) per application (lower served first),
+            or a function giving the draws of some applications of one instrument
+            (``PriorityDraws``: the model's, which draws only for the instruments whose
+            queue is needed, and only for their approved applications); may be None
+            when no budget is finite.
 
     Each instrument's applications are decided exactly as ``decide`` decides them (cap
-    and floor, approval, then rationing within its budget): the first two steps are
-    elementwise, so they run over all applications at once, each with its instrument's
-    numbers. Rationing is per instrument, but it only needs the queue (``_ration``) where
-    the budget may bind; where a budget surely pays every approved application, every
-    approved amount is paid, whatever the order. That test is made here for all
-    instruments at once on per-instrument sums in another order than ``_ration``'s (a
-    running sum, ``np.bincount``), with twice ``_ration``'s margin for rounding: any
-    instrument it passes, ``_ration``'s own test passes too, so its grants are the same;
-    any other goes through ``_ration`` itself.
+    and floor, approval, then rationing within its budget). Approval comes first here:
+    a refused application is paid nothing whatever its amount, so the amounts are
+    worked out for the approved applications only (often a few of many: a programme
+    approving 2% of its applicants), each with its instrument's numbers, elementwise
+    over all instruments at once. Rationing is per instrument, but it only needs the
+    queue (``_ration``) where the budget may bind; where a budget surely pays every
+    approved application, every approved amount is paid, whatever the order. That test
+    is made here for all instruments at once on per-instrument sums in another order
+    than ``_ration``'s (a running sum, ``np.bincount``), with twice ``_ration``'s margin
+    for rounding: any instrument it passes, ``_ration``'s own test passes too, so its
+    grants are the same; any other goes through ``_ration`` itself, on its approved
+    applications in their order (the refused ones, paid 0, are not in its queue).
 
     """
     bounds = np.asarray(bounds, dtype=np.int64)
     counts = np.diff(bounds)
     k = counts.shape[0]
+    n = int(bounds[-1]) if k else 0
     seg = np.repeat(np.arange(k), counts)  # the instrument of each application
     b = np.asarray(base, dtype=float)
     remaining = np.asarray(remaining_budget, dtype=float)
@@ -476,10 +490,26 @@ def grant_many(
     if priority_draws is None and finite.any():
         raise ValueError("a finite budget needs priority_draws")
 
-    # each application's terms: two lookups of the instruments' tables (``Terms.numbers``,
-    # ``Terms.flags``; ``np.take``, several times faster here than ``[:, seg]``) give
-    # fresh rows, changed in place below
-    requested, cap, floor, approval = np.take(terms.numbers, seg, axis=1)
+    # Approval: the applications whose draw is below their instrument's threshold
+    # (``Terms.numbers``' last row: the probability, or inf where it is 1), in order.
+    # ``kept`` are their positions; None: every application (nothing to refuse).
+    kept: np.ndarray | None = None
+    if approval_draws is not None and np.any(terms.approval < 1.0):
+        threshold = np.take(terms.numbers[3], seg)
+        kept = np.flatnonzero(np.asarray(approval_draws) < threshold)
+        seg = seg[kept]
+        b = b[kept]
+        if received is not None:
+            received = received[kept]
+        # the approved applications of instrument ``j`` are ``kept[at[j]:at[j + 1]]``
+        at = np.searchsorted(kept, bounds)
+    else:
+        at = bounds
+
+    # each approved application's terms: two lookups of the instruments' tables
+    # (``Terms.numbers``, ``Terms.flags``; ``np.take``, several times faster here than
+    # ``[:, seg]``) give fresh rows, changed in place below
+    requested, cap, floor = np.take(terms.numbers[:3], seg, axis=1)
     per_base, cap_per_base, floor_per_base = np.take(terms.flags, seg, axis=1)
     np.multiply(requested, b, out=requested, where=per_base)
     np.multiply(cap, b, out=cap, where=cap_per_base)
@@ -489,11 +519,9 @@ def grant_many(
     free = terms.entitlement & ~finite
     if free.any():
         amounts = np.where(free[seg], np.maximum(requested, 0.0), amounts)
-    if approval_draws is not None:
-        # ``approval`` is each probability, or inf where it is 1 (approved whatever the draw)
-        amounts = np.where(approval_draws < approval, amounts, 0.0)
 
     # Rationing. Where no budget can bind, what is approved is paid: ``amounts`` itself.
+    # (The refused applications, left out, would add 0 to the sums and counts.)
     n_positive = np.bincount(seg, weights=amounts > 0, minlength=k)
     total = np.bincount(seg, weights=amounts, minlength=k)  # a running sum per instrument
     with np.errstate(invalid="ignore"):  # inf - inf: not surely fitting
@@ -502,14 +530,26 @@ def grant_many(
     paid = amounts
     turned_away: dict[int, TurnedAway] = {}
     if queue.size:
+        assert priority_draws is not None
+        draws_of = priority_draws if callable(priority_draws) else _slicer(priority_draws)
         paid = amounts.copy()
         for j in queue.tolist():
-            s, e = bounds[j], bounds[j + 1]
-            assert priority_draws is not None
-            paid[s:e], away = _ration(amounts[s:e], float(remaining[j]), priority_draws[s:e])
+            s, e = int(at[j]), int(at[j + 1])
+            where = np.arange(s, e) if kept is None else kept[s:e]
+            paid[s:e], away = _ration(amounts[s:e], float(remaining[j]), draws_of(j, where))
             if away:
                 turned_away[j] = away
+    if kept is not None:
+        approved_paid = paid
+        paid = np.zeros(n)
+        paid[kept] = approved_paid
     return Decisions(paid, turned_away)
+
+
+def _slicer(draws: np.ndarray) -> PriorityDraws:
+    """``PriorityDraws`` of an array of every application's draws."""
+    values = np.asarray(draws, dtype=float)
+    return lambda _k, positions: values[positions]
 
 
 def grant(
