@@ -93,6 +93,12 @@ def test_precomputed_seed_words_are_seed_sequences() -> None:
         for row, x in zip(words, months.tolist(), strict=True):
             real = np.random.SeedSequence([*head, x])
             np.testing.assert_array_equal(row, real.generate_state(4, np.uint64))
+    # a word of the entropy that differs from row to row (every stream at once)
+    ids = np.array([0, 3, 10, 2**32 - 1], dtype=np.uint32)
+    words = _seed_sequence_words([2**40 + 9, np.repeat(ids, 2)], np.tile(months[:2], 4))
+    for row, (i, x) in zip(words, [(i, x) for i in ids.tolist() for x in (1, 2)], strict=True):
+        real = np.random.SeedSequence([2**40 + 9, i, x])
+        np.testing.assert_array_equal(row, real.generate_state(4, np.uint64))
     entropy = (5, 3, 8)
     seed = _PrecomputedSeed(entropy, _seed_sequence_words([5, 3], np.array([8]))[0])
     real = np.random.SeedSequence(list(entropy))

@@ -218,8 +218,10 @@ class _SeedStates:
     ``numpy.random.SeedSequence`` (hashing the entropy into a pool, then the pool into
     the four 64-bit words PCG64 is seeded with), and a run opens about ten generators a
     month. The hashing is plain 32-bit arithmetic whose constants do not depend on the
-    data (``_seed_sequence_words``), so it is done here for a block of months in one
-    pass over arrays; a generator is then ``PCG64`` seeded with its precomputed words
+    data (``_seed_sequence_words``), so it is done for a block of months of every
+    generator stream in one pass over arrays (``_block_words``, kept per seed and block
+    for the process: a run's counterfactual and the next run of the seed read them
+    again); a generator is then ``PCG64`` seeded with its precomputed words
     (``_PrecomputedSeed``): the same state, hence the same numbers, as ``default_rng``
     gives (``tests/test_streams.py`` checks it against numpy's own).
     """
@@ -229,21 +231,42 @@ class _SeedStates:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._blocks: dict[tuple[int, int], np.ndarray] = {}
+        self._blocks: dict[int, np.ndarray] = {}
 
     def generator(self, stream_id: int, t: int) -> np.random.Generator:
         """``np.random.default_rng([seed, stream_id, t + 1])``, seeded from the block of ``t``."""
-        if not 0 <= t < 2**32 - 1:  # beyond one 32-bit word: numpy's own way
+        row = _GENERATOR_ROW.get(stream_id)
+        if row is None or not 0 <= t < 2**32 - 1:  # not a stream of the table: numpy's own
             return np.random.default_rng([self.seed, stream_id, t + 1])
-        block, row = divmod(t, self.BLOCK)
-        words = self._blocks.get((stream_id, block))
+        block, month = divmod(t, self.BLOCK)
+        words = self._blocks.get(block)
         if words is None:
-            first = block * self.BLOCK
-            months = np.arange(first + 1, first + self.BLOCK + 1, dtype=np.uint64)
-            words = _seed_sequence_words([self.seed, stream_id], months)
-            self._blocks[(stream_id, block)] = words
+            words = self._blocks[block] = _block_words(self.seed, block, self.BLOCK)
         entropy = (self.seed, stream_id, t + 1)
-        return np.random.Generator(np.random.PCG64(_PrecomputedSeed(entropy, words[row])))
+        return np.random.Generator(np.random.PCG64(_PrecomputedSeed(entropy, words[row, month])))
+
+
+#: The generator streams' ids, and the row of each in ``_block_words``.
+_GENERATOR_IDS = tuple(s.id for s in STREAMS.values() if s.kind == "generator")
+_GENERATOR_ROW = {stream_id: row for row, stream_id in enumerate(_GENERATOR_IDS)}
+
+
+@functools.lru_cache(maxsize=32)
+def _block_words(seed: int, block: int, size: int) -> np.ndarray:
+    """The PCG64 seed words of every generator stream for months ``block * size`` on.
+
+    ``out[row, j]`` is ``SeedSequence([seed, _GENERATOR_IDS[row], block * size + j +
+    1]).generate_state(4, np.uint64)``: one pass of ``_seed_sequence_words`` over all
+    streams and months (its cost is mostly Python's, whatever the number of rows).
+    Read only; kept for the most recent seeds and blocks (a few kB each).
+    """
+    first = block * size
+    months = np.arange(first + 1, first + size + 1, dtype=np.uint64)
+    ids = np.repeat(np.array(_GENERATOR_IDS, dtype=np.uint32), size)
+    words = _seed_sequence_words([seed, ids], np.tile(months, len(_GENERATOR_IDS)))
+    out = words.reshape(len(_GENERATOR_IDS), size, 4)
+    out.flags.writeable = False
+    return out
 
 
 _UINT64 = np.dtype(np.uint64)
@@ -286,16 +309,24 @@ _POOL = 4
 _M32 = 0xFFFFFFFF
 
 
-def _seed_sequence_words(head: list[int], last: np.ndarray) -> np.ndarray:
+def _seed_sequence_words(head: list[int | np.ndarray], last: np.ndarray) -> np.ndarray:
     """``SeedSequence(head + [x]).generate_state(4, np.uint64)`` for every ``x`` of ``last``.
 
     Rows of the result (``len(last)`` x 4, uint64) are the seed words of PCG64. ``head``:
-    non-negative ints (any size); ``last``: each in [1, 2**32), so that every entropy
-    has the same layout of 32-bit words. numpy's algorithm, run over arrays: uint32
-    array arithmetic wraps modulo 2**32, as the C code's does. The hash constants move
-    the same way whatever the data, so they are plain Python ints.
+    non-negative ints (any size), or arrays with one value per row, each below 2**32
+    (row ``i``'s entropy then has ``a[i]`` there); ``last``: each in [1, 2**32), so that
+    every entropy has the same layout of 32-bit words. numpy's algorithm, run over
+    arrays: uint32 array arithmetic wraps modulo 2**32, as the C code's does. The hash
+    constants move the same way whatever the data, so they are plain Python ints.
     """
-    words: list[np.ndarray | int] = [w for v in head for w in _uint32_words(v)]
+    words: list[np.ndarray | int] = []
+    for v in head:
+        if isinstance(v, np.ndarray):
+            if v.size and not 0 <= int(v.min()) <= int(v.max()) <= _M32:
+                raise ValueError("a seed word per row must lie in [0, 2**32)")
+            words.append(v.astype(np.uint32))
+        else:
+            words.extend(_uint32_words(v))
     words.append(np.asarray(last, dtype=np.uint32))
     n = len(last)
     hash_const = _INIT_A
