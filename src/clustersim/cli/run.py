@@ -12,7 +12,6 @@ run folder that cannot be written or already holds a complete run (before simula
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -34,6 +33,7 @@ from clustersim.config import ConfigError, to_plain
 from clustersim.paths import conf_dir, respell
 from clustersim.results.recipe import recipe_of
 from clustersim.results.run_folder import remove_if_empty
+from clustersim.startup import collector_paused, freeze_long_lived
 
 log = logging.getLogger("clustersim")
 
@@ -78,25 +78,6 @@ def execute(
         f" | counterfactual shared from {shared.source.name}" if shared is not None else "",
     )
     return result.summary()
-
-
-def freeze_long_lived() -> None:
-    """Exempt what this process holds before its first run from the garbage collector.
-
-    The modules, classes and functions the imports made (~100,000 objects) live as long
-    as the process, yet each full collection during a run walks all of them again (one
-    in a default run: ~0.1-0.2 s). ``gc.freeze`` moves them out of the collector's reach
-    (Python's documented use: long-lived objects of a process's start). Done once per
-    process, before its first run: a sweep worker's later runs free their own garbage as
-    before. Reference counting still frees frozen objects; only cycles among them stay.
-    """
-    if not _FROZEN:
-        gc.freeze()
-        _FROZEN.append(True)
-
-
-#: Set once ``freeze_long_lived`` has frozen this process's objects.
-_FROZEN: list[bool] = []
 
 
 def _single_run(cfg: dict[str, Any], out_dir: Path) -> dict[str, Any]:
@@ -151,7 +132,9 @@ def main() -> None:
     for note in notes:
         print(f"clustersim-run: note: {note}", file=sys.stderr)
     sys.argv[1:] = args
-    with _one_line_errors(args), reusing_compositions():
+    # the collector is held off while the process imports and composes (~0.15 CPU-s of a
+    # run); the run itself, or a sweep's start, turns it back on (clustersim.startup)
+    with _one_line_errors(args), reusing_compositions(), collector_paused():
         task()
 
 

@@ -39,6 +39,7 @@ from clustersim.results.sweep_folder import (
     read_failures,
     reset_status,
 )
+from clustersim.startup import resume_collector
 from clustersim.sweep.progress import Counts, ProgressWatcher, read_counts
 
 #: Failures listed one by one at the end of a sweep; beyond this only the count is given.
@@ -165,6 +166,9 @@ class SweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Clear staging folders, reset statuses, announce the sweep, start the display."""
+        # this process launches jobs and collects: the collector, held off while it
+        # started (clustersim.startup), runs again from here
+        resume_collector()
         sweep = Path(str(config.hydra.sweep.dir))
         try:
             sweep.mkdir(parents=True, exist_ok=True)

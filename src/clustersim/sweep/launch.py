@@ -312,9 +312,14 @@ def execute_on_core(idx: int, overrides: Sequence[str], digest: str, blob: bytes
     ``return_value``, ``status``, ``overrides``). The job's callbacks (``on_job_end``)
     get the whole ``JobReturn`` in the worker, as before.
     """
-    hydra_context, config, task_function = _shared(digest, blob)
-    job_id = f"{config.hydra.job.name}_{idx}"  # as the joblib launcher numbers them
-    ret = run_sweep_job(hydra_context, config, task_function, overrides, job_id, idx)
+    from clustersim.startup import collector_paused
+
+    # a new worker imports the model and composes with the collector held off, until
+    # its first run freezes what it loaded (clustersim.startup); later jobs: no effect
+    with collector_paused():
+        hydra_context, config, task_function = _shared(digest, blob)
+        job_id = f"{config.hydra.job.name}_{idx}"  # as the joblib launcher numbers them
+        ret = run_sweep_job(hydra_context, config, task_function, overrides, job_id, idx)
     ret.cfg = None
     ret.hydra_cfg = None
     return ret
