@@ -73,3 +73,28 @@ def test_mesa_names_its_module_loggers_without_walking_the_stack() -> None:
     assert found["model"] == "MESA.mesa.model"
     assert found["bound"]  # ``import mesa.mesa_logging`` gives the module, as it would
     assert found["named"] == "MESA.__main__"  # named after the calling module
+
+
+def test_mesa_decorates_model_init_without_walking_the_stack() -> None:
+    """``Model.__init__`` logs its call under the class's name, no ``getouterframes`` walk."""
+    found = in_fresh_python(
+        "import inspect, json, logging\n"
+        "def walked(*args, **kwargs):\n"
+        "    raise AssertionError('inspect.getouterframes was called')\n"
+        "inspect.getouterframes = walked\n"
+        "import clustersim.model\n"
+        "import mesa\n"
+        "seen = []\n"
+        "class Keep(logging.Handler):\n"
+        "    def emit(self, record):\n"
+        "        seen.append((record.name, record.levelno, record.getMessage()))\n"
+        "logger = logging.getLogger('MESA.mesa.model')\n"
+        "logger.addHandler(Keep())\n"
+        "logger.setLevel(logging.DEBUG)\n"
+        "mesa.Model(rng=5)\n"
+        "print(json.dumps({'seen': seen, 'name': mesa.Model.__init__.__name__}))\n"
+    )
+    assert found["name"] == "__init__"  # functools.wraps, as Mesa's decorator keeps it
+    assert found["seen"] == [
+        ["MESA.mesa.model", 10, "calling Model.__init__ with () and {'rng': 5}"]
+    ]
