@@ -193,3 +193,26 @@ def test_a_staff_lookup_answers_as_a_new_pass_until_someone_is_hired() -> None:
     )
     np.testing.assert_array_equal(lookup.staff_of(m, live[::2]), m.staff_of(live[::2]))
     assert set(idle.tolist()) <= set(lookup.staff_of(m, live[::2]).tolist())
+
+
+def test_departures_are_the_agents_whose_draw_falls_below_their_hazard() -> None:
+    """Leaving, screened in two groups (employed, idle), equals the plain hazard test."""
+    from clustersim.rules.labour import leave
+    from clustersim.rules.sampling import Float32Uniforms
+
+    high = ("behavior.talent.leave_employed=0.05", "behavior.talent.leave_unemployed=0.5")
+    m = _model_after(12, *high)
+    tal, tb = m.talent, m.behavior.talent
+    tal.release(np.flatnonzero(tal.employed())[::4])  # a quarter of the staff out of work
+    tal.housing[::7] = True
+    tal.residency[::5] = True
+    (u,) = Float32Uniforms.draw(np.random.default_rng(5), tal.n_slots)
+    alive = np.flatnonzero(tal.alive)
+    hazard = np.where(tal.employer[alive] >= 0, tb.leave_employed, tb.leave_unemployed)
+    hazard = hazard * (1.0 - tb.residency_retention * tal.residency[alive])
+    hazard = hazard * (1.0 - tb.housing_weight * 0.5 * tal.housing[alive])
+    expected = alive[u[alive] < hazard]
+    assert np.count_nonzero(tal.idle[expected]) and not tal.idle[expected].all()
+    before = tal.alive.copy()
+    leave(m, u)
+    np.testing.assert_array_equal(np.flatnonzero(before & ~tal.alive), expected)

@@ -41,7 +41,14 @@ def _check_month(m: ClusterModel) -> None:
     assert (tal.employer[idle] == -1).all() and (tal.wage[idle] == 0).all()
     assert (tal.employer[~tal.alive] == -1).all()
     # the talent table's running totals agree with a recount of its columns
-    totals = ("headcount", "staff_by_firm", "alive_by_tier", "employed_by_tier", "idle")
+    totals = (
+        "headcount",
+        "staff_by_firm",
+        "alive_by_tier",
+        "employed_by_tier",
+        "idle",
+        "employer_bin",
+    )
     kept = {name: getattr(tal, name).copy() for name in totals}
     in_use = tal.in_use
     tal.recount()

@@ -35,6 +35,8 @@ class TalentTable(ColumnTable):
     - ``alive_by_tier``, ``employed_by_tier``: cohorts in Shanghai, and at work, by tier;
     - ``idle``: mask of the agents in Shanghai without a job (``unemployed``), a few in a
       hundred, found every month by one pass over it instead of three over the columns;
+    - ``employer_bin``: ``employer + 1`` (0: none), the employer as a bin of
+      ``np.bincount``, which sums the wage bills every month (``rules.labour.settle``);
     - ``in_use``: slots below it hold or held an agent; every slot from it on is empty
       (a candidate that never came), so whole-table passes stop there;
     - ``hires``: how many times agents were hired (``hire`` calls): while it is unchanged,
@@ -118,6 +120,7 @@ class TalentTable(ColumnTable):
         self.alive_by_tier = np.zeros(N_TIERS, dtype=np.int64)
         self.employed_by_tier = np.zeros(N_TIERS, dtype=np.int64)
         self.idle = np.zeros(n_slots, dtype=bool)
+        self.employer_bin = np.zeros(n_slots, dtype=np.int64)
         self.in_use = 0
         self.hires = 0
 
@@ -132,6 +135,7 @@ class TalentTable(ColumnTable):
         self._count_jobs(self.employer[employed], self.tier[employed], 1)
         self.alive_by_tier[:] = np.bincount(self.tier[self.alive], minlength=N_TIERS)
         np.logical_and(self.alive, self.employer < 0, out=self.idle)
+        np.add(self.employer, 1, out=self.employer_bin)
 
     def employed(self) -> np.ndarray:
         """Mask of agents in Shanghai with a job (only an agent in Shanghai has an employer)."""
@@ -168,6 +172,7 @@ class TalentTable(ColumnTable):
         self.hires += 1
         self._leave_jobs(slots)
         self.employer[slots] = firm
+        self.employer_bin[slots] = firm + 1
         self.park[slots] = park
         self.last_park[slots] = park
         self.wage[slots] = wage
@@ -179,6 +184,7 @@ class TalentTable(ColumnTable):
         """End the jobs of ``slots`` (layoff, firm exit): they become unemployed."""
         self._leave_jobs(slots)
         self.employer[slots] = -1
+        self.employer_bin[slots] = 0
         self.park[slots] = -1
         self.wage[slots] = 0.0
         self.unemployed_months[slots] = 0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustersim.rules.sampling import Float32Uniforms, below
+from clustersim.rules.sampling import Draws, Float32Uniforms, below
 
 if TYPE_CHECKING:
     from clustersim.model import ClusterModel
@@ -41,7 +41,7 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
     live = live[f.born[live] < t]  # this month's entrants cannot close yet
     w = model.people_per_talent_agent
     people = f.employees(w, live)
-    hit = _hit_by_closure(model, live, people, u_all[live]) & ~f.winding_down[live]
+    hit = _hit_by_closure(model, live, people, u_all.take(live)) & ~f.winding_down[live]
     large = np.maximum(people, f.target[live] * w) >= x.wind_down.min_employees
     f.winding_down[live[hit & large]] = True
     closing = (hit & ~large) | (f.target[live] < model.behavior.growth.exit_size)
@@ -57,7 +57,7 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
 
 
 def _hit_by_closure(
-    model: ClusterModel, live: np.ndarray, people: np.ndarray, u: np.ndarray
+    model: ClusterModel, live: np.ndarray, people: np.ndarray, u: Draws
 ) -> np.ndarray:
     """Mask of the firms ``live`` whose draw ``u`` falls below their monthly closure hazard.
 

@@ -63,8 +63,9 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
             live[new_plan],
         )
         plan[new_plan] = sigma * shock + centre
-        f.growth_plan[live] = plan
-        f.plan_year[live[new_plan]] = year
+        planning = live[new_plan]
+        f.growth_plan[planning] = plan[new_plan]
+        f.plan_year[planning] = year
     bonus = for_firms(levers.growth_bonus, live)
     drift = (
         g.drift.array()[f.kind[live]]

@@ -94,15 +94,20 @@ def leave(model: ClusterModel, u: Draws) -> None:
     """
     tb = model.behavior.talent
     tal = model.talent
-    # Only a draw below the highest hazard anyone can have can mean leaving: screen the
+    # Only a draw below the highest hazard an agent can have can mean leaving: screen the
     # draws against it first (in float64, as the exact test below compares), then work
-    # out the hazard of the few candidates instead of every agent's.
-    highest = (
-        max(tb.leave_employed, tb.leave_unemployed)
-        * max(1.0, 1.0 - tb.residency_retention)
-        * max(1.0, 1.0 - tb.housing_weight * 0.5)
+    # out the hazard of the few candidates instead of every agent's. The employed (most
+    # agents) are screened against the employed's highest hazard, the idle (a few in a
+    # hundred) against the unemployed's, usually much higher. Each bound is a product of
+    # the largest factors in the order the hazards below multiply theirs: never below one.
+    by_residency = max(1.0, 1.0 - tb.residency_retention)
+    by_housing = max(1.0, 1.0 - tb.housing_weight * 0.5)
+    n = tal.in_use
+    idle = np.flatnonzero(tal.idle[:n])
+    candidates = np.union1d(
+        np.flatnonzero(below(u[:n], tb.leave_employed * by_residency * by_housing)),
+        idle[below(_take(u, idle), tb.leave_unemployed * by_residency * by_housing)],
     )
-    candidates = np.flatnonzero(below(u[: tal.in_use], highest))
     alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
@@ -334,7 +339,8 @@ def match(
     who = seekers[hired]
     firm = pos_firm[group_start[seek_group[hired]] + rank[hired]]
 
-    tal.hire(who, firm, f.park[firm], wages[tal.tier[who], f.park[firm]])
+    workplace = f.park[firm]
+    tal.hire(who, firm, workplace, wages[tier[hired], workplace])
     events.hires = who
     model.tally["hires"] += len(who) * model.people_per_talent_agent
 
@@ -345,7 +351,7 @@ def settle(model: ClusterModel) -> None:
     w = model.people_per_talent_agent
     f.staff[:] = tal.staff_by_firm
     live = f.live()  # a closed firm employs no one: its wage bill is 0
-    wages = wage_sums(tal.employer[: tal.in_use] + 1, tal, f.n_slots + 1)[1:][live]
+    wages = wage_sums(tal.employer_bin[: tal.in_use], tal, f.n_slots + 1)[1:][live]
     # wages are paid for the people at work: the last cohort's part-time share
     full = f.staff[live] * w
     wages *= np.where(full > 0, f.employees(w, live) / np.maximum(full, 1e-12), 0.0)

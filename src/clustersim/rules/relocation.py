@@ -37,7 +37,9 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.nd
     live = f.live()
     if not r.enabled:
         return live[:0]
-    movers = live[(u_review[live] < r.review_rate) & (f.born[live] < t)]
+    # compared as float32 numbers, as numpy compares float32 draws with a Python float
+    reviewing = u_review.take(live).below(np.float32(r.review_rate))
+    movers = live[reviewing & (f.born[live] < t)]
     if len(movers) == 0:
         return movers
     park_people = model.park_employees()
