@@ -109,6 +109,9 @@ def _with_more_conditions(incentives: RegimeIncentives) -> RegimeIncentives:
         "pudong_2027.talent_housing_subsidy": {"kinds": ("leading", "fi_arm"), "new_only": True},
         "shanghai_2020.lingang_overseas_iit_subsidy": {"new_only": True},
         "shanghai_2020.policy_guarantee": {"districts": ("pudong",), "new_only": True},
+        # rare events, screened with the other rare firm events at once
+        "huangpu_2024.enterprise_landing_award": {"certified": ("high_tech",), "new_only": True},
+        "pudong_2027.event_funding": {"certified": ("specialised",)},
     }
     regimes = []
     for reg in incentives.regimes:

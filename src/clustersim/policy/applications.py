@@ -26,6 +26,7 @@ from clustersim.policy.vocabulary import Event, Recipient
 from clustersim.vocabulary import FIRM_KINDS, N_KINDS, N_TIERS, TALENT_TIERS
 
 if TYPE_CHECKING:
+    from clustersim.agents.firms import FirmTable
     from clustersim.incentives import Events
     from clustersim.model import ClusterModel
 
@@ -362,16 +363,22 @@ def applicants(
     condition after another does.
     """
     found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    rare: list[tuple[list[int], np.ndarray]] = []  # firm groups screened at once, below
     for (recipient, event), members in openings.groups(tuple(rows)).items():
         if recipient is Recipient.PARK:
             for r in members:
                 found[r] = _park_applicants(model, openings, r)
             continue
+        if recipient is Recipient.FIRM and event not in _FIRM_BASES:
+            candidates = month_events.firms(event)
+            if len(candidates) <= _RARE:
+                rare.append((members, candidates))
+                continue
         screen = _talent_group if recipient is Recipient.TALENT else _firm_group
         ids, base, counts = screen(model, event, members, month_events, openings)
-        ends = list(itertools.accumulate(counts.tolist()))
-        for r, s, e in zip(members, [0, *ends[:-1]], ends, strict=True):
-            found[r] = (ids[s:e], base[s:e])
+        _share_out(found, members, ids, base, counts)
+    if rare:
+        _rare_firm_groups(model, rare, openings, found)
     parts = [found[r] for r in rows]
     bounds = np.array([0, *itertools.accumulate(len(p[0]) for p in parts)], dtype=np.int64)
     if not parts:
@@ -379,6 +386,85 @@ def applicants(
     return Applications(
         np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), bounds
     )
+
+
+#: Firm events whose applications have a base of their own (spending, a loan's cost,
+#: profit, hires, patents); every other firm event's base is 1 (one award per event).
+_FIRM_BASES = frozenset(
+    {
+        Event.RD_SPEND,
+        Event.COMPUTE_SPEND,
+        Event.LOAN,
+        Event.CONTINUOUS,
+        Event.PRESENCE,
+        Event.HIRE,
+        Event.PATENT,
+    }
+)
+#: Firm groups of events with a base of 1 and at most this many candidates are screened
+#: together (``_rare_firm_groups``): a certification, an entry, a pilot, a hosted event
+#: happen to a few firms a month. Assumption: a speed setting; the applicants are the same.
+_RARE = 512
+
+
+def _share_out(
+    found: dict[int, tuple[np.ndarray, np.ndarray]],
+    rows: list[int],
+    ids: np.ndarray,
+    base: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Each instrument's slice of a group's applications (``counts`` per instrument)."""
+    ends = list(itertools.accumulate(counts.tolist()))
+    for r, s, e in zip(rows, [0, *ends[:-1]], ends, strict=True):
+        found[r] = (ids[s:e], base[s:e])
+
+
+def _rare_firm_groups(
+    model: ClusterModel,
+    groups: list[tuple[list[int], np.ndarray]],
+    openings: Openings,
+    found: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> None:
+    """Applications of firms to several groups of instruments at once, into ``found``.
+
+    ``groups``: each group's instruments and the firm slots its event happened to (a
+    base of 1 each). As ``_firm_group`` screens each group: the candidates of all
+    groups one after another, one lookup of the admitted matrix for all their
+    instruments, where an instrument admits only the candidates of its own group (its
+    own event), in the order they came; each row of the matrix lists the same firms,
+    in the same order, as ``_firm_group`` lists for the instrument. Rare events make
+    small groups, whose screening costs mostly the calls: one pass instead of one per
+    group.
+    """
+    f = model.firms
+    rows = [r for members, _ in groups for r in members]
+    candidates = np.concatenate([ids for _, ids in groups])
+    group = np.repeat(np.arange(len(groups)), [len(ids) for _, ids in groups])
+    alive = np.flatnonzero(f.alive[candidates])
+    ids, group = candidates[alive], group[alive]
+    if len(ids) == 0:  # no candidate, no application
+        for r in rows:
+            found[r] = (ids, np.zeros(0))
+        return
+    ok = openings.admitted(False, tuple(rows), f.kind[ids], f.park[ids])
+    row_group = np.repeat(np.arange(len(groups)), [len(members) for members, _ in groups])
+    ok &= group[None, :] == row_group[:, None]
+    for j, r in enumerate(rows):
+        _firm_conditions(f, ids, ok[j], openings, r)
+    _, pos, counts = _positions(ok)
+    _share_out(found, rows, ids[pos], np.ones(len(pos)), counts)
+
+
+def _firm_conditions(
+    f: FirmTable, ids: np.ndarray, ok: np.ndarray, openings: Openings, r: int
+) -> None:
+    """Mask ``ok`` (over ``ids``) by instrument ``r``'s certifications and newness, in place."""
+    el = openings.instruments[r].eligible
+    for cert in el.certified:
+        ok &= getattr(f, cert)[ids]
+    if el.new_only:
+        ok &= f.born[ids] >= openings.window_start[r]
 
 
 def _positions(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -426,11 +512,7 @@ def _firm_group(
         return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
     ok = openings.admitted(False, tuple(rows), f.kind[ids], f.park[ids])
     for j, r in enumerate(rows):
-        el = openings.instruments[r].eligible
-        for cert in el.certified:
-            ok[j] &= getattr(f, cert)[ids]
-        if el.new_only:
-            ok[j] &= f.born[ids] >= openings.window_start[r]
+        _firm_conditions(f, ids, ok[j], openings, r)
     which, pos, counts = _positions(ok)
     ids = ids[pos]
     r = model.behavior.policy_response
