@@ -115,14 +115,21 @@ def test_smc_gives_the_same_posterior_with_any_launcher_and_after_a_resume(
 def test_smc_killed_with_sigkill_and_run_again_gives_the_same_posterior(
     tmp_path, synthetic, straight
 ):
-    """``clustersim-calibrate`` killed by SIGKILL mid-way, then the same command again."""
+    """``clustersim-calibrate`` killed by SIGKILL mid-way, then the same command again.
+
+    The killed command is a new process (with its joblib workers); the same command run
+    again is called in this process (``_cli``): what it resumes from is on disk, and a new
+    process would only add its imports and two more workers' (~9 CPU-s)."""
     _, folder_a, particles = straight
     spec = _two_parameter_spec(
         tmp_path, synthetic, population=8, generations=2, folder=str(tmp_path / "k")
     )
-    cmd = [sys.executable, "-m", "clustersim.cli.calibrate", str(spec), "--no-preset", *JOBLIB]
+    args = [str(spec), "--no-preset", *JOBLIB]
     first = subprocess.Popen(
-        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "clustersim.cli.calibrate", *args],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
     while first.poll() is None and len(_markers(tmp_path / "k")) < 6:
@@ -132,7 +139,7 @@ def test_smc_killed_with_sigkill_and_run_again_gives_the_same_posterior(
     first.wait()
     before = _markers(tmp_path / "k")
     assert 6 <= len(before) < len(_run_names(folder_a)), "killed too late to tell"
-    again = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    again = _cli(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     after = _markers(tmp_path / "k")
     assert {n: after.get(n) for n in before} == before  # no finished run was run again

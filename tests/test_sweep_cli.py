@@ -2,12 +2,11 @@
 
 Resume after a killed sweep, the same collected tables whichever launcher ran the jobs,
 failures reported with a rerun command, and the QMC sweeper. Each test runs a handful of
-toy jobs (well under a second each) in a temporary folder. Sweeps whose launcher runs
-the jobs in the launching process (``serial``, the default: Hydra's basic launcher with our
-job runner; and Hydra's own ``basic``) run in this process (``call_cli``: same arguments,
-exit status and output); a sweep that is killed, runs
-beside another or hands its jobs to worker processes starts ``clustersim-run`` as a new
-process. The reference sweep runs in this process, so the
+toy jobs (well under a second each) in a temporary folder. A sweep runs in this process
+(``call_cli``: same arguments, exit status and output, without a new process's imports),
+whichever launcher runs its jobs: ``serial`` (the default) and Hydra's ``basic`` run them
+here, ``cores``, ``joblib`` and ``slurm_local`` in worker processes of their own. A sweep
+that is killed or runs beside another starts ``clustersim-run`` as a new process, so the
 byte-for-byte comparisons also compare a sweep in this process with sweeps in others.
 """
 
@@ -189,8 +188,7 @@ def test_any_value_names_one_job_folder_and_resume_finds_it(tmp_path):
 @pytest.mark.parametrize("launcher", ["basic", "cores", "joblib", "slurm_local"])
 def test_same_tables_whichever_launcher(reference, tmp_path, launcher):
     sweep = tmp_path / "sweep"
-    run = call_cli if launcher == "basic" else run_cli  # basic runs the jobs in this process
-    proc = run(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)
+    proc = call_cli(*sweep_args(sweep, f"hydra/launcher={launcher}"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert job_folders(sweep) == JOBS
     for table in ("runs.parquet", "panel.parquet"):
