@@ -24,6 +24,9 @@ def _check_month(m: ClusterModel) -> None:
         age = (m.month_index - f.born[live]) / 12.0
         hazard = x.monthly_hazard(f.employees(w, live), age, f.kind[live], f.financing[live])
         assert (hazard <= highest_hazard(x, f.financing[live])).all()
+    # the firm table's shared views agree with its columns
+    np.testing.assert_array_equal(f.live_kind(), f.kind[live])
+    np.testing.assert_array_equal(f.established(m.month_index), live[f.born[live] < m.month_index])
     # no park over capacity
     employees = m.park_employees()
     assert (employees <= parks.capacity + 1e-9).all(), dict(

@@ -134,6 +134,10 @@ def test_poisson_counts_invert_the_cdf(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     u = rng.random(n, dtype=np.float32)
     lam = rng.gamma(0.5, 4.0, n)
+    lam[: n // 5] = rng.choice([0.0, 1e-300, 1e-12, 1e-6, 0.002, 0.3], n // 5)  # tiny rates
+    edge = np.exp(-lam[: n // 3]).astype(np.float32)  # draws at P(X = 0), and next to it
+    u[: n // 3] = np.where(rng.random(n // 3) < 0.5, edge, np.nextafter(edge, np.float32(0)))
+    u = np.minimum(u, np.float32(1 - 2**-24))
     k = poisson(u, lam)
     for i in range(n):
         p, c, j = np.exp(-lam[i]), np.exp(-lam[i]), 0

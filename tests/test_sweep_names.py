@@ -58,7 +58,6 @@ def test_an_escape_is_never_cut_in_two():
         assert "%" not in head[-2:]
 
 
-
 def test_a_single_runs_folder_is_its_time_stamp_then_its_safe_settings():
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf

@@ -73,7 +73,7 @@ class MonthlyRecorder:
         w = model.people_per_talent_agent
         live = f.live()
         park = f.park[live]
-        kind = f.kind[live]
+        kind = f.live_kind()
         n_parks, n_districts = len(parks), len(parks.districts)
 
         firms_kind = np.bincount(kind, minlength=len(FIRM_KINDS))

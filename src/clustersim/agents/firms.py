@@ -28,7 +28,9 @@ class FirmTable(ColumnTable):
 
     Firms start and close only through ``start`` and ``close``: ``alive`` is read-only
     outside them, so that the slots of the operating firms (``live``), which a month asks
-    for some twenty times, are worked out once after each change.
+    for some twenty times, are worked out once after each change; so are their kinds
+    (``live_kind``) and those of them older than a month (``established``), which never
+    change while the same firms operate.
     """
 
     ID = "firm_id"
@@ -155,6 +157,7 @@ class FirmTable(ColumnTable):
         self.alive = self._alive.view()
         self.alive.flags.writeable = False
         self._live: np.ndarray | None = None
+        self._of_live: dict[Any, np.ndarray] = {}  # per set of operating firms
 
     def __getstate__(self) -> dict[str, Any]:
         """The table's state, for a copy or a pickle, without ``alive`` (a view).
@@ -177,11 +180,13 @@ class FirmTable(ColumnTable):
         self._alive[slots] = True
         self.entered[slots] = True
         self._live = None
+        self._of_live = {}
 
     def close(self, slots: np.ndarray) -> None:
         """The firms of ``slots`` close (their staff are released by the caller)."""
         self._alive[slots] = False
         self._live = None
+        self._of_live = {}
 
     def live(self) -> np.ndarray:
         """Slots of the firms operating now, in slot order (read-only: shared until a change)."""
@@ -189,6 +194,32 @@ class FirmTable(ColumnTable):
             self._live = np.flatnonzero(self._alive)
             self._live.flags.writeable = False
         return self._live
+
+    def live_kind(self) -> np.ndarray:
+        """Kinds of the operating firms, as ``kind[live()]`` (read-only, shared until a change).
+
+        A firm's kind is set when it starts and never changes, so this changes only when
+        firms start or close.
+        """
+        kind = self._of_live.get("kind")
+        if kind is None:
+            kind = self._of_live["kind"] = self.kind[self.live()]
+            kind.flags.writeable = False
+        return kind
+
+    def established(self, month_index: int) -> np.ndarray:
+        """Slots of the operating firms that started before model month ``month_index``.
+
+        ``live()`` less the month's entrants, in slot order (read-only, shared until a
+        change): the firms that grow, may move and may close this month.
+        """
+        slots = self._of_live.get(("established", month_index))
+        if slots is None:
+            live = self.live()
+            slots = live[self.born[live] < month_index]
+            slots.flags.writeable = False
+            self._of_live[("established", month_index)] = slots
+        return slots
 
     def employees(self, people_per_agent: float, slots: np.ndarray | None = None) -> np.ndarray:
         """People employed, in full-time equivalents, of every slot (or of ``slots``).

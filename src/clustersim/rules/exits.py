@@ -38,7 +38,7 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
     live = f.live()
     if not x.enabled:
         return live[:0]
-    live = live[f.born[live] < t]  # this month's entrants cannot close yet
+    live = f.established(t)  # this month's entrants cannot close yet
     w = model.people_per_talent_agent
     people = f.employees(w, live)
     hit = _hit_by_closure(model, live, people, u_all.take(live)) & ~f.winding_down[live]

@@ -42,8 +42,7 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
     t = model.month_index
     if not g.enabled:
         return
-    live = f.live()
-    live = live[f.born[live] < t]  # this month's entrants start growing next month
+    live = f.established(t)  # this month's entrants start growing next month
     target = f.target[live]
     year = model.calendar[t].year
     plan = f.growth_plan[live]

@@ -35,7 +35,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     # rng.random((4, n_alloc), dtype=np.float32), kept as words (Float32Uniforms)
     u_patent, u_cert, u_label, u_pilot = Float32Uniforms.draw(rng, *[n_alloc] * 4)
     live = f.live()
-    kind = f.kind[live]
+    kind = f.live_kind()
 
     spend = inno.rd_intensity.array()[kind] * f.wage_bill[live]
     # a subsidy lowers R&D's price: spending x (1 - share) ** -elasticity, a factor of

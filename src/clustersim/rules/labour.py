@@ -104,10 +104,9 @@ def leave(model: ClusterModel, u: Draws) -> None:
     by_housing = max(1.0, 1.0 - tb.housing_weight * 0.5)
     n = tal.in_use
     idle = np.flatnonzero(tal.idle[:n])
-    candidates = np.union1d(
-        np.flatnonzero(below(u[:n], tb.leave_employed * by_residency * by_housing)),
-        idle[below(_take(u, idle), tb.leave_unemployed * by_residency * by_housing)],
-    )
+    screened = below(u[:n], tb.leave_employed * by_residency * by_housing)
+    screened[idle[below(_take(u, idle), tb.leave_unemployed * by_residency * by_housing)]] = True
+    candidates = np.flatnonzero(screened)
     alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
@@ -170,7 +169,7 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     cohorts = np.maximum(np.ceil(f.target[live] - 1e-9), 1.0)
     # each kind's cumulative mix, worked out once: the same numbers as row by row
     cumulative_mix = row_cumsum(model.behavior.hiring.mix())
-    return round_by_cumulative_rows(cohorts, cumulative_mix, f.kind[live])
+    return round_by_cumulative_rows(cohorts, cumulative_mix, f.live_kind())
 
 
 def shedding_firms(model: ClusterModel, want: np.ndarray) -> np.ndarray:

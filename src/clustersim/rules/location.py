@@ -45,7 +45,8 @@ def firm_counts(model: ClusterModel) -> np.ndarray:
     f = model.firms
     live = f.live()
     k, p = model.n_kinds, len(model.parks)
-    return np.bincount(f.kind[live] * p + f.park[live], minlength=k * p).reshape(k, p).astype(float)
+    cell = f.live_kind() * p + f.park[live]
+    return np.bincount(cell, minlength=k * p).reshape(k, p).astype(float)
 
 
 def park_utility(

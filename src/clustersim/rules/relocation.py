@@ -37,9 +37,10 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.nd
     live = f.live()
     if not r.enabled:
         return live[:0]
-    # compared as float32 numbers, as numpy compares float32 draws with a Python float
-    reviewing = u_review.take(live).below(np.float32(r.review_rate))
-    movers = live[reviewing & (f.born[live] < t)]
+    # this month's entrants do not review yet; the draws compared as float32 numbers, as
+    # numpy compares float32 draws with a Python float
+    firms = f.established(t)
+    movers = firms[u_review.take(firms).below(np.float32(r.review_rate))]
     if len(movers) == 0:
         return movers
     park_people = model.park_employees()

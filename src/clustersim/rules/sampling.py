@@ -199,13 +199,17 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Poisson counts by inversion of the CDF (exact; fast for the small rates used here).
 
     Each step works only on the draws still above their CDF: with small rates, most
-    counts are settled at 0 by the first comparison.
+    counts are settled at 0 by the first comparison. Even that one needs ``exp(-lam)``
+    only where a draw exceeds ``1 - lam``, a lower bound of it (less a margin far above
+    any rounding of either): a few in a hundred, so it is worked out for those alone.
     """
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     k = np.zeros(u.shape, dtype=np.int64)
-    p = np.exp(-lam)
-    todo = np.flatnonzero(u > p)  # the draws whose count is at least 1
-    p, cdf, lam, u = p[todo], p[todo], lam[todo], u[todo]
+    maybe = np.flatnonzero(u > (1.0 - lam) - 1e-12)
+    p = np.exp(-lam[maybe])
+    above = u[maybe] > p
+    todo = maybe[above]  # the draws whose count is at least 1
+    p, cdf, lam, u = p[above], p[above], lam[todo], u[todo]
     step = 0
     while len(todo) and step < 200:
         step += 1
