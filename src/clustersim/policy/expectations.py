@@ -294,38 +294,17 @@ class Expectations:
     def measure_event_rates(
         self, model: ClusterModel, month_events: MonthEvents, in_force: list[Instrument]
     ) -> None:
-        """Update the per-kind monthly frequency of each recurring firm event in force.
-
-        All events at once: one count of (event, kind) pairs gives a row of counts per
-        event, and each row is divided and smoothed as it would be alone (the same
-        elementwise operations, so the same numbers). A row is stored as the event's
-        rate; rates are replaced each month, never changed in place.
-        """
-        events = _recurring_events(in_force)
-        if not events:
-            return
+        """Update the per-kind monthly frequency of each recurring firm event in force."""
         f = model.firms
-        k = len(FIRM_KINDS)
         live = month_events.live
-        per_kind = np.maximum(np.bincount(f.kind[live], minlength=k), 1)
-        happened = [month_events.firms(ev) for ev in events]
-        # each event's firms, coded (event, kind) as ``event position * kinds + kind``
-        code = np.repeat(np.arange(0, len(events) * k, k), [len(ids) for ids in happened])
-        code += f.kind[np.concatenate(happened)]
-        rates = np.bincount(code, minlength=len(events) * k).reshape(len(events), k) / per_kind
-        olds = [self._event_rate.get(ev) for ev in events]
-        known = [j for j, old in enumerate(olds) if old is not None]
-        if known:
-            old = np.array([olds[j] for j in known])
-            rates[known] = old + SMOOTHING * (rates[known] - old)
-        for ev, rate in zip(events, rates, strict=True):
-            self._event_rate[ev] = rate
-
-
-def _recurring_events(in_force: list[Instrument]) -> list[Event]:
-    """The recurring firm events the instruments ``in_force`` reward, each once, in order."""
-    found = (i.eligible.event for i in in_force if i.recipient is Recipient.FIRM)
-    return list(dict.fromkeys(ev for ev in found if ev in RECURRING))
+        per_kind = np.maximum(np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), 1)
+        for ev in {i.eligible.event for i in in_force if i.recipient is Recipient.FIRM}:
+            if ev not in RECURRING:
+                continue
+            ids = month_events.firms(ev)
+            rate = np.bincount(f.kind[ids], minlength=len(FIRM_KINDS)) / per_kind
+            old = self._event_rate.get(ev)
+            self._event_rate[ev] = rate if old is None else old + SMOOTHING * (rate - old)
 
 
 #: The certification and pilot value tables (kinds x parks) of ``Levers``' multipliers.
