@@ -56,7 +56,12 @@ out_file = sys.argv[1]
 sys.argv = ["clustersim-run", *sys.argv[2:]]
 import clustersim.cli.run as cli
 C1 = clock()
-import clustersim.runner as runner, clustersim.settings as settings
+try:  # as inside clustersim-run's main: the model imports with the collector held off
+    from clustersim.startup import collector_paused
+except ImportError:  # (a tree from before clustersim.startup)
+    from contextlib import nullcontext as collector_paused
+with collector_paused():
+    import clustersim.runner as runner, clustersim.settings as settings
 C2 = clock()
 phases = {"compose": 0.0, "check": 0.0, "simulate": 0.0, "write": 0.0}
 def timed(owner, name, phase):

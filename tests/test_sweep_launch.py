@@ -238,3 +238,31 @@ def test_a_job_on_cores_returns_what_the_launcher_reads_without_its_configs(swee
     assert ours.overrides == theirs.overrides == JOBS[0]
     assert (ours.working_dir, ours.task_name) == (theirs.working_dir, theirs.task_name)
     assert [c[0] for c in in_worker.calls] == ["start", "end"]  # with the whole JobReturn
+
+
+def test_workers_started_ahead_are_the_ones_the_jobs_run_on() -> None:
+    """``start_workers`` fills the pool the batch's ``Parallel`` then reuses, model imported."""
+    import os
+    import sys
+    from types import SimpleNamespace
+
+    from joblib import Parallel, delayed
+
+    from clustersim.sweep import launch
+
+    launcher = SimpleNamespace(joblib={"n_jobs": 2, "prefer": "processes", "pre_dispatch": "4"})
+    launch.start_workers(launcher)
+    assert len(launch._STARTING) == 1
+    launch.start_workers(launcher)  # (once: a second call while starting adds nothing)
+    assert len(launch._STARTING) == 1
+    started = launch._STARTING[0]
+    launch._workers_started()
+    assert not started.is_alive() and not launch._STARTING
+
+    def imported() -> tuple[int, bool]:
+        return os.getpid(), "clustersim.runner" in sys.modules
+
+    settings = launch._joblib_settings(launcher)
+    seen = Parallel(**settings)(delayed(imported)() for _ in range(8))
+    assert {pid for pid, _ in seen} - {os.getpid()}  # worker processes, not this one
+    assert all(model for _, model in seen)  # each had imported the model before its jobs

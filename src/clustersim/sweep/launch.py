@@ -40,6 +40,7 @@ import copy
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from textwrap import dedent
@@ -325,20 +326,85 @@ def execute_on_core(idx: int, overrides: Sequence[str], digest: str, blob: bytes
     return ret
 
 
-def launch_on_cores(
-    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
-) -> Sequence[JobReturn]:
-    """The joblib launcher's ``launch``, shipping what the jobs share once per batch."""
+def _joblib_settings(launcher: Any) -> Any:
+    """The launcher's ``joblib.Parallel`` settings, as the joblib launcher reads them."""
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
-    from joblib import Parallel, delayed
-    from joblib.externals.loky.backend.reduction import cloudpickle
-
-    sweep_dir = _begin(launcher)
 
     # Joblib's backend is loky (processes): threads cannot hold Hydra's per-job state
     joblib_cfg = launcher.joblib
     joblib_cfg["backend"] = "loky"
     process_joblib_cfg(joblib_cfg)
+    return joblib_cfg
+
+
+#: The thread starting the worker processes ahead of the first batch (``start_workers``).
+_STARTING: list[threading.Thread] = []
+
+
+def start_workers(launcher: Any) -> None:
+    """Start the launcher's worker processes now; each imports the model and waits.
+
+    A sweep's launching process checks its first batch before launching it
+    (``clustersim.sweep.preflight``: imports and a composition per setting, 2-4 CPU-s
+    on ``compare_plans`` with nothing composed yet), while the other core idles; only
+    then did the workers start, each importing the model (~1.5 CPU-s) before its first
+    job. Started here (by the sweepers, before the check), the workers import meanwhile,
+    in the same pool the jobs then use (joblib reuses loky's workers across calls with
+    the same settings). A check that fails leaves them idle until the process exits
+    (loky stops them). Warming saves time only: if it fails, the jobs start the workers.
+    """
+    if _STARTING:
+        return
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    joblib_cfg = dict(_joblib_settings(launcher))
+    workers = effective_n_jobs(joblib_cfg.get("n_jobs", -1))
+
+    def warm() -> None:
+        try:
+            Parallel(**joblib_cfg)(delayed(warm_worker)() for _ in range(workers))
+        except Exception as err:  # the batch's own Parallel starts the workers anyway
+            log.debug("the workers were not started ahead of the jobs: %s", err)
+
+    thread = threading.Thread(target=warm, name="clustersim-start-workers", daemon=True)
+    thread.start()
+    _STARTING.append(thread)
+
+
+def warm_worker() -> int:
+    """In a worker process: import what every job needs, with the collector held off."""
+    from clustersim.startup import collector_paused
+
+    with collector_paused():
+        import clustersim.cli.run
+        import clustersim.results.summary
+        import clustersim.runner  # noqa: F401
+    return os.getpid()
+
+
+def start_workers_of(launcher: Any) -> None:
+    """``start_workers`` for a launcher that has workers to start (``cores``), else nothing."""
+    start = getattr(launcher, "start_workers", None)
+    if callable(start):
+        start()
+
+
+def _workers_started() -> None:
+    """Wait for ``start_workers`` to be done (one ``Parallel`` at a time on the pool)."""
+    while _STARTING:
+        _STARTING.pop().join()
+
+
+def launch_on_cores(
+    launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+) -> Sequence[JobReturn]:
+    """The joblib launcher's ``launch``, shipping what the jobs share once per batch."""
+    from joblib import Parallel, delayed
+    from joblib.externals.loky.backend.reduction import cloudpickle
+
+    sweep_dir = _begin(launcher)
+    joblib_cfg = _joblib_settings(launcher)
+    _workers_started()
 
     log.info(
         "Joblib.Parallel({}) is launching {} jobs".format(
@@ -377,4 +443,6 @@ __all__ = [
     "run_single_job",
     "run_sweep_job",
     "set_hydra_config",
+    "start_workers",
+    "start_workers_of",
 ]

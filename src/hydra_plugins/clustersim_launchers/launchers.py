@@ -37,3 +37,9 @@ class CoresLauncher(JoblibLauncher):
         from clustersim.sweep.launch import launch_on_cores
 
         return launch_on_cores(self, job_overrides, initial_job_idx)
+
+    def start_workers(self) -> None:
+        """Start the worker processes ahead of the first batch (``sweep.launch.start_workers``)."""
+        from clustersim.sweep.launch import start_workers
+
+        start_workers(self)

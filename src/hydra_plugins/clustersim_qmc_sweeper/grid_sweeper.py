@@ -63,6 +63,7 @@ class GridSweeper(BasicSweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Hydra's ``BasicSweeper.sweep``, launching only the jobs not yet complete."""
+        from clustersim.sweep.launch import start_workers_of
         from clustersim.sweep.skip import CompleteJobs, skip_complete
 
         assert self.config is not None and self.launcher is not None
@@ -80,6 +81,7 @@ class GridSweeper(BasicSweeper):
             batch = skip_complete(complete, self.get_job_batch())
             if not batch:
                 continue
+            start_workers_of(self.launcher)  # they import the model while the batch is checked
             self.validate_batch_is_legal(batch)
             results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
             for r in results:

@@ -130,6 +130,7 @@ class QMCSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         """Draw the design and launch its jobs batch by batch."""
         from clustersim.sweep.designs import covering_subset
+        from clustersim.sweep.launch import start_workers_of
         from clustersim.sweep.preflight import check_batch
         from clustersim.sweep.skip import CompleteJobs, skip_complete
 
@@ -148,6 +149,7 @@ class QMCSweeper(Sweeper):
             # one composition per distinct setting, not per job: the sampled numbers were
             # checked above (each names a number in the config), so the first point stands
             # for all of them (see grid_sweeper.py)
+            start_workers_of(self.launcher)  # they import the model while the batch is checked
             check_batch(self, covering_subset(batch, ignore_keys=self._design_keys), sweep_dir)
             results = list(self.launcher.launch(batch, initial_job_idx=start))
             for r in results:
