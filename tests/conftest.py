@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import importlib
 import io
 import json
@@ -15,19 +16,45 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from hydra import initialize_config_dir
-from hydra.types import RunMode
 from hypothesis import settings
-from omegaconf import open_dict
 
-from clustersim.config import to_plain
-from clustersim.model import ClusterModel
-from clustersim.paths import conf_dir
-from clustersim.settings import Scenario, load_scenario
-from clustersim.sweep.compose import loader_for
+if TYPE_CHECKING:  # imported where used: pytest-xdist's controlling process needs none of them
+    from omegaconf import DictConfig
+
+    from clustersim.model import ClusterModel
+    from clustersim.settings import Scenario
+
+#: Python's cyclic garbage collector is held off while this process imports the test
+#: modules and collects the tests (each xdist worker collects every module: numpy,
+#: pandas, Hydra, Mesa, matplotlib... ~10 CPU-s of imports, of which the collector's
+#: repeated walks over the growing heap took ~3), then everything collection made is
+#: frozen (``gc.freeze``: what Python documents for a process's long-lived start) and the
+#: collector turned on again, so that the tests' own garbage is collected as before
+#: without walking the modules again at every full collection (clustersim.startup does
+#: the same for a run). Reference counting frees objects as always.
+gc.disable()
+
+
+def _collect_again() -> None:
+    """End the pause: freeze what the process holds, turn the collector on again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The tests are collected: the collector runs again (see ``gc.disable`` above)."""
+    _collect_again()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-xdist's controlling process collects nothing: its collector runs again now."""
+    if session.config.pluginmanager.hasplugin("dsession"):
+        _collect_again()
+
 
 REPO = Path(__file__).resolve().parents[1]
 #: Names the cache folder of the test session that made it. pytest-xdist's workers inherit
@@ -45,6 +72,7 @@ os.environ["CLUSTERSIM_CACHE"] = os.environ[SESSION_CACHE] = CACHE
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove the session's cache folder (once its workers are done with it)."""
+    _collect_again()  # (a session that ended before its collection did)
     if not WORKER:
         shutil.rmtree(CACHE, ignore_errors=True)
 
@@ -66,10 +94,13 @@ def cases(n: int) -> settings:
     return settings(max_examples=max(1, round(n * share)), deadline=None)
 
 
-#: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` skips them):
+#: Test modules whose every test is slow (marked ``slow``; ``make test-fast`` does not
+#: even import them, ``pytest_ignore_collect`` below):
 #: they run the command line in a subprocess, a sweep, a notebook, the default world or
-#: a model over many seeds (test_arthur: three presets x twelve seeds), or new Python
-#: processes to see what a fresh one imports (test_mesa_import); or they check the
+#: a model over many seeds (test_arthur: three presets x twelve seeds; test_national and
+#: test_life_cycle: a third of the Shanghai world), the fault-injection script
+#: (test_sweep_faults), the app in a browser (test_app_browser), or new Python
+#: processes to see what a fresh one imports (test_mesa_import, test_ema_import); or they check the
 #: machinery around the model against Hydra and Optuna, a composition by Hydra itself
 #: (~1 CPU-s) or a study at a time: how sweeps are configured, composed, launched and
 #: skipped, and the optimisation driver. Run those files by name when changing
@@ -78,12 +109,16 @@ def cases(n: int) -> settings:
 SLOW_MODULES = frozenset(
     {
         "test_api",
+        "test_app_browser",
         "test_arthur",
         "test_calibrate_engine",
         "test_calibrate_presets",
         "test_cli_run",
+        "test_ema_import",
         "test_firm_sizes",
+        "test_life_cycle",
         "test_mesa_import",
+        "test_national",
         "test_optimize_cli",
         "test_optimize_driver",
         "test_optimize_model",
@@ -92,11 +127,23 @@ SLOW_MODULES = frozenset(
         "test_sweep_cli",
         "test_sweep_compose",
         "test_sweep_conf",
+        "test_sweep_faults",
         "test_sweep_launch",
         "test_sweep_preflight",
         "test_sweep_skip",
     }
 )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m "not slow"`` (``make test-fast``) a module of ``SLOW_MODULES`` is not imported.
+
+    All its tests would be deselected anyway; importing it only to deselect them cost each
+    xdist worker ~0.7 CPU-s (the report's, the optimiser's and the notebooks' imports).
+    """
+    if config.getoption("markexpr") == "not slow" and collection_path.suffix == ".py":
+        return collection_path.stem in SLOW_MODULES or None
+    return None
 
 
 #: The most expensive modules, most expensive first (CPU seconds of the whole suite
@@ -170,7 +217,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(_module(item), len(rank)))  # stable: same order within
 
 
-def compose_cfg(*overrides: str):
+def compose_cfg(*overrides: str) -> DictConfig:
     """Compose ``conf/config.yaml`` with overrides, as Hydra's compose API would.
 
     Through the loader the sweeps use (``clustersim.sweep.compose``), which composes each
@@ -179,6 +226,13 @@ def compose_cfg(*overrides: str):
     each otherwise. ``tests/test_sweep_compose.py`` checks it gives Hydra's own result;
     a config with a missing or unusual override goes through Hydra unchanged.
     """
+    from hydra import initialize_config_dir
+    from hydra.types import RunMode
+    from omegaconf import open_dict
+
+    from clustersim.paths import conf_dir
+    from clustersim.sweep.compose import loader_for
+
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         cfg = loader_for(str(conf_dir())).load_configuration(
             "config", list(overrides), run_mode=RunMode.RUN, from_shell=False
@@ -191,6 +245,8 @@ def compose_cfg(*overrides: str):
 @cache
 def _composed(*overrides: str) -> dict[str, Any]:
     """The plain config for these overrides (cached: composing costs about a second)."""
+    from clustersim.config import to_plain
+
     return to_plain(compose_cfg(*overrides))
 
 
@@ -202,6 +258,8 @@ def scenario(*overrides: str) -> Scenario:
     once for all seeds: the same scenario as composing with it (``cs.run_seeds`` does
     the same; tests/test_api.py checks that the runs are identical).
     """
+    from clustersim.settings import load_scenario
+
     seeds = [o for o in overrides if o.startswith("seed=") and o[5:].isdigit()]
     if len(seeds) != 1:
         return load_scenario(compose_cfg(*overrides))
@@ -213,6 +271,8 @@ def scenario(*overrides: str) -> Scenario:
 @cache
 def finished(*overrides: str) -> ClusterModel:
     """A model run to the end with these overrides (cached per session; do not mutate)."""
+    from clustersim.model import ClusterModel
+
     return ClusterModel(scenario(*overrides)).run()
 
 
@@ -253,6 +313,8 @@ def _hydra_config_put_back() -> Any:
 @pytest.fixture
 def toy() -> ClusterModel:
     """A fresh toy-world model, not yet run."""
+    from clustersim.model import ClusterModel
+
     return ClusterModel(scenario("world=toy"))
 
 

@@ -51,10 +51,7 @@ def _skip_reason() -> str | None:
     return _assets_missing()
 
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason())),
-]
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 
 
 def start_app(*overrides: str, cwd: Path) -> tuple[subprocess.Popen, str]:

@@ -5,11 +5,7 @@ Each case runs in a fresh interpreter: what a process has imported is the proper
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import in_fresh_python
-
-pytestmark = pytest.mark.slow  # a fresh interpreter per case (~2 CPU-s of imports)
 
 
 def test_prim_comes_without_the_modelling_framework_and_the_package_still_works() -> None:

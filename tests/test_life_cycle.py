@@ -10,13 +10,10 @@ measures over 20 seeds of the full world are in docs/validation.md.
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from clustersim import validation as v
 from clustersim.model import ClusterModel
 from tests.conftest import finished, scenario
-
-pytestmark = pytest.mark.slow  # runs a third of the Shanghai world over several seeds
 
 SMALL = ("world=shanghai", "world.scale=0.3", "policy=none")
 SEEDS = range(4)

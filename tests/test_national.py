@@ -16,8 +16,6 @@ from clustersim.model import ClusterModel
 from clustersim.runner import build_incentives, simulate
 from tests.conftest import compose_cfg, finished, scenario
 
-pytestmark = pytest.mark.slow  # runs a third of the Shanghai world
-
 SMALL = ("world=shanghai", "world.scale=0.3")
 
 

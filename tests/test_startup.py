@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import in_fresh_python
 
 #: Runs ``clustersim-run`` in-process with the given overrides and records, at the start
@@ -38,6 +40,7 @@ RUN = (
 )
 
 
+@pytest.mark.slow  # a fresh interpreter imports and runs clustersim-run (~2 CPU-s)
 def test_a_run_freezes_its_start_and_collects_again(tmp_path: Path) -> None:
     args = ["world=toy", "run.progress=false", f"hydra.run.dir={tmp_path / 'run'}"]
     seen = in_fresh_python(RUN.replace("ARGS", repr(args)))
@@ -47,6 +50,7 @@ def test_a_run_freezes_its_start_and_collects_again(tmp_path: Path) -> None:
     assert seen["after"] == [True, True]
 
 
+@pytest.mark.slow  # a fresh interpreter imports and runs clustersim-run (~2 CPU-s)
 def test_a_run_stopped_by_bad_input_leaves_the_collector_on(tmp_path: Path) -> None:
     args = ["world=toy", "world.scale=-1", f"hydra.run.dir={tmp_path / 'run'}"]
     seen = in_fresh_python(RUN.replace("ARGS", repr(args)))

@@ -30,8 +30,6 @@ from clustersim.results.run_folder import MARKER
 from clustersim.results.sweep_folder import STATUS_DIR, read_failures, read_statuses
 from tests.conftest import call_cli, run_cli
 
-pytestmark = pytest.mark.slow
-
 SEEDS = "0,1,2,3,4"
 JOBS = [f"policy=none,seed={s},world=toy" for s in SEEDS.split(",")]
 
