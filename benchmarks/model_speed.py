@@ -101,6 +101,8 @@ def measure(src: Path, overrides: list[str], repeats: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: this tree's ``src/``
+HERE = Path(__file__).resolve().parents[1] / "src"
 #: the name the other tree's package takes in ``--in-process`` mode
 BASE_PACKAGE = "clustersim_base"
 
@@ -124,7 +126,7 @@ def in_process_runners(
 ) -> dict[str, Callable[[], None]]:
     """For each tree, a callable that simulates the case once with that tree's code and conf.
 
-    The first tree named ``B`` is this tree's installed package; any other tree is copied under
+    This tree (``HERE``) runs as the installed package; any other tree is copied under
     :data:`BASE_PACKAGE` (once) and imported from ``scratch``. Each composes its own ``conf/``
     and runs a toy world once first (lazy imports, first-call caches).
     """
@@ -132,7 +134,7 @@ def in_process_runners(
 
     runners: dict[str, Callable[[], None]] = {}
     for label, src in trees.items():
-        if label.startswith("B"):
+        if src.resolve() == HERE:
             package = "clustersim"
         else:
             package = BASE_PACKAGE
@@ -177,7 +179,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs per process (best kept)")
     args = parser.parse_args()
 
-    here = Path(__file__).resolve().parents[1] / "src"
+    here = HERE
     trees = {"B (this tree)": here}
     if args.against is not None:
         trees = {"A (against)": (args.against / "src").resolve(), **trees}
