@@ -10,6 +10,7 @@ Incentives act through the levers (``rd_share``, certification and pilot multipl
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -72,11 +73,43 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     f.specialised[labelled] = True
     events.specialised_new = labelled
 
-    mult = for_firms(levers.pilot_multiplier, live)
-    pilots = poisson(u_pilot[live], inno.pilot_rate.array()[kind] * mult)
-    f.pilots[live] += pilots
-    events.pilots_new = live[pilots > 0]
+    piloting, pilots = _pilots(model, levers, u_pilot, live, kind)
+    f.pilots[piloting] += pilots
+    events.pilots_new = piloting
 
     model.tally["patents_new"] += int(new_patents.sum())
     model.tally["pilots_new"] += int(pilots.sum())
     model.tally["rd_spend"] += float(spend.sum())
+
+
+def _pilots(
+    model: ClusterModel, levers: Levers, u: Float32Uniforms, live: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The operating firms with new pilot projects this month, in slot order, and how many.
+
+    The counts are ``poisson(u[live], pilot_rate[kind] x multiplier)``, a Poisson count by
+    inversion. Pilots are rare (a few in a thousand firms a month), and a count can be
+    positive only where the draw exceeds ``1 - rate`` (``sampling.poisson``); so the
+    draws are screened first against the highest rate any firm can have (the largest
+    kind rate times the largest multiplier), as words (``Float32Uniforms``), and the
+    rates and counts are worked out for the few firms that pass: the same counts.
+    """
+    inno = model.behavior.innovation
+    f = model.firms
+    rate = inno.pilot_rate.array()
+    lever = levers.pilot_multiplier
+    highest = float(rate.max()) * float(np.max(lever))
+    if not 0.0 <= highest < 1.0:  # a bound too weak (or not a number) to screen with
+        pilots = poisson(u[live], rate[kind] * for_firms(lever, live))
+        has = pilots > 0
+        return live[has], pilots[has]
+    # a draw k * 2**-24 exceeds (1 - highest) - 1e-12, the sampler's own screen at the
+    # highest rate, only if k is above that bound scaled by 2**24 (a power of two: exact)
+    floor_steps = math.floor(((1.0 - highest) - 1e-12) * 2.0**24)
+    slots = np.flatnonzero(u.steps_above(floor_steps))
+    slots = slots[f.alive[slots]]  # operating firms, in slot order as live() is
+    if len(slots) == 0:  # most months
+        return slots, np.zeros(0, dtype=np.int64)
+    pilots = poisson(u[slots], rate[f.kind[slots]] * for_firms(lever, slots))
+    has = pilots > 0
+    return slots[has], pilots[has]

@@ -7,6 +7,7 @@ park, and — for firms whose choice incentives can tip at all — the expected 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +38,8 @@ def agglomeration_return(n: np.ndarray, agg: Agglomeration) -> np.ndarray:
 def like_firms(model: ClusterModel, counts: np.ndarray) -> np.ndarray:
     """(kinds x parks) weighted count of firms: like firms fully, others by cross weight."""
     w = model.behavior.agglomeration.cross_kind_weight
-    return counts + w * (counts.sum(axis=0, keepdims=True) - counts)
+    # np.add.reduce is what counts.sum calls, without its argument handling
+    return counts + w * (np.add.reduce(counts, axis=0, keepdims=True) - counts)
 
 
 def firm_counts(model: ClusterModel) -> np.ndarray:
@@ -65,16 +67,45 @@ def park_utility(
         park_people = model.park_employees()
     e = model.behavior.entry
     parks = model.parks
+    fixed = _fixed_terms(model)
     g = agglomeration_return(like_firms(model, counts), model.behavior.agglomeration)
     district_staff = np.bincount(
         parks.district, weights=park_people, minlength=len(parks.districts)
     )
     site = (
         e.amenity_weight * (parks.amenity + levers.amenity_bonus)
-        - e.rent_weight * parks.rent / parks.base_rent.mean()
+        - e.rent_weight * parks.rent / fixed.mean_base_rent
         + e.talent_weight * np.log1p(district_staff[parks.district] / 1000.0)
-        + e.compute_weight * np.log1p(parks.compute)
+        + fixed.compute
     )
-    base = g + site[None, :] + e.affinity_weight * parks.affinity
+    base = g + site[None, :] + fixed.affinity
     subsidy = e.subsidy_weight * np.log1p(levers.firm_offer / e.subsidy_scale)
     return base, subsidy
+
+
+@dataclass(frozen=True)
+class _FixedTerms:
+    """The terms of ``park_utility`` that stay the same all run, worked out once.
+
+    A park's base rent, compute and kind affinities are fixed with the world (no rule
+    changes them), and the behaviour's weights with the scenario; the values are those
+    ``park_utility`` would compute every month, to the bit.
+    """
+
+    mean_base_rent: np.float64
+    compute: np.ndarray
+    affinity: np.ndarray
+
+
+def _fixed_terms(model: ClusterModel) -> _FixedTerms:
+    """``_FixedTerms`` of the model's parks and entry behaviour (made at the first call)."""
+    fixed = getattr(model, "_park_utility_terms", None)
+    if fixed is None:
+        e, parks = model.behavior.entry, model.parks
+        fixed = _FixedTerms(
+            mean_base_rent=parks.base_rent.mean(),
+            compute=e.compute_weight * np.log1p(parks.compute),
+            affinity=e.affinity_weight * parks.affinity,
+        )
+        model._park_utility_terms = fixed
+    return fixed

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.rules.location import firm_counts, park_utility
-from clustersim.rules.sampling import Float32Uniforms, categorical, logit_probs
+from clustersim.rules.sampling import Float32Uniforms, logit_probs
 
 if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
@@ -49,13 +49,13 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.nd
     sensitive = f.sensitive[movers]
     utility = base[kind] + sensitive[:, None] * subsidy[kind]
     rows = np.arange(len(movers))
+    stay = utility[rows, here]  # staying costs nothing and needs no room
     utility -= r.moving_cost
-    utility[rows, here] += r.moving_cost
     people = f.employees(model.people_per_talent_agent, movers)
     free = model.parks.capacity - park_people
     utility[people[:, None] > free[None, :]] = -np.inf
-    utility[rows, here] = (base[kind] + sensitive[:, None] * subsidy[kind])[rows, here]
-    dest = categorical(logit_probs(utility, model.behavior.entry.noise_scale), u_choice[movers])
+    utility[rows, here] = stay
+    dest = _choose(logit_probs(utility, model.behavior.entry.noise_scale), u_choice.take(movers))
 
     moved = []
     for i in np.flatnonzero(dest != here):  # few a month; capacity is checked in order
@@ -74,3 +74,16 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.nd
     model.tally["relocations"] += len(slots)
     model.tally["relocation_jobs"] += float(people[moved].sum())
     return slots
+
+
+def _choose(probs: np.ndarray, u: Float32Uniforms) -> np.ndarray:
+    """``sampling.categorical(probs, u[:])`` for the few reviewing firms, in fewer steps.
+
+    A row's option is the count of its cumulative probabilities below its draw, the
+    last one set just above 1 (round-off never leaves a draw beyond the last option).
+    The cumulative sums are numpy's running sums along each row, left to right: the same
+    numbers as ``row_cumsum``'s column by column (one addition each, in the same order).
+    """
+    cum = np.add.accumulate(probs, axis=1)
+    cum[:, -1] = 1.0 + 1e-12
+    return np.add.reduce(cum < u.values()[:, None], axis=1, dtype=np.int64)

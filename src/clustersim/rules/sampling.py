@@ -84,6 +84,17 @@ class Float32Uniforms:
         """
         return (self.words >> np.uint32(8)).astype(np.int64)
 
+    def steps_above(self, k: int) -> np.ndarray:
+        """Mask of the draws of more than ``k`` steps of 2**-24 (draws above ``k * 2**-24``).
+
+        Compared as words: ``word >> 8 > k`` exactly when ``word >= (k + 1) << 8``.
+        """
+        if k < 0:
+            return np.ones(len(self.words), dtype=bool)
+        if k >= _FLOAT32_STEPS - 1:
+            return np.zeros(len(self.words), dtype=bool)
+        return self.words >= np.uint32((k + 1) << 8)
+
     @staticmethod
     def _values(words: np.ndarray) -> np.ndarray:
         steps = words >> np.uint32(8)

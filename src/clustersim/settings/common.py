@@ -23,8 +23,8 @@ class ByKind:
     rd_service: float
 
     def array(self) -> np.ndarray:
-        """The values in the order of ``FIRM_KINDS``."""
-        return np.array([getattr(self, k) for k in FIRM_KINDS], dtype=np.float64)
+        """The values in the order of ``FIRM_KINDS`` (read-only; made once, then shared)."""
+        return _values(self, FIRM_KINDS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +37,23 @@ class ByTier:
     junior: float
 
     def array(self) -> np.ndarray:
-        """The values in the order of ``TALENT_TIERS``."""
-        return np.array([getattr(self, t) for t in TALENT_TIERS], dtype=np.float64)
+        """The values in the order of ``TALENT_TIERS`` (read-only; made once, then shared)."""
+        return _values(self, TALENT_TIERS)
+
+
+def _values(settings: ByKind | ByTier, names: tuple[str, ...]) -> np.ndarray:
+    """The fields ``names`` of frozen ``settings`` as a read-only array, made at the first call.
+
+    The rules ask for these arrays every month (a kind's drift, a tier's base wage), some
+    twenty times; the settings never change, so the array is kept on the object (outside
+    its fields: equality, hashing and copies of the settings are as before).
+    """
+    values = settings.__dict__.get("_array")
+    if values is None:
+        values = np.array([getattr(settings, k) for k in names], dtype=np.float64)
+        values.flags.writeable = False
+        object.__setattr__(settings, "_array", values)
+    return values
 
 
 def check_shares(path: str, values: np.ndarray, what: str) -> None:
