@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from clustersim.config import ConfigError, Problems, bound
-from clustersim.settings.common import ByKind, ByTier, check_shares
+from clustersim.settings.common import ByKind, ByTier, check_shares, kept_array
 from clustersim.vocabulary import FIRM_KINDS
 
 
@@ -226,11 +226,15 @@ class Exit:
         self, people: np.ndarray, age_years: np.ndarray, kind: np.ndarray, financing: np.ndarray
     ) -> np.ndarray:
         """Monthly closure probability of each firm (capped at 1)."""
-        size_class = np.searchsorted(np.asarray(self.size_classes), people, side="right") - 1
-        age_class = np.searchsorted(np.asarray(self.age_classes), age_years, side="right") - 1
+        size_classes, annual_hazard, age_classes, age_multiplier = (
+            kept_array(self, name, lambda name=name: getattr(self, name))
+            for name in ("size_classes", "annual_hazard", "age_classes", "age_multiplier")
+        )
+        size_class = np.searchsorted(size_classes, people, side="right") - 1
+        age_class = np.searchsorted(age_classes, age_years, side="right") - 1
         annual = (
-            np.asarray(self.annual_hazard)[np.maximum(size_class, 0)]
-            * np.asarray(self.age_multiplier)[np.maximum(age_class, 0)]
+            annual_hazard[np.maximum(size_class, 0)]
+            * age_multiplier[np.maximum(age_class, 0)]
             * self.kind_multiplier.array()[kind]
             * (1.0 + self.financing_multiplier * financing)
         )

@@ -5,7 +5,9 @@ World and behaviour settings both use them (a kind's share of entrants, a kind's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,18 +44,28 @@ class ByTier:
 
 
 def _values(settings: ByKind | ByTier, names: tuple[str, ...]) -> np.ndarray:
-    """The fields ``names`` of frozen ``settings`` as a read-only array, made at the first call.
+    """The fields ``names`` of ``settings`` as one read-only array (``kept_array``)."""
+    return kept_array(settings, "array", lambda: [getattr(settings, k) for k in names])
 
-    The rules ask for these arrays every month (a kind's drift, a tier's base wage), some
-    twenty times; the settings never change, so the array is kept on the object (outside
-    its fields: equality, hashing and copies of the settings are as before).
+
+def kept_array(settings: object, key: str, values: Callable[[], Any]) -> np.ndarray:
+    """``np.array(values(), dtype=float64)``, read-only, made at the first call and kept.
+
+    The rules ask frozen settings for the same arrays every month (a kind's drift, a
+    tier's base wage, the exit hazard's classes), some twenty times a month; the
+    settings never change, so the array is kept on the object, outside its fields
+    (equality, hashing and copies of the settings are as before).
     """
-    values = settings.__dict__.get("_array")
-    if values is None:
-        values = np.array([getattr(settings, k) for k in names], dtype=np.float64)
-        values.flags.writeable = False
-        object.__setattr__(settings, "_array", values)
-    return values
+    store: dict[str, np.ndarray] | None = settings.__dict__.get("_kept_arrays")
+    if store is None:
+        store = {}
+        object.__setattr__(settings, "_kept_arrays", store)
+    kept = store.get(key)
+    if kept is None:
+        kept = np.array(values(), dtype=np.float64)
+        kept.flags.writeable = False
+        store[key] = kept
+    return kept
 
 
 def check_shares(path: str, values: np.ndarray, what: str) -> None:
