@@ -170,7 +170,19 @@ class TalentTable(ColumnTable):
         An agent who already works (an on-the-job search) leaves its old employer.
         """
         self.hires += 1
-        self._leave_jobs(slots)
+        # one count of the jobs taken and, for those who already work, left: the old
+        # job's (employer, tier) loses one, the new one gains one
+        tier = self.tier[slots]
+        old = self.employer[slots]
+        moving = np.flatnonzero(old >= 0)
+        if len(moving):
+            self._count_jobs(
+                np.concatenate([firm, old[moving]]),
+                np.concatenate([tier, tier[moving]]),
+                np.concatenate([np.ones(len(slots), np.int64), np.full(len(moving), -1)]),
+            )
+        else:
+            self._count_jobs(firm, tier, 1)
         self.employer[slots] = firm
         self.employer_bin[slots] = firm + 1
         self.park[slots] = park
@@ -178,7 +190,6 @@ class TalentTable(ColumnTable):
         self.wage[slots] = wage
         self.unemployed_months[slots] = 0
         self.idle[slots] = False
-        self._count_jobs(firm, self.tier[slots], 1)
 
     def release(self, slots: np.ndarray) -> None:
         """End the jobs of ``slots`` (layoff, firm exit): they become unemployed."""
@@ -196,11 +207,11 @@ class TalentTable(ColumnTable):
         working = employer >= 0
         self._count_jobs(employer[working], self.tier[slots][working], -1)
 
-    def _count_jobs(self, firm: np.ndarray, tier: np.ndarray, change: int) -> None:
-        """Add ``change`` (1: jobs taken, -1: jobs left) per job of ``firm`` and ``tier``."""
+    def _count_jobs(self, firm: np.ndarray, tier: np.ndarray, change: int | np.ndarray) -> None:
+        """Add ``change`` per job of ``firm`` and ``tier``: 1 taken, -1 left (or one per job)."""
         np.add.at(self.headcount.reshape(-1), firm * N_TIERS + tier, change)  # a flat view
         np.add.at(self.staff_by_firm, firm, change)
-        self.employed_by_tier += change * np.bincount(tier, minlength=N_TIERS)
+        np.add.at(self.employed_by_tier, tier, change)
 
 
 @face_properties("talent", TalentTable.COLUMNS)

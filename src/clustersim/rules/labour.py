@@ -11,6 +11,7 @@ People are conserved: initial + arrived = employed + unemployed + left.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from clustersim.incentives import Events, Levers
     from clustersim.model import ClusterModel
     from clustersim.rules.staff import StaffLookup
+    from clustersim.settings.behavior import Hiring
 
 #: Share of arriving cohorts that already hold Shanghai residency. Assumption.
 ARRIVAL_RESIDENCY = 0.2
@@ -167,9 +169,18 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     f = model.firms
     live = f.live()
     cohorts = np.maximum(np.ceil(f.target[live] - 1e-9), 1.0)
-    # each kind's cumulative mix, worked out once: the same numbers as row by row
-    cumulative_mix = row_cumsum(model.behavior.hiring.mix())
-    return round_by_cumulative_rows(cohorts, cumulative_mix, f.live_kind())
+    return round_by_cumulative_rows(cohorts, _cumulative_mix(model.behavior.hiring), f.live_kind())
+
+
+@functools.lru_cache(maxsize=8)
+def _cumulative_mix(hiring: Hiring) -> np.ndarray:
+    """(kinds x tiers) each kind's cumulative tier mix (read-only): the same numbers as row by row.
+
+    Worked out once per setting (settings are frozen), not every month.
+    """
+    cumulative = row_cumsum(hiring.mix())
+    cumulative.flags.writeable = False
+    return cumulative
 
 
 def shedding_firms(model: ClusterModel, want: np.ndarray) -> np.ndarray:
@@ -294,13 +305,17 @@ def match(
     tb = model.behavior.talent
     tal, f, parks = model.talent, model.firms, model.parks
     n = tal.in_use
-    unemployed = np.flatnonzero(tal.idle[:n])
-    # the employed who look around this month: few, so found among the draws first
-    # compared as float32 numbers, as numpy compares float32 draws with a Python float
-    on_the_job = np.flatnonzero(below(u_search[:n], np.float32(tb.on_the_job_search)))
-    on_the_job = on_the_job[tal.employer[on_the_job] >= 0]
-    # the two are disjoint; in slot order, as the draws are ranked
-    seekers = np.sort(np.concatenate([unemployed, on_the_job]))
+    # the unemployed, and the employed who look around this month (their search draw
+    # below the on-the-job share, compared as float32 numbers, as numpy compares float32
+    # draws with a Python float): one pass over both masks finds them, in slot order, as
+    # the draws are ranked; a draw below the share of a slot not in Shanghai is no one's
+    idle = tal.idle[:n]
+    looking = below(u_search[:n], np.float32(tb.on_the_job_search))
+    looking |= idle
+    seekers = np.flatnonzero(looking)
+    was_idle = idle.take(seekers)
+    unemployed = seekers[was_idle]
+    seekers = seekers[was_idle | (tal.employer.take(seekers) >= 0)]
     hiring, count = vacancies.firms, vacancies.count
     # a month more without a job for every unemployed agent; those hired start at 0 below
     tal.unemployed_months[unemployed] += 1
@@ -327,8 +342,10 @@ def match(
 
     # vacancies as single positions, tier by tier; within a tier park by park and, in a
     # park, in the firms' hiring order (Vacancies.firms): each (tier, park) group's
-    # positions are consecutive, from group_start, and ordered by firm priority
-    pos_firm = np.repeat(np.tile(hiring, N_TIERS), count.T.ravel())
+    # positions are consecutive, from group_start, and ordered by firm priority. The
+    # positions are runs, one per (tier, hiring firm), tier by tier: run r is firm
+    # r % len(hiring)'s, and ends before run_end[r]; only the filled ones are looked up
+    run_end = np.cumsum(count.T.ravel())
     group_size = vac_park.ravel().astype(np.int64)
     group_start = np.cumsum(group_size) - group_size
 
@@ -336,7 +353,8 @@ def match(
     _, rank = rank_within_groups(seek_group, _take(u_priority, seekers))
     hired = rank < group_size[seek_group]
     who = seekers[hired]
-    firm = pos_firm[group_start[seek_group[hired]] + rank[hired]]
+    position = group_start[seek_group[hired]] + rank[hired]
+    firm = hiring.take(np.searchsorted(run_end, position, side="right") % len(hiring))
 
     workplace = f.park[firm]
     tal.hire(who, firm, workplace, wages[tier[hired], workplace])

@@ -141,11 +141,22 @@ def below(u: Draws, threshold: float) -> np.ndarray:
 
 
 def row_cumsum(a: np.ndarray) -> np.ndarray:
-    """``np.cumsum(a, axis=1)`` column by column: the same numbers, faster for narrow rows."""
-    out = np.array(a, dtype=np.result_type(a, np.int64) if a.dtype == bool else a.dtype)
+    """``np.cumsum(a, axis=1)`` column by column: the same numbers, faster for narrow rows.
+
+    Both add each row's entries one after the other, left to right; for a few rows
+    (the search's tiers x parks, a kind's tier mix), numpy's own loop is the faster.
+    """
+    dtype = np.result_type(a, np.int64) if a.dtype == bool else a.dtype
+    if len(a) <= _FEW_ROWS:
+        return np.cumsum(a, axis=1, dtype=dtype)
+    out = np.array(a, dtype=dtype)
     for k in range(1, out.shape[1]):
         out[:, k] += out[:, k - 1]
     return out
+
+
+#: Up to this many rows, ``row_cumsum`` leaves the loop over rows to numpy.
+_FEW_ROWS = 64
 
 
 def categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:

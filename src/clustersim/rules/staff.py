@@ -41,7 +41,7 @@ class StaffLookup:
         self.chosen = np.zeros(model.firms.n_slots + 1, dtype=bool)
         for firms in firm_sets:
             self.chosen[firms] = True
-        self.staff = np.flatnonzero(self.chosen[tal.employer[: tal.in_use]])
+        self.staff = np.flatnonzero(self.chosen.take(tal.employer[: tal.in_use]))
         self.hires = tal.hires
 
     def staff_of(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
