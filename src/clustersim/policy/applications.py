@@ -16,6 +16,7 @@ faster once a mask has tens of thousands of irregular entries (the 10x city).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -193,10 +194,20 @@ def _of_tiers(tier: np.ndarray, tiers: np.ndarray) -> np.ndarray:
 class MonthEvents:
     """The month's events, from the model's report plus the drawn ones, cached per event."""
 
-    def __init__(self, model: ClusterModel, events: Events, milestones: np.ndarray) -> None:
+    def __init__(
+        self,
+        model: ClusterModel,
+        events: Events,
+        milestones: np.ndarray | Callable[[], np.ndarray],
+    ) -> None:
+        """The month's ``events``, and the firms that crossed a growth milestone.
+
+        ``milestones``: those firms, or a function that finds them (called once, the
+        first time an instrument asks).
+        """
         self.model = model
         self.events = events
-        self.milestones = milestones
+        self._milestones = milestones
         self._firms: dict[Event, np.ndarray] = {}
         self._talent: dict[tuple[Event, bytes], np.ndarray] = {}
         self._live: np.ndarray | None = None
@@ -205,6 +216,13 @@ class MonthEvents:
         self._employed_in: dict[bytes, np.ndarray] = {}
         #: the month is a January (yearly events: presence)
         self.january = model.month.month == 1
+
+    @property
+    def milestones(self) -> np.ndarray:
+        """High-growth firms that crossed a growth milestone this month (found once)."""
+        if callable(self._milestones):
+            self._milestones = self._milestones()
+        return self._milestones
 
     @property
     def live(self) -> np.ndarray:

@@ -100,6 +100,7 @@ class RegimeIncentives(Incentives):
         self._openings: Openings | None = None
         #: the month's granting instruments -> what the engine needs to grant them at once
         self._batches: dict[tuple[int, ...], _Batch] = {}
+        self._batch_by_month: dict[int, _Batch] = {}
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
@@ -217,12 +218,12 @@ class RegimeIncentives(Incentives):
         applications to all of them are screened and decided in one pass, and then
         recorded instrument by instrument in the order of the plans.
         """
-        staff = model.firms.staff
-        if self._previous_staff is None:
-            self._previous_staff = staff.copy()
-        milestones = self._milestones(model, staff)
-        self._previous_staff = staff.copy()
-        month_events = MonthEvents(model, events, milestones)
+        # each firm slot's staff now, and last month (the first month: now); the
+        # milestones crossed in between are worked out only if an instrument asks
+        now = model.firms.staff.copy()
+        before = now if self._previous_staff is None else self._previous_staff
+        self._previous_staff = now
+        month_events = MonthEvents(model, events, lambda: self._milestones(model, before, now))
         self.expectations.measure_event_rates(model, month_events, self._in_force(model))
         self._spent_month = dict.fromkeys(JURISDICTIONS, 0.0)
         batch = self._batch(model)
@@ -241,30 +242,39 @@ class RegimeIncentives(Incentives):
         granted = np.flatnonzero(paid > 0)
         first = np.searchsorted(granted, apps.bounds).tolist()
         granted_ids, granted_paid = apps.ids[granted], paid[granted]
+        # read only: the ledger keeps slices of them, and so do the grants
+        granted_ids.flags.writeable = False
+        granted_paid.flags.writeable = False
+        recorded = self.ledger.append_month(
+            batch.instruments, model.month, granted_ids, granted_paid, first
+        )
         grants: list[Grant] = []
-        for k in range(len(batch.instruments)):
-            s, e = first[k], first[k + 1]
-            if s == e:
-                continue
+        for k, amount in recorded:
             inst = batch.instruments[k]
-            ids, amounts = granted_ids[s:e], granted_paid[s:e]
-            amount = self.ledger.append(inst, model.month, ids, amounts)
-            grants.append(Grant(inst, ids, amounts))
+            s, e = first[k], first[k + 1]
+            grants.append(Grant(inst, granted_ids[s:e], granted_paid[s:e]))
             if inst.payout.rule.money:  # in-kind services cost the plan no money
                 self._spent_month[inst.issuer] += amount
                 self._spent_total[inst.issuer] += amount
         return grants
 
     def _batch(self, model: ClusterModel) -> _Batch:
-        """The instruments that grant this month (in force, not designations), as a batch."""
-        rows = tuple(
-            self._row[i.key]
-            for i in self._in_force(model)
-            if i.payout.rule is not PayoutRule.DESIGNATION  # acts through the levers only
-        )
-        if rows not in self._batches:
-            self._batches[rows] = _Batch.of([self.instruments[r] for r in rows], list(rows))
-        return self._batches[rows]
+        """The instruments that grant this month (in force, not designations), as a batch.
+
+        Kept per month (by ``Month.index``), as the instruments in force are.
+        """
+        t = model.month.index
+        batch = self._batch_by_month.get(t)
+        if batch is None:
+            rows = tuple(
+                self._row[i.key]
+                for i in self._in_force(model)
+                if i.payout.rule is not PayoutRule.DESIGNATION  # acts through the levers only
+            )
+            if rows not in self._batches:
+                self._batches[rows] = _Batch.of([self.instruments[r] for r in rows], list(rows))
+            batch = self._batch_by_month[t] = self._batches[rows]
+        return batch
 
     def _openings_of(self, model: ClusterModel) -> Openings:
         """Who each instrument is open to (lookup tables, made once)."""
@@ -333,17 +343,17 @@ class RegimeIncentives(Incentives):
             )
         )
 
-    def _milestones(self, model: ClusterModel, staff: np.ndarray) -> np.ndarray:
+    def _milestones(self, model: ClusterModel, before: np.ndarray, now: np.ndarray) -> np.ndarray:
         """High-growth firms whose employees crossed a milestone this month.
 
         Employees are staff (cohorts) times the people a cohort stands for, last month's
-        (``_previous_staff``) and now, of the operating high-growth firms.
+        (``before``, per firm slot) and now (``now``), of the operating high-growth firms.
         """
         f = model.firms
         live = f.live()
-        growing = live[np.flatnonzero(f.kind[live] == _HIGH_GROWTH)]  # ascending slots
+        growing = live[np.flatnonzero(f.live_kind() == _HIGH_GROWTH)]  # ascending slots
         w = model.people_per_talent_agent
-        before, now = self._previous_staff[growing] * w, staff[growing] * w
+        before, now = before[growing] * w, now[growing] * w
         crossed = np.zeros(len(growing), dtype=bool)
         for level in model.behavior.policy_response.growth_milestones:
             crossed |= (before < level) & (now >= level)

@@ -108,6 +108,30 @@ class GrantLedger:
         amt = np.array(amounts, dtype=float)
         return self._add(instrument, month, ids, amt)
 
+    def append_month(
+        self,
+        instruments: Sequence[Instrument],
+        month: Month,
+        recipient_ids: np.ndarray,
+        amounts: np.ndarray,
+        bounds: Sequence[int],
+    ) -> list[tuple[int, float]]:
+        """``append`` for one month's grants of several instruments: the engine's own.
+
+        The grants of ``instruments[k]`` are ``recipient_ids[bounds[k]:bounds[k + 1]]``
+        and the same slice of ``amounts`` (each > 0; an instrument may have none). The
+        ledger keeps the slices, not copies: the two arrays are the ledger's from now on
+        (the engine makes them read only). Returns the position of each instrument with
+        grants and the RMB recorded for it, in order: the same rows and sums as
+        ``append`` instrument by instrument.
+        """
+        recorded: list[tuple[int, float]] = []
+        for k, inst in enumerate(instruments):
+            s, e = bounds[k], bounds[k + 1]
+            if s < e:
+                recorded.append((k, self._add(inst, month, recipient_ids[s:e], amounts[s:e])))
+        return recorded
+
     def _add(self, instrument: Instrument, m: Month, ids: np.ndarray, amt: np.ndarray) -> float:
         """Keep the rows ``ids``, ``amt`` (arrays the ledger owns from now on, amounts > 0)."""
         total = float(amt.sum())
