@@ -80,3 +80,43 @@ def test_park_faces_read_every_declared_output_live() -> None:
             if c.out is not None:
                 assert getattr(face, c.out) == getattr(m.parks, c.name)[face.slot], c.out
     assert faces[0].rent == float(m.parks.rent[0]) and isinstance(faces[0].rent, float)
+
+
+def test_firm_employment_is_kept_until_staff_sizes_or_operating_firms_change() -> None:
+    f = FirmTable(6)
+    f.start(np.array([0, 2, 3, 5]))
+    f.born[:] = [0, 0, 0, 1, 0, 1]
+    f.set_staff(np.array([0, 2, 3, 5]), np.array([2, 1, 0, 3]))
+    f.set_target(np.array([0, 2, 3, 5]), np.array([1.5, 0.4, 2.0, 3.0]))
+    w = 10.0
+    live, established = f.live(), f.established(1)
+
+    def recount(slots: np.ndarray) -> np.ndarray:
+        return np.where(
+            f.staff[slots] > 0,
+            np.clip(f.target[slots] * w, (f.staff[slots] - 1) * w, f.staff[slots] * w),
+            0.0,
+        )
+
+    # kept: the same array until a change, and read-only (it is shared)
+    assert f.employees(w, live) is f.employees(w, live)
+    np.testing.assert_array_equal(f.employees(w, live), recount(live))
+    np.testing.assert_array_equal(f.employees(w, established), recount(established))
+    with pytest.raises(ValueError):
+        f.employees(w, live)[0] = 1.0
+    # staff, wanted size and operating status change only through the table's methods
+    for column in ("staff", "target", "alive"):
+        with pytest.raises(ValueError):
+            getattr(f, column)[0] = 1
+    # each change is seen at the next question
+    f.set_target(np.array([0]), np.array([1.0]))
+    np.testing.assert_array_equal(f.employees(w, f.live()), recount(f.live()))
+    f.set_staff(np.array([2]), np.array([4]))
+    np.testing.assert_array_equal(f.employees(w, f.live()), recount(f.live()))
+    f.close(np.array([3]))
+    f.start(np.array([1]))
+    f.set_staff(np.array([1]), np.array([1]))
+    f.set_target(np.array([1]), np.array([0.5]))
+    assert f.live().tolist() == [0, 1, 2, 5]
+    np.testing.assert_array_equal(f.employees(w, f.live()), recount(f.live()))
+    np.testing.assert_array_equal(f.employees(w, f.established(1)), recount(f.established(1)))

@@ -38,7 +38,9 @@ def test_layoffs_shed_each_firms_lowest_priority_excess_tier_by_tier() -> None:
     m = _model_after(12)
     f, tal = m.firms, m.talent
     live = f.live()
-    f.target[live[::3]] *= 0.5  # a third of the firms now want half their size
+    f.set_target(
+        live[::3], f.target[live[::3]] * 0.5
+    )  # a third of the firms now want half their size
     want = wanted_staff(m)
     u = _tied_draws(tal.n_slots, 1)
     fired = lay_off(m, want, u)
@@ -60,7 +62,9 @@ def test_vacancies_follow_hiring_order_and_fill_each_park_only_to_its_room() -> 
     m = _model_after(12)
     f, tal, parks = m.firms, m.talent, m.parks
     live = f.live()
-    f.target[live] *= 3.0  # every firm wants three times its size: parks run out of room
+    f.set_target(
+        live, f.target[live] * 3.0
+    )  # every firm wants three times its size: parks run out of room
     want = wanted_staff(m)
     priority = _tied_draws(f.n_slots, 2)
     park_people = m.park_employees()
@@ -137,7 +141,7 @@ def test_searchers_take_each_parks_positions_in_firm_priority_order() -> None:
     m = _model_after(12)
     f, tal = m.firms, m.talent
     live = f.live()
-    f.target[live] *= 1.5  # firms want more staff: vacancies everywhere
+    f.set_target(live, f.target[live] * 1.5)  # firms want more staff: vacancies everywhere
     employer_before = tal.employer.copy()
     unemployed_before = tal.alive & (tal.employer < 0)
     want = wanted_staff(m)

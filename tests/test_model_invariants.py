@@ -26,7 +26,11 @@ def _check_month(m: ClusterModel) -> None:
         assert (hazard <= highest_hazard(x, f.financing[live])).all()
     # the firm table's shared views agree with its columns
     np.testing.assert_array_equal(f.live_kind(), f.kind[live])
-    np.testing.assert_array_equal(f.established(m.month_index), live[f.born[live] < m.month_index])
+    established = f.established(m.month_index)
+    np.testing.assert_array_equal(established, live[f.born[live] < m.month_index])
+    # the employment kept for the operating firms agrees with a recount
+    np.testing.assert_array_equal(f.employees(w, live), f.employees(w, live.copy()))
+    np.testing.assert_array_equal(f.employees(w, established), f.employees(w, established.copy()))
     # no park over capacity
     employees = m.park_employees()
     assert (employees <= parks.capacity + 1e-9).all(), dict(

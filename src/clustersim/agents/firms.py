@@ -26,11 +26,13 @@ class FirmTable(ColumnTable):
     The columns (``COLUMNS``, one array each) are the firm's state variables; those with
     an output name appear in the year-end snapshots and on the ``Firm`` face.
 
-    Firms start and close only through ``start`` and ``close``: ``alive`` is read-only
-    outside them, so that the slots of the operating firms (``live``), which a month asks
-    for some twenty times, are worked out once after each change; so are their kinds
-    (``live_kind``) and those of them older than a month (``established``), which never
-    change while the same firms operate.
+    Firms start and close only through ``start`` and ``close``, and their staff and wanted
+    size change only through ``set_staff`` and ``set_target``: ``alive``, ``staff`` and
+    ``target`` are read-only outside them, so that what a month asks for again and again
+    is worked out once after each change: the slots of the operating firms (``live``,
+    some twenty times a month), their kinds (``live_kind``), those of them older than a
+    month (``established``), and their employment (``employees`` of ``live()`` or of
+    ``established(t)``, some seven times a month).
     """
 
     ID = "firm_id"
@@ -150,30 +152,43 @@ class FirmTable(ColumnTable):
     recent_grants: np.ndarray
     faces: list[Firm | None]
 
+    #: Columns changed only through the table's own methods (read-only views outside).
+    GUARDED = ("alive", "staff", "target")
+
     def __init__(self, n_slots: int) -> None:
         """Empty slots for ``n_slots`` firms (initial firms and every month's candidates)."""
         super().__init__(n_slots)
-        self._alive = self.alive  # the writable array, changed by start and close only
-        self.alive = self._alive.view()
-        self.alive.flags.writeable = False
+        for name in self.GUARDED:  # the writable arrays, changed by the table's methods only
+            setattr(self, f"_{name}", getattr(self, name))
+        self._make_views()
         self._live: np.ndarray | None = None
         self._of_live: dict[Any, np.ndarray] = {}  # per set of operating firms
+        # established(t) of each month asked, and their rows in live()
+        self._established: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._people: dict[float, np.ndarray] = {}  # employees of live(), per cohort size
+
+    def _make_views(self) -> None:
+        for name in self.GUARDED:
+            view = getattr(self, f"_{name}").view()
+            view.flags.writeable = False
+            setattr(self, name, view)
 
     def __getstate__(self) -> dict[str, Any]:
-        """The table's state, for a copy or a pickle, without ``alive`` (a view).
+        """The table's state, for a copy or a pickle, without the read-only views.
 
         A copy (``copy.deepcopy``, pickle) copies each array on its own, so ``alive``
-        would no longer be a view of ``_alive``; ``__setstate__`` makes it one again.
+        would no longer be a view of ``_alive``; ``__setstate__`` makes it one again
+        (and so for ``staff`` and ``target``).
         """
         state = self.__dict__.copy()
-        del state["alive"]
+        for name in self.GUARDED:
+            del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore the state and make ``alive`` the read-only view of ``_alive`` again."""
+        """Restore the state and make the read-only views of the guarded columns again."""
         self.__dict__.update(state)
-        self.alive = self._alive.view()
-        self.alive.flags.writeable = False
+        self._make_views()
 
     def start(self, slots: np.ndarray) -> None:
         """The firms of ``slots`` start operating in Shanghai."""
@@ -181,12 +196,26 @@ class FirmTable(ColumnTable):
         self.entered[slots] = True
         self._live = None
         self._of_live = {}
+        self._established = {}
+        self._people = {}
 
     def close(self, slots: np.ndarray) -> None:
         """The firms of ``slots`` close (their staff are released by the caller)."""
         self._alive[slots] = False
         self._live = None
         self._of_live = {}
+        self._established = {}
+        self._people = {}
+
+    def set_staff(self, slots: np.ndarray | slice, cohorts: np.ndarray | int) -> None:
+        """The firms of ``slots`` now employ ``cohorts`` talent agents each."""
+        self._staff[slots] = cohorts
+        self._people = {}
+
+    def set_target(self, slots: np.ndarray | slice, size: np.ndarray | float) -> None:
+        """The firms of ``slots`` now want ``size`` (people per cohort: ``target``)."""
+        self._target[slots] = size
+        self._people = {}
 
     def live(self) -> np.ndarray:
         """Slots of the firms operating now, in slot order (read-only: shared until a change)."""
@@ -213,13 +242,13 @@ class FirmTable(ColumnTable):
         ``live()`` less the month's entrants, in slot order (read-only, shared until a
         change): the firms that grow, may move and may close this month.
         """
-        slots = self._of_live.get(("established", month_index))
-        if slots is None:
+        kept = self._established.get(month_index)
+        if kept is None:
             live = self.live()
-            slots = live[self.born[live] < month_index]
-            slots.flags.writeable = False
-            self._of_live[("established", month_index)] = slots
-        return slots
+            rows = np.flatnonzero(self.born[live] < month_index)  # their rows in live()
+            kept = self._established[month_index] = (live[rows], rows)
+            kept[0].flags.writeable = False
+        return kept[0]
 
     def employees(self, people_per_agent: float, slots: np.ndarray | None = None) -> np.ndarray:
         """People employed, in full-time equivalents, of every slot (or of ``slots``).
@@ -231,6 +260,19 @@ class FirmTable(ColumnTable):
         cohort, and never exceeds the people its cohorts hold: it lies between
         (staff - 1) and staff cohorts' worth of people.
         """
+        live = self._live
+        if slots is not None and slots is live:  # worked out once per change (read-only)
+            people = self._people.get(people_per_agent)
+            if people is None:
+                people = self._people[people_per_agent] = self._employees(people_per_agent, live)
+                people.flags.writeable = False
+            return people
+        for established, rows in self._established.values():
+            if slots is established:  # their rows of the operating firms' employment
+                return self.employees(people_per_agent, self.live())[rows]
+        return self._employees(people_per_agent, slots)
+
+    def _employees(self, people_per_agent: float, slots: np.ndarray | None) -> np.ndarray:
         staff = self.staff if slots is None else self.staff[slots]
         target = self.target if slots is None else self.target[slots]
         full = staff * people_per_agent

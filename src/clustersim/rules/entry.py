@@ -67,7 +67,7 @@ def enter_firms(
     f.start(new)
     f.kind[new] = kind[come]
     f.park[new] = choice[come]
-    f.target[new] = size[come]
+    f.set_target(new, size[come])
     f.productivity[new] = productivity[come]
     f.financing[new] = financing[come]
     f.sensitive[new] = sensitive[come]

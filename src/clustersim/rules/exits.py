@@ -51,7 +51,7 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
         return gone
     f.close(gone)
     f.winding_down[gone] = False
-    f.staff[gone] = 0
+    f.set_staff(gone, 0)
     model.tally["exits"] += len(gone)
     return gone
 

@@ -79,4 +79,4 @@ def grow_firms(model: ClusterModel, levers: Levers) -> None:
     if shrinking.any():
         decline = model.behavior.exit.wind_down.monthly_decline
         new[shrinking] = target[shrinking] * (1.0 - decline)
-    f.target[live] = new
+    f.set_target(live, new)

@@ -45,7 +45,7 @@ def populate(model: ClusterModel) -> None:
     firms.start(slots)
     firms.kind[slots] = kind
     firms.park[slots] = park
-    firms.target[slots] = staff.astype(np.float64)
+    firms.set_target(slots, staff.astype(np.float64))
     firms.productivity[slots] = rng.normal(0.0, 0.3, n_firms)
     firms.financing[slots] = rng.beta(2.0, 4.0, n_firms)
     firms.born[slots] = -rng.integers(0, 120, n_firms)
@@ -66,7 +66,7 @@ def populate(model: ClusterModel) -> None:
     talent.last_park[t_slots] = park[employer]
     talent.residency[t_slots] = rng.random(n_emp) < init.residency_share
     talent.arrived[t_slots] = -rng.integers(1, 120, n_emp)
-    firms.staff[slots] = staff
+    firms.set_staff(slots, staff)
     employees = np.bincount(park, weights=staff, minlength=len(parks))
     employees *= model.people_per_talent_agent
     wages = park_wages(model, employees)

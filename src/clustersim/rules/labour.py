@@ -366,7 +366,7 @@ def settle(model: ClusterModel) -> None:
     """Refresh firms' head counts and wage bills, and the market's totals by tier."""
     f, tal = model.firms, model.talent
     w = model.people_per_talent_agent
-    f.staff[:] = tal.staff_by_firm
+    f.set_staff(slice(None), tal.staff_by_firm)
     live = f.live()  # a closed firm employs no one: its wage bill is 0
     wages = wage_sums(tal.employer_bin[: tal.in_use], tal, f.n_slots + 1)[1:][live]
     # wages are paid for the people at work: the last cohort's part-time share
