@@ -416,10 +416,12 @@ def _splitmix_uniform(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarra
 
 def _splitmix_hash(key: np.uint64 | np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The 64-bit splitmix64 hashes of ``ids`` under ``key`` (a new array)."""
-    # A copy, updated in place below. Arithmetic on uint64 *arrays* wraps modulo 2**64
-    # without a warning (numpy checks overflow only on scalars), as splitmix64 wants.
-    z = np.asarray(ids).astype(np.uint64)
-    z *= _GOLDEN
+    # A new array, updated in place below. Arithmetic on uint64 *arrays* wraps modulo
+    # 2**64 without a warning (numpy checks overflow only on scalars), as splitmix64
+    # wants. int64 ids are read as uint64 (a view: the same 64 bits, hence the values
+    # ``astype`` gives), so the first product makes the array: one pass fewer.
+    a = np.asarray(ids)
+    z = np.multiply(a.view(np.uint64) if a.dtype == np.int64 else a.astype(np.uint64), _GOLDEN)
     z += key
     shifted = np.empty_like(z)  # one buffer for the three shifts
     z ^= np.right_shift(z, _S30, out=shifted)

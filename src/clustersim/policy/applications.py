@@ -239,9 +239,13 @@ class MonthEvents:
         return self._employed
 
     def _employed_mask(self) -> np.ndarray:
-        """Mask over talent slots: employed now (computed once a month)."""
+        """Mask over the talent slots in use: employed now (computed once a month).
+
+        ``talent.employed()[:in_use]``: no slot from ``in_use`` on is employed.
+        """
         if self._is_employed is None:
-            self._is_employed = self.model.talent.employed()
+            tal = self.model.talent
+            self._is_employed = tal.employer[: tal.in_use] >= 0
         return self._is_employed
 
     def employed_in(self, tiers: np.ndarray) -> np.ndarray:

@@ -64,6 +64,8 @@ class Expectations:
         self._on_pay: dict[str, np.ndarray] = {}
         #: per set of instruments in force (their keys): what summing their levers needs
         self._plans: dict[tuple[str, ...], _LeverPlan] = {}
+        #: per set of instruments in force (their keys): the recurring firm events they reward
+        self._recurring: dict[tuple[str, ...], tuple[Event, ...]] = {}
 
     def _ev(self, inst: Instrument, base: float = 1.0) -> float:
         """Expected RMB of one application on ``base`` (cached: it does not change in a run)."""
@@ -104,11 +106,13 @@ class Expectations:
         years = plan.years_left(model)
         typical = _typical_firm(model, live) if plan.needs_typical else {}
         values = self._firm_values(model, plan, years, typical, live)
-        firm_offer = np.zeros((len(FIRM_KINDS), plan.n_parks))
         if len(values):
-            # instrument by instrument, in their order: value[:, None] x mask[None, :]
-            for term in values[:, :, None] * plan.firm_masks[:, None, :]:
-                firm_offer += term
+            # instrument by instrument, in their order: value[:, None] x mask[None, :];
+            # a sum over the first axis adds the terms one after another, elementwise
+            terms = values[:, :, None] * plan.firm_masks[:, None, :]
+            firm_offer = np.add.reduce(terms, axis=0)
+        else:
+            firm_offer = np.zeros((len(FIRM_KINDS), plan.n_parks))
         if plan.per_firm_tables is None:  # a certification value moves with the firms
             cert_value = {ev: np.zeros((len(FIRM_KINDS), plan.n_parks)) for ev in _CERT_TABLES}
             for j, pos in enumerate(plan.firm_rows):
@@ -218,6 +222,7 @@ class Expectations:
         other._ev_cache = dict(self._ev_cache)
         other._on_pay = dict(self._on_pay)
         other._plans = dict(self._plans)
+        other._recurring = dict(self._recurring)
         return other
 
     def _add_cert_value(
@@ -257,10 +262,12 @@ class Expectations:
         elif ev is Event.PRESENCE and not inst.payout.rule.uses_rate:
             value = np.full(len(FIRM_KINDS), self._ev(inst) * years)
         elif ev in (Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE):
-            yearly = {
-                Event.RD_SPEND: typical["rd_spend"] * 12.0,
-                Event.COMPUTE_SPEND: typical["rd_spend"] * 12.0 * r.compute_share,
-            }.get(ev, typical["wage_bill"] * 12.0 * r.profit_share)
+            if ev is Event.RD_SPEND:
+                yearly = typical["rd_spend"] * 12.0
+            elif ev is Event.COMPUTE_SPEND:
+                yearly = typical["rd_spend"] * 12.0 * r.compute_share
+            else:
+                yearly = typical["wage_bill"] * 12.0 * r.profit_share
             value = np.minimum(expected_value(inst, yearly), applicant_cap(inst, yearly)) * years
             if "high_tech" in inst.eligible.certified:
                 value = value * typical["high_tech_share"]
@@ -295,16 +302,33 @@ class Expectations:
         self, model: ClusterModel, month_events: MonthEvents, in_force: list[Instrument]
     ) -> None:
         """Update the per-kind monthly frequency of each recurring firm event in force."""
+        events = self._recurring_in(in_force)
+        if not events:
+            return
         f = model.firms
-        live = month_events.live
-        per_kind = np.maximum(np.bincount(f.kind[live], minlength=len(FIRM_KINDS)), 1)
-        for ev in {i.eligible.event for i in in_force if i.recipient is Recipient.FIRM}:
-            if ev not in RECURRING:
-                continue
-            ids = month_events.firms(ev)
-            rate = np.bincount(f.kind[ids], minlength=len(FIRM_KINDS)) / per_kind
+        n_kinds = len(FIRM_KINDS)
+        per_kind = np.maximum(np.bincount(f.live_kind(), minlength=n_kinds), 1)
+        # every event's firms by kind at once: one count over (event, kind) cells; each
+        # cell holds the count, and each rate the quotient, that event's own would give
+        found = [month_events.firms(ev) for ev in events]
+        cells = np.repeat(np.arange(len(events)) * n_kinds, [len(ids) for ids in found])
+        cells += f.kind[np.concatenate(found)]
+        counts = np.bincount(cells, minlength=len(events) * n_kinds)
+        rate = counts.reshape(len(events), n_kinds) / per_kind
+        for ev, new in zip(events, rate, strict=True):
             old = self._event_rate.get(ev)
-            self._event_rate[ev] = rate if old is None else old + SMOOTHING * (rate - old)
+            self._event_rate[ev] = new if old is None else old + SMOOTHING * (new - old)
+
+    def _recurring_in(self, in_force: list[Instrument]) -> tuple[Event, ...]:
+        """The recurring firm events instruments of ``in_force`` reward (kept per set)."""
+        key = tuple(inst.key for inst in in_force)
+        events = self._recurring.get(key)
+        if events is None:
+            wanted = {i.eligible.event for i in in_force if i.recipient is Recipient.FIRM}
+            events = self._recurring[key] = tuple(
+                sorted(wanted & RECURRING, key=lambda ev: ev.value)
+            )
+        return events
 
 
 #: The certification and pilot value tables (kinds x parks) of ``Levers``' multipliers.
@@ -538,18 +562,39 @@ def _tiers(inst: Instrument) -> np.ndarray:
     return _admits(TALENT_TIERS, tuple(inst.eligible.tiers))
 
 
+class _TypicalFirm(dict[str, np.ndarray]):
+    """Per kind: mean monthly wage bill, R&D spending, and certification shares.
+
+    The keys ``wage_bill``, ``rd_spend``, ``high_tech_share`` and ``specialised_share``;
+    each mean is worked out the first time it is asked for (the instruments in force
+    need one or two of them), over the operating firms ``live``.
+    """
+
+    def __init__(self, model: ClusterModel, live: np.ndarray) -> None:
+        super().__init__()
+        self._firms = model.firms
+        self._live = live
+        self._kind = model.firms.live_kind()  # kind[live]
+        self._n = np.maximum(np.bincount(self._kind, minlength=len(FIRM_KINDS)), 1)
+
+    def __missing__(self, name: str) -> np.ndarray:
+        f, live = self._firms, self._live
+        match name:
+            case "wage_bill":
+                values = f.wage_bill[live]
+            case "rd_spend":
+                values = f.rd_spend[live]
+            case "high_tech_share":
+                values = f.high_tech[live].astype(float)
+            case "specialised_share":
+                values = f.specialised[live].astype(float)
+            case _:
+                raise KeyError(name)
+        mean = np.bincount(self._kind, weights=values, minlength=len(FIRM_KINDS)) / self._n
+        self[name] = mean
+        return mean
+
+
 def _typical_firm(model: ClusterModel, live: np.ndarray) -> dict[str, np.ndarray]:
-    """Per kind: mean monthly wage bill, R&D spending, and certification shares."""
-    f = model.firms
-    kind = f.kind[live]
-    n = np.maximum(np.bincount(kind, minlength=len(FIRM_KINDS)), 1)
-
-    def mean(values: np.ndarray) -> np.ndarray:
-        return np.bincount(kind, weights=values, minlength=len(FIRM_KINDS)) / n
-
-    return {
-        "wage_bill": mean(f.wage_bill[live]),
-        "rd_spend": mean(f.rd_spend[live]),
-        "high_tech_share": mean(f.high_tech[live].astype(float)),
-        "specialised_share": mean(f.specialised[live].astype(float)),
-    }
+    """Per kind: mean monthly wage bill, R&D spending, and certification shares (as asked)."""
+    return _TypicalFirm(model, live)
