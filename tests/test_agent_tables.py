@@ -83,9 +83,9 @@ def test_park_faces_read_every_declared_output_live() -> None:
 
 
 def test_firm_employment_is_kept_until_staff_sizes_or_operating_firms_change() -> None:
-    f = FirmTable(6)
+    f = FirmTable(8)
     f.start(np.array([0, 2, 3, 5]))
-    f.born[:] = [0, 0, 0, 1, 0, 1]
+    f.born[:6] = [0, 0, 0, 1, 0, 1]
     f.set_staff(np.array([0, 2, 3, 5]), np.array([2, 1, 0, 3]))
     f.set_target(np.array([0, 2, 3, 5]), np.array([1.5, 0.4, 2.0, 3.0]))
     w = 10.0
@@ -118,5 +118,10 @@ def test_firm_employment_is_kept_until_staff_sizes_or_operating_firms_change() -
     f.set_staff(np.array([1]), np.array([1]))
     f.set_target(np.array([1]), np.array([0.5]))
     assert f.live().tolist() == [0, 1, 2, 5]
+    f.start(np.array([6, 7]))  # after the last operating firm (as entrants are)
+    f.start(np.array([3, 4]))  # among them
+    f.close(np.array([0, 4, 7]))
+    assert f.live().tolist() == [1, 2, 3, 5, 6] == np.flatnonzero(f.alive).tolist()
+    assert f.live_kind().tolist() == f.kind[f.live()].tolist()
     np.testing.assert_array_equal(f.employees(w, f.live()), recount(f.live()))
     np.testing.assert_array_equal(f.employees(w, f.established(1)), recount(f.established(1)))

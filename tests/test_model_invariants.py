@@ -25,6 +25,7 @@ def _check_month(m: ClusterModel) -> None:
         hazard = x.monthly_hazard(f.employees(w, live), age, f.kind[live], f.financing[live])
         assert (hazard <= highest_hazard(x, f.financing[live])).all()
     # the firm table's shared views agree with its columns
+    np.testing.assert_array_equal(live, np.flatnonzero(f.alive))
     np.testing.assert_array_equal(f.live_kind(), f.kind[live])
     established = f.established(m.month_index)
     np.testing.assert_array_equal(established, live[f.born[live] < m.month_index])

@@ -191,31 +191,59 @@ class FirmTable(ColumnTable):
         self._make_views()
 
     def start(self, slots: np.ndarray) -> None:
-        """The firms of ``slots`` start operating in Shanghai."""
+        """The firms of ``slots`` start operating in Shanghai.
+
+        Firms start in slot order (a month's entrants have the highest slots so far),
+        so the operating firms are those before and then these: ``live()`` is extended
+        instead of found again among all slots.
+        """
+        live = self._live
         self._alive[slots] = True
         self.entered[slots] = True
-        self._live = None
         self._of_live = {}
         self._established = {}
         self._people = {}
+        if live is not None and _after(live, slots):
+            self._live = _read_only(np.concatenate((live, slots)))
+        else:
+            self._live = None
 
     def close(self, slots: np.ndarray) -> None:
-        """The firms of ``slots`` close (their staff are released by the caller)."""
+        """The firms of ``slots`` close (their staff are released by the caller).
+
+        The operating firms' slots, kinds and employment are those kept less the rows of
+        the closing firms (the others' do not change), instead of being worked out again.
+        """
+        live = self._live
         self._alive[slots] = False
-        self._live = None
-        self._of_live = {}
         self._established = {}
-        self._people = {}
+        rows = _rows_in(live, slots) if live is not None else None
+        if rows is None:
+            self._live = None
+            self._of_live = {}
+            self._people = {}
+            return
+        keep = np.ones(len(live), dtype=bool)
+        keep[rows] = False
+        self._live = _read_only(live[keep])
+        self._of_live = {k: _read_only(v[keep]) for k, v in self._of_live.items()}
+        self._people = {w: _read_only(v[keep]) for w, v in self._people.items()}
 
     def set_staff(self, slots: np.ndarray | slice, cohorts: np.ndarray | int) -> None:
         """The firms of ``slots`` now employ ``cohorts`` talent agents each."""
         self._staff[slots] = cohorts
-        self._people = {}
+        self._sizes_changed(slots)
 
     def set_target(self, slots: np.ndarray | slice, size: np.ndarray | float) -> None:
         """The firms of ``slots`` now want ``size`` (people per cohort: ``target``)."""
         self._target[slots] = size
-        self._people = {}
+        self._sizes_changed(slots)
+
+    def _sizes_changed(self, slots: np.ndarray | slice) -> None:
+        # the operating firms' employment changes if any of them changed (not if only
+        # closed firms did: the staff of firms closing this month are set to 0)
+        if self._people and self._alive[slots].any():
+            self._people = {}
 
     def live(self) -> np.ndarray:
         """Slots of the firms operating now, in slot order (read-only: shared until a change)."""
@@ -339,3 +367,31 @@ class Firm(mesa.Agent):
             f"Firm(id={self.slot}, kind={self.kind!r}, park={self.park!r}, "
             f"employees={self.employees:.0f}, patents={self.patents})"
         )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _after(live: np.ndarray, slots: np.ndarray) -> bool:
+    """True if ``slots`` (whole numbers) rise strictly and all come after ``live``'s."""
+    slots = np.asarray(slots)
+    if slots.dtype.kind not in "iu" or slots.ndim != 1:
+        return False
+    if len(slots) == 0:
+        return True
+    if len(live) and slots[0] <= live[-1]:
+        return False
+    return bool((slots[1:] > slots[:-1]).all())
+
+
+def _rows_in(live: np.ndarray, slots: np.ndarray) -> np.ndarray | None:
+    """The rows of ``slots`` in ``live`` (sorted), or None if one is not there."""
+    slots = np.asarray(slots)
+    if slots.dtype.kind not in "iu" or slots.ndim != 1:
+        return None
+    rows = np.searchsorted(live, slots)
+    if len(rows) and (rows.max() >= len(live) or (live[rows] != slots).any()):
+        return None
+    return rows
