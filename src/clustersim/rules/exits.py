@@ -41,10 +41,14 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
     live = f.established(t)  # this month's entrants cannot close yet
     w = model.people_per_talent_agent
     people = f.employees(w, live)
-    hit = _hit_by_closure(model, live, people, u_all.take(live)) & ~f.winding_down[live]
-    large = np.maximum(people, f.target[live] * w) >= x.wind_down.min_employees
-    f.winding_down[live[hit & large]] = True
-    closing = (hit & ~large) | (f.target[live] < model.behavior.growth.exit_size)
+    target = f.target[live]
+    # rows of the firms hit by closure (a few in a hundred), those winding down already aside
+    hit = _hit_by_closure(model, live, people, u_all.take(live))
+    hit = hit[~f.winding_down[live[hit]]]
+    large = np.maximum(people[hit], target[hit] * w) >= x.wind_down.min_employees
+    f.winding_down[live[hit[large]]] = True
+    closing = target < model.behavior.growth.exit_size
+    closing[hit[~large]] = True
     closing |= f.winding_down[live] & (people < x.wind_down.close_below)
     gone = live[closing]
     if len(gone) == 0:
@@ -59,7 +63,7 @@ def exit_firms(model: ClusterModel) -> np.ndarray:
 def _hit_by_closure(
     model: ClusterModel, live: np.ndarray, people: np.ndarray, u: Draws
 ) -> np.ndarray:
-    """Mask of the firms ``live`` whose draw ``u`` falls below their monthly closure hazard.
+    """Rows of the firms ``live`` whose draw ``u`` falls below their monthly closure hazard.
 
     Only a draw below the highest hazard any of them can have can be a hit, so the hazard
     is worked out for those firms alone (a few in a hundred), the others being screened
@@ -67,12 +71,10 @@ def _hit_by_closure(
     """
     x, f = model.behavior.exit, model.firms
     maybe = np.flatnonzero(below(u, highest_hazard(x, f.financing[live])))
-    hit = np.zeros(len(live), dtype=bool)
     firms = live[maybe]
     age = (model.month_index - f.born[firms]) / 12.0
     hazard = x.monthly_hazard(people[maybe], age, f.kind[firms], f.financing[firms])
-    hit[maybe] = u[maybe] < hazard
-    return hit
+    return maybe[u[maybe] < hazard]
 
 
 def highest_hazard(x: Exit, financing: np.ndarray) -> float:

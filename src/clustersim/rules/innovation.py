@@ -51,11 +51,18 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     stock = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend
     f.rd_stock[live] = stock
 
-    new_patents = poisson(u_patent[live], inno.patent_rate * np.sqrt(stock / 1e6))
-    patents = f.patents[live] + new_patents
-    f.patents[live] = patents
-    has = new_patents > 0
-    events.patents, events.patent_counts = live[has], new_patents[has]
+    # Poisson counts by inversion (sampling.poisson): a count is positive only where the
+    # draw exceeds 1 - rate, a few firms in a hundred, so only those firms' are worked out
+    u = u_patent[live]
+    rate = inno.patent_rate * np.sqrt(stock / 1e6)
+    maybe = np.flatnonzero(u > (1.0 - rate) - 1e-12)  # as sampling.poisson screens
+    counts = poisson(u[maybe], rate[maybe])
+    rows = maybe[counts > 0]
+    new_patents = counts[counts > 0]
+    patenting = live[rows]
+    f.patents[patenting] += new_patents
+    patents = f.patents[live]
+    events.patents, events.patent_counts = patenting, new_patents
 
     # the labels: only the firms that seek one draw against its hazard (a third or less
     # of the firms), each compared exactly as among all of them
