@@ -174,7 +174,7 @@ class TalentTable(ColumnTable):
         # job's (employer, tier) loses one, the new one gains one
         tier = self.tier[slots]
         old = self.employer[slots]
-        moving = np.flatnonzero(old >= 0)
+        moving = (old >= 0).nonzero()[0]
         if len(moving):
             self._count_jobs(
                 np.concatenate([firm, old[moving]]),

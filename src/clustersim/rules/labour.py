@@ -11,7 +11,6 @@ People are conserved: initial + arrived = employed + unemployed + left.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ from clustersim.rules.sampling import (
     row_sums,
 )
 from clustersim.rules.wages import park_wages
+from clustersim.settings.common import kept_array
 from clustersim.vocabulary import N_TIERS
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _take(u: Draws, slots: np.ndarray) -> Draws:
 
 def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``a[rows]`` for a narrow 2-D array (firms x tiers): np.take, several times faster."""
-    return np.take(a, rows, axis=0)
+    return a.take(rows, axis=0)
 
 
 def run_labour_market(
@@ -105,10 +105,11 @@ def leave(model: ClusterModel, u: Draws) -> None:
     by_residency = max(1.0, 1.0 - tb.residency_retention)
     by_housing = max(1.0, 1.0 - tb.housing_weight * 0.5)
     n = tal.in_use
-    idle = np.flatnonzero(tal.idle[:n])
     screened = below(u[:n], tb.leave_employed * by_residency * by_housing)
-    screened[idle[below(_take(u, idle), tb.leave_unemployed * by_residency * by_housing)]] = True
-    candidates = np.flatnonzero(screened)
+    idle_screened = below(u[:n], tb.leave_unemployed * by_residency * by_housing)
+    idle_screened &= tal.idle[:n]  # whole-mask operations: cheaper than finding the idle
+    screened |= idle_screened
+    candidates = screened.nonzero()[0]
     alive = candidates[tal.alive[candidates]]
     employed = tal.employer[alive] >= 0
     hazard = np.where(employed, tb.leave_employed, tb.leave_unemployed)
@@ -172,15 +173,12 @@ def wanted_staff(model: ClusterModel) -> np.ndarray:
     return round_by_cumulative_rows(cohorts, _cumulative_mix(model.behavior.hiring), f.live_kind())
 
 
-@functools.lru_cache(maxsize=8)
 def _cumulative_mix(hiring: Hiring) -> np.ndarray:
     """(kinds x tiers) each kind's cumulative tier mix (read-only): the same numbers as row by row.
 
-    Worked out once per setting (settings are frozen), not every month.
+    Worked out once per setting (settings are frozen, ``kept_array``), not every month.
     """
-    cumulative = row_cumsum(hiring.mix())
-    cumulative.flags.writeable = False
-    return cumulative
+    return kept_array(hiring, "cumulative_mix", lambda: row_cumsum(hiring.mix()))
 
 
 def shedding_firms(model: ClusterModel, want: np.ndarray) -> np.ndarray:
@@ -205,7 +203,7 @@ def lay_off(
     tol = model.behavior.hiring.layoff_tolerance
     tal = model.talent
     live = model.firms.live()
-    over = np.flatnonzero(tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol)))
+    over = (tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))).nonzero()[0]
     if len(over) == 0:
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
@@ -214,12 +212,12 @@ def lay_off(
     # (employer, tier) groups, the employer numbered by its row among over_firms
     row_of = np.empty(model.firms.n_slots, dtype=np.int64)
     row_of[over_firms] = np.arange(len(over_firms))
-    group = row_of[tal.employer[emp]] * N_TIERS + tal.tier[emp]
+    group = row_of.take(tal.employer.take(emp)) * N_TIERS + tal.tier.take(emp)
     # only groups with an excess shed anyone: rank within those alone (a group's ranks
     # depend on its own members only, so they are the same as among all the staff)
-    excess_of = excess.ravel()[group]
-    shed = np.flatnonzero(excess_of)  # positions, then np.take: cheaper than a mask
-    emp, group, excess_of = emp[shed], group[shed], excess_of[shed]
+    excess_of = excess.ravel().take(group)
+    shed = (excess_of > 0).nonzero()[0]  # positions, then take: cheaper than a mask
+    emp, group, excess_of = emp.take(shed), group.take(shed), excess_of.take(shed)
     _, rank = rank_within_groups(group, _take(u_priority, emp))
     fired = emp[rank < excess_of]
     model.tally["layoffs"] += len(fired) * model.people_per_talent_agent
@@ -260,7 +258,7 @@ def post_vacancies(
     vac = np.maximum(want - take_rows(model.talent.headcount, live), 0)
     total = row_sums(vac)
     total[f.winding_down[live]] = 0  # a firm winding down towards closure does not hire
-    rows = np.flatnonzero(total > 0)
+    rows = (total > 0).nonzero()[0]
     firms_hiring = live[rows]
     if len(firms_hiring) == 0:
         return Vacancies(firms_hiring, take_rows(vac, rows))
@@ -271,20 +269,20 @@ def post_vacancies(
     vac, total = take_rows(vac, rows), total[rows]
     # positions claimed in the park before each firm's own: all claimed so far, less the
     # claims of the parks before it (firms are in park order)
-    claimed = np.cumsum(total) - total
+    claimed = total.cumsum() - total
     by_park = np.bincount(park, weights=total, minlength=len(model.parks)).astype(np.int64)
-    claimed -= (np.cumsum(by_park) - by_park)[park]
+    claimed -= (by_park.cumsum() - by_park)[park]
     room = np.floor((model.parks.capacity - park_people) / model.people_per_talent_agent)
     room = np.maximum(room, 0).astype(np.int64)
     allowed = np.minimum(np.maximum(room[park] - claimed, 0), total)
-    cut = np.flatnonzero(allowed < total)
+    cut = (allowed < total).nonzero()[0]
     if len(cut):  # firms at the edge of a full park hire only what still fits
         edge = take_rows(vac, cut)
         shares = edge / row_sums(edge)[:, None]
         keep = round_by_cumulative(allowed[cut].astype(np.float64), shares)
         vac[cut] = np.minimum(edge, keep)
         hires = row_sums(vac) > 0
-        firms_hiring, vac = firms_hiring[hires], np.compress(hires, vac, axis=0)
+        firms_hiring, vac = firms_hiring[hires], vac.compress(hires, axis=0)
     return Vacancies(firms_hiring, vac)
 
 
@@ -312,7 +310,7 @@ def match(
     idle = tal.idle[:n]
     looking = below(u_search[:n], np.float32(tb.on_the_job_search))
     looking |= idle
-    seekers = np.flatnonzero(looking)
+    seekers = looking.nonzero()[0]
     was_idle = idle.take(seekers)
     unemployed = seekers[was_idle]
     seekers = seekers[was_idle | (tal.employer.take(seekers) >= 0)]
@@ -345,16 +343,16 @@ def match(
     # positions are consecutive, from group_start, and ordered by firm priority. The
     # positions are runs, one per (tier, hiring firm), tier by tier: run r is firm
     # r % len(hiring)'s, and ends before run_end[r]; only the filled ones are looked up
-    run_end = np.cumsum(count.T.ravel())
+    run_end = count.T.ravel().cumsum()
     group_size = vac_park.ravel().astype(np.int64)
-    group_start = np.cumsum(group_size) - group_size
+    group_start = group_size.cumsum() - group_size
 
     seek_group = tier * n_parks + park
     _, rank = rank_within_groups(seek_group, _take(u_priority, seekers))
     hired = rank < group_size[seek_group]
     who = seekers[hired]
     position = group_start[seek_group[hired]] + rank[hired]
-    firm = hiring.take(np.searchsorted(run_end, position, side="right") % len(hiring))
+    firm = hiring.take(run_end.searchsorted(position, side="right") % len(hiring))
 
     workplace = f.park[firm]
     tal.hire(who, firm, workplace, wages[tier[hired], workplace])
@@ -369,9 +367,10 @@ def settle(model: ClusterModel) -> None:
     f.set_staff(slice(None), tal.staff_by_firm)
     live = f.live()  # a closed firm employs no one: its wage bill is 0
     wages = wage_sums(tal.employer_bin[: tal.in_use], tal, f.n_slots + 1)[1:][live]
-    # wages are paid for the people at work: the last cohort's part-time share
+    # wages are paid for the people at work: the last cohort's part-time share (a firm
+    # without staff employs 0 people: 0 / 1e-12, a share of 0.0)
     full = f.staff[live] * w
-    wages *= np.where(full > 0, f.employees(w, live) / np.maximum(full, 1e-12), 0.0)
+    wages *= f.employees(w, live) / np.maximum(full, 1e-12)
     wages *= w
     f.wage_bill[:] = 0.0
     f.wage_bill[live] = wages

@@ -190,7 +190,7 @@ def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: Draws) -> np.ndarr
         width = np.int64(2 * _FLOAT32_STEPS)
         keys = (threshold + np.arange(len(cum), dtype=np.int64)[:, None] * width).ravel()
         row = row.astype(np.int64, copy=False)
-        found = np.searchsorted(keys, steps + row * width, side="right")
+        found = keys.searchsorted(steps + row * width, side="right")
         return found - row * cum.shape[1]
     out = np.empty(len(u), dtype=np.int64)
     for r in range(len(cum)):
@@ -203,13 +203,13 @@ def categorical_fixed(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``categorical`` when every row has the same probabilities ``probs`` (a 1-D array)."""
     cum = np.cumsum(np.asarray(probs, dtype=np.float64))
     cum[-1] = 1.0 + 1e-12
-    return np.searchsorted(cum, u, side="left").astype(np.int64)  # count of cum < u
+    return cum.searchsorted(u, side="left").astype(np.int64)  # count of cum < u
 
 
 def logit_probs(utility: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Multinomial-logit choice probabilities per row; -inf marks an unavailable option."""
     z = utility / scale
-    zmax = np.max(z, axis=1, keepdims=True)
+    zmax = z.max(axis=1, keepdims=True)
     zmax[~np.isfinite(zmax)] = 0.0
     e = np.exp(z - zmax)
     total = e.sum(axis=1, keepdims=True)
@@ -227,7 +227,7 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     k = np.zeros(u.shape, dtype=np.int64)
-    maybe = np.flatnonzero(u > (1.0 - lam) - 1e-12)
+    maybe = (u > (1.0 - lam) - 1e-12).nonzero()[0]
     p = np.exp(-lam[maybe])
     above = u[maybe] > p
     todo = maybe[above]  # the draws whose count is at least 1
@@ -283,13 +283,15 @@ def rank_within_groups(groups: np.ndarray, priority: Draws) -> tuple[np.ndarray,
     next, and so on. Used to fill vacancies and to pick whom a firm lays off.
     """
     order = order_by_group(groups, priority)
-    g = groups[order]
-    position = np.arange(len(g))
+    g = groups.take(order)
+    n = len(g)
+    position = np.arange(n)
     # each item's group starts at the last position (so far) where the group changes
-    new_group = np.ones(len(g), dtype=bool)
-    np.not_equal(g[1:], g[:-1], out=new_group[1:])
-    first = np.maximum.accumulate(np.where(new_group, position, 0)) if len(g) else position
-    rank = np.empty(len(g), dtype=np.int64)
+    start = np.zeros(n, dtype=np.int64)
+    changes = (g[1:] != g[:-1]).nonzero()[0] + 1
+    start[changes] = changes
+    first = np.maximum.accumulate(start) if n else start
+    rank = np.empty(n, dtype=np.int64)
     rank[order] = position - first
     return order, rank
 

@@ -41,7 +41,7 @@ class StaffLookup:
         self.chosen = np.zeros(model.firms.n_slots + 1, dtype=bool)
         for firms in firm_sets:
             self.chosen[firms] = True
-        self.staff = np.flatnonzero(self.chosen.take(tal.employer[: tal.in_use]))
+        self.staff = self.chosen.take(tal.employer[: tal.in_use]).nonzero()[0]
         self.hires = tal.hires
 
     def staff_of(self, model: ClusterModel, firms: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ class StaffLookup:
             return model.staff_of(firms)
         chosen = np.zeros(len(self.chosen), dtype=bool)
         chosen[firms] = True
-        return self.staff[chosen[tal.employer[self.staff]]]
+        return self.staff[chosen.take(tal.employer.take(self.staff))]
 
 
 def follow_firms(
