@@ -194,3 +194,31 @@ def test_admitted_is_the_lookup_of_the_table_no_park_included() -> None:
         for rows in ((0,), (1, 3), tuple(range(len(engine.instruments)))):
             expected = openings.table(talent, rows)[:, codes, places]
             np.testing.assert_array_equal(openings.admitted(talent, rows, codes, places), expected)
+
+
+def test_a_group_that_admits_all_admits_every_candidate_of_its_tiers_anywhere() -> None:
+    """``Openings.admit_all`` (the lookup skipped) holds exactly when every instrument of
+    the group admits every tier the group screens, in every place (a park or none), with
+    no employer or newness condition; the shipped plans have groups of both sorts."""
+    s = scenario("world=toy", "seed=5", "world.end=2025-02", "run.report_months=[2025-02]")
+    incentives = _with_more_conditions(RegimeIncentives.from_scenario(s))
+    model = simulate(s, incentives=incentives).model
+    openings = incentives._openings_of(model)
+    every = tuple(range(len(incentives.instruments)))
+    seen = set()
+    for (recipient, _), members in openings.groups(every).items():
+        if recipient is not Recipient.TALENT:
+            continue
+        rows = tuple(members)
+        tiers = openings.tiers_of(rows)
+        codes = np.flatnonzero(np.ones(N_TIERS, dtype=bool) if tiers is None else tiers)
+        places = np.arange(-1, len(model.parks))
+        code, place = (a.ravel() for a in np.meshgrid(codes, places))
+        conditions = any(
+            openings.employer_kinds[r] is not None or openings.instruments[r].eligible.new_only
+            for r in rows
+        )
+        expected = bool(openings.admitted(True, rows, code, place).all()) and not conditions
+        assert openings.admit_all(rows) is expected, [openings.instruments[r].key for r in rows]
+        seen.add(expected)
+    assert seen == {True, False}

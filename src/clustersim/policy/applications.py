@@ -101,6 +101,7 @@ class Openings:
         self._flats: dict[tuple[bool, tuple[int, ...]], np.ndarray] = {}
         self._tiers: dict[tuple[int, ...], np.ndarray | None] = {}
         self._groups: dict[tuple[int, ...], dict[tuple[Recipient, Event], list[int]]] = {}
+        self._all: dict[tuple[int, ...], bool] = {}
 
     def groups(self, rows: tuple[int, ...]) -> dict[tuple[Recipient, Event], list[int]]:
         """The instruments ``rows`` by the recipient and event they reward (cached).
@@ -121,6 +122,24 @@ class Openings:
             tiers = np.logical_or.reduce([self.tiers[r] for r in rows])
             self._tiers[rows] = None if tiers.all() else tiers
         return self._tiers[rows]
+
+    def admit_all(self, rows: tuple[int, ...]) -> bool:
+        """Whether each talent instrument ``rows`` admits every candidate of the group (cached).
+
+        The group's candidates are talent of the tiers any of them admits (``tiers_of``),
+        in any place (a park, or none): true when each of them admits all those tiers in
+        every place, with no condition on the employer or newness. Then the admitted
+        matrix is all true, and the lookup can be skipped.
+        """
+        if rows not in self._all:
+            tiers = self.tiers_of(rows)
+            self._all[rows] = all(
+                self.employer_kinds[r] is None
+                and not self.instruments[r].eligible.new_only
+                and bool(self.talent[r][slice(None) if tiers is None else tiers].all())
+                for r in rows
+            )
+        return self._all[rows]
 
     def table(self, talent: bool, rows: tuple[int, ...]) -> np.ndarray:
         """The firm (or talent) lookup table of the instruments ``rows`` (cached)."""
@@ -581,24 +600,32 @@ def _talent_group(
     each instrument has. The place is the workplace, or the last one for talent without.
     """
     tal = model.talent
+    key = tuple(rows)
     # first the tiers any of them admits: often a few of many candidates
-    ids = month_events.talent(event, openings.tiers_of(tuple(rows)))
+    ids = month_events.talent(event, openings.tiers_of(key))
     if len(ids) == 0:  # no candidate, no application
         return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
-    park = tal.park[ids]
-    idle = np.flatnonzero(park < 0)  # without a job: the last park worked in
-    if len(idle):
-        park[idle] = tal.last_park[ids[idle]]
-    ok = openings.admitted(True, tuple(rows), tal.tier[ids], park)
-    for j, r in enumerate(rows):
-        kinds = openings.employer_kinds[r]
-        if kinds is not None:
-            employer = tal.employer[ids]
-            ok[j] &= (employer >= 0) & kinds[model.firms.kind[employer]]
-        if openings.instruments[r].eligible.new_only:
-            ok[j] &= tal.arrived[ids] >= openings.window_start[r]
-    which, pos, counts = _positions(ok)
-    ids = ids[pos]
+    if openings.admit_all(key):  # every instrument admits every candidate
+        n, k = len(ids), len(rows)
+        which = np.repeat(np.arange(k), n)
+        ids = np.tile(ids, k)
+        counts = np.full(k, n, dtype=np.int64)
+    else:
+        park = tal.park[ids]
+        if event not in (Event.CONTINUOUS, Event.PRESENCE):  # those: the employed, in a park
+            idle = np.flatnonzero(park < 0)  # without a job: the last park worked in
+            if len(idle):
+                park[idle] = tal.last_park[ids[idle]]
+        ok = openings.admitted(True, key, tal.tier[ids], park)
+        for j, r in enumerate(rows):
+            kinds = openings.employer_kinds[r]
+            if kinds is not None:
+                employer = tal.employer[ids]
+                ok[j] &= (employer >= 0) & kinds[model.firms.kind[employer]]
+            if openings.instruments[r].eligible.new_only:
+                ok[j] &= tal.arrived[ids] >= openings.window_start[r]
+        which, pos, counts = _positions(ok)
+        ids = ids[pos]
     w = model.people_per_talent_agent
     base = np.full(len(ids), w)
     if any(openings.on_rate[r] for r in rows):  # income-based: a month's pay of the cohort

@@ -203,10 +203,18 @@ class Expectations:
         key = y.tobytes()
         table = plan.talent_offers.get(key)
         if table is None:
-            table = np.zeros((len(TALENT_TIERS), plan.n_parks))
-            for j, pos in enumerate(plan.talent_rows.tolist()):
-                value = self._talent_value(model, in_force[pos], float(y[j]))
-                table += value[:, None] * plan.talent_masks[j][None, :]
+            if len(plan.talent_rows):
+                values = np.array(
+                    [
+                        self._talent_value(model, in_force[pos], float(y[j]))
+                        for j, pos in enumerate(plan.talent_rows.tolist())
+                    ]
+                )
+                # instrument by instrument, in their order: value[:, None] x mask[None, :],
+                # added one after another by a sum over the first axis
+                table = np.add.reduce(values[:, :, None] * plan.talent_masks[:, None, :], axis=0)
+            else:
+                table = np.zeros((len(TALENT_TIERS), plan.n_parks))
             table.flags.writeable = False  # kept for later months: read only
             plan.talent_offers[key] = table
         return table

@@ -177,10 +177,13 @@ class GrantLedger:
             if key is not None
             else self._book_from_rows(instrument, year)
         )
+        if book is None:
+            return np.zeros(ids.shape[0])
+        if ids.shape[0] == 0 or int(ids.max()) < book.shape[0]:  # every id has a place
+            return book[ids]
         out = np.zeros(ids.shape[0])
-        if book is not None:
-            known = ids < book.shape[0]
-            out[known] = book[ids[known]]
+        known = ids < book.shape[0]
+        out[known] = book[ids[known]]
         return out
 
     def _book_from_rows(self, instrument: Instrument, year: int) -> np.ndarray | None:
