@@ -123,13 +123,15 @@ def _place_initial_firms(
     weight = parks.initial_share[None, :] * np.exp(parks.affinity[kind])
     probs = weight / weight.sum(axis=1, keepdims=True)
     drawn = categorical(probs, rng.random(len(kind)))
-    free = parks.capacity.copy()
-    park = np.empty(len(kind), dtype=np.int64)
-    people = staff * model.people_per_talent_agent
-    for i in np.argsort(-staff, kind="stable"):
-        p = drawn[i]
+    # one firm at a time, in Python numbers (float64 both: the same comparisons and
+    # subtractions as numpy's, without a numpy scalar per step)
+    free = parks.capacity.tolist()
+    park = drawn.tolist()
+    people = (staff * model.people_per_talent_agent).tolist()
+    for i in np.argsort(-staff, kind="stable").tolist():
+        p = park[i]
         if free[p] < people[i]:
-            p = int(np.argmax(free))
+            p = max(range(len(free)), key=free.__getitem__)  # the first most room, as argmax
             if free[p] < people[i]:
                 raise ConfigError(
                     "world.parks.*.capacity",
@@ -140,7 +142,7 @@ def _place_initial_firms(
                 )
         park[i] = p
         free[p] -= people[i]
-    return park
+    return np.array(park, dtype=np.int64)
 
 
 def _add_unemployed(model: ClusterModel, rng: np.random.Generator, slots: np.ndarray) -> None:
