@@ -41,17 +41,62 @@ def with_regions(monthly: pd.DataFrame, districts: Sequence[str]) -> pd.DataFram
 def headline(
     monthly: pd.DataFrame, districts: Sequence[str], months: Sequence[str]
 ) -> dict[str, dict[str, float]]:
-    """Headline outcomes at each report month: {month: {metric: value}}."""
-    table = with_regions(monthly, districts).set_index("month")
-    cumulative = table[list(SINCE_START)].cumsum()
+    """Headline outcomes at each report month: {month: {metric: value}}.
+
+    The values of ``with_regions(monthly, districts)`` at the report months, read from
+    the columns the outcomes name alone: the regions' totals are summed as
+    ``with_regions`` sums them and the since-start totals cumulated as pandas does, but
+    the whole monthly table (some two hundred columns) is neither copied nor re-indexed.
+    """
+    row_of: dict[str, int] = {}
+    for i, month in enumerate(monthly["month"].tolist()):
+        row_of.setdefault(month, i)  # as set_index + .at would find it: the first row
+    present = set(monthly.columns)
+    columns: dict[str, np.ndarray | float] = {}
+    for what in _BY_REGION:
+        for region in REGION_NAMES:
+            cols = [
+                f"{what}_{d}"
+                for d in districts
+                if region_of(d) == region and f"{what}_{d}" in present
+            ]
+            columns[f"{what}_{region}"] = _row_sums(monthly, cols) if cols else 0.0
+    names = [n for n in OUTCOMES if n in columns or (n in present and n != "month")]
+    for n in names:
+        if n not in columns:
+            columns[n] = monthly[n].to_numpy()
+    cumulative = monthly[list(SINCE_START)].cumsum()
+    since = {c: cumulative[c].to_numpy() for c in cumulative}
     out: dict[str, dict[str, float]] = {}
     for m in months:
-        if m not in table.index:
+        if m not in row_of:
             continue
-        row = {n: float(table.at[m, n]) for n in OUTCOMES if n in table}
-        row.update({f"{c}_since_start": float(cumulative.at[m, c]) for c in cumulative})
+        i = row_of[m]
+        row = {n: _at(columns[n], i) for n in names}
+        row.update({f"{c}_since_start": float(v[i]) for c, v in since.items()})
         out[m] = row
     return out
+
+
+def _row_sums(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """``table[cols].sum(axis=1)``'s numbers, without a table of those columns.
+
+    pandas adds a row's values column after column, starting from 0.0, a missing value
+    counting as 0 (numpy's sum along the rows of the columns' block, which it reads
+    column by column): so do these additions, in the same order.
+    """
+    total: np.ndarray | None = None
+    for c in cols:
+        values = table[c].to_numpy(dtype=np.float64)
+        values = np.where(np.isnan(values), 0.0, values)
+        total = values if total is None else total + values
+    assert total is not None
+    return total + 0.0  # pandas starts from 0.0: a sum of negative zeros is +0.0
+
+
+def _at(column: np.ndarray | float, i: int) -> float:
+    """Row ``i`` of a column (a number: the same in every row)."""
+    return float(column) if isinstance(column, float) else float(column[i])
 
 
 def targets(outcomes: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
