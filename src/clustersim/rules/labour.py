@@ -131,7 +131,8 @@ def arrive(model: ClusterModel, levers: Levers, events: Events) -> None:
         return
     tb = model.behavior.talent
     rng = model.streams.at("arrival", t)
-    shares = np.asarray(model.world.talent_arrivals.shares, dtype=np.float64)
+    arrivals = model.world.talent_arrivals
+    shares = kept_array(arrivals, "shares", lambda: arrivals.shares)
     tier = categorical_fixed(shares, rng.random(n))
     residency = rng.random(n) < ARRIVAL_RESIDENCY
     u_come = rng.random(n)

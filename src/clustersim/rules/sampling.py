@@ -71,7 +71,7 @@ class Float32Uniforms:
 
     def take(self, slots: np.ndarray) -> Float32Uniforms:
         """The draws of ``slots``, still kept as words (``draws[slots]`` gives their values)."""
-        return Float32Uniforms(self.words[slots])
+        return Float32Uniforms(self.words.take(slots))
 
     def values(self) -> np.ndarray:
         """The draws as float32 numbers, those of ``rng.random(dtype=np.float32)``."""
@@ -82,7 +82,7 @@ class Float32Uniforms:
 
         The step is the word's top 24 bits: no float is made, and none needs checking.
         """
-        return (self.words >> np.uint32(8)).astype(np.int64)
+        return (self.words >> _WORD_TO_STEP).astype(np.int64)
 
     def steps_above(self, k: int) -> np.ndarray:
         """Mask of the draws of more than ``k`` steps of 2**-24 (draws above ``k * 2**-24``).
@@ -97,7 +97,7 @@ class Float32Uniforms:
 
     @staticmethod
     def _values(words: np.ndarray) -> np.ndarray:
-        steps = words >> np.uint32(8)
+        steps = words >> _WORD_TO_STEP
         # each step is a whole number below 2**24, a float32 exactly; the scaling by a
         # power of two is exact too
         return np.multiply(steps, np.float32(1.0 / _FLOAT32_STEPS), dtype=np.float32)
@@ -148,7 +148,7 @@ def row_cumsum(a: np.ndarray) -> np.ndarray:
     """
     dtype = np.result_type(a, np.int64) if a.dtype == bool else a.dtype
     if len(a) <= _FEW_ROWS:
-        return np.cumsum(a, axis=1, dtype=dtype)
+        return a.cumsum(axis=1, dtype=dtype)
     out = np.array(a, dtype=dtype)
     for k in range(1, out.shape[1]):
         out[:, k] += out[:, k - 1]
@@ -201,9 +201,9 @@ def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: Draws) -> np.ndarr
 
 def categorical_fixed(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``categorical`` when every row has the same probabilities ``probs`` (a 1-D array)."""
-    cum = np.cumsum(np.asarray(probs, dtype=np.float64))
+    cum = np.asarray(probs, dtype=np.float64).cumsum()
     cum[-1] = 1.0 + 1e-12
-    return cum.searchsorted(u, side="left").astype(np.int64)  # count of cum < u
+    return cum.searchsorted(u, side="left").astype(np.int64, copy=False)  # count of cum < u
 
 
 def logit_probs(utility: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -298,6 +298,8 @@ def rank_within_groups(groups: np.ndarray, priority: Draws) -> tuple[np.ndarray,
 
 #: A float32 uniform draw is a multiple of 2**-24 (numpy draws 24 random bits).
 _FLOAT32_STEPS = 1 << 24
+#: A 32-bit word's draw is its top 24 bits: ``word >> 8`` steps of 2**-24.
+_WORD_TO_STEP = np.uint32(8)
 
 
 def _float32_steps(u: Draws) -> np.ndarray | None:

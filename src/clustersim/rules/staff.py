@@ -70,7 +70,9 @@ def follow_firms(
     if len(moved) == 0 and len(closed) == 0:
         return
     tal = model.talent
-    staff = model.staff_of(np.concatenate([moved, closed])) if lookup is None else lookup.staff
+    # their staff alone (the lookup also holds those of the firms that may shed staff)
+    firms = np.concatenate([moved, closed])
+    staff = model.staff_of(firms) if lookup is None else lookup.staff_of(model, firms)
     employer = tal.employer[staff]
     if len(moved):
         was_moved = np.zeros(model.firms.n_slots, dtype=bool)
