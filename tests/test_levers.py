@@ -85,3 +85,30 @@ def test_a_firm_levers_are_its_kind_and_parks_cell_and_empty_slots_have_none() -
         np.testing.assert_array_equal(getattr(levers, name)[dead], 1.0, name)
     # the tables were not all empty: some firm expects something
     assert levers.rd_share[live].any() and (levers.high_tech_multiplier[live] > 1.0).any()
+
+
+@pytest.mark.parametrize("profit_award", [False, True])
+def test_each_firm_instruments_row_is_its_value_worked_out_alone(monkeypatch, profit_award):
+    """``Expectations._firm_values`` (rows of a table, worked out together) gives each
+    firm instrument the value ``_firm_value`` works out for it alone, to the bit: paid on
+    spending, on profit (certified firms only), once, per year present or per event."""
+    table = Expectations._firm_values
+    checked: set[str] = set()
+
+    def spy(self, model, plan, years, typical, live):
+        values = table(self, model, plan, years, typical, live)
+        for j, pos in enumerate(plan.firm_rows.tolist()):
+            inst = plan.instruments[pos]
+            alone = self._firm_value(model, inst, float(years[pos]), typical, live)
+            np.testing.assert_array_equal(values[j], alone, err_msg=inst.key)
+            checked.add(inst.key)
+        return values
+
+    monkeypatch.setattr(Expectations, "_firm_values", spy)
+    s = scenario("world=toy", "seed=4")
+    incentives = RegimeIncentives.from_scenario(s)
+    if profit_award:
+        incentives = _profit_award_for_high_tech(incentives)
+    simulate(s, incentives=incentives)
+    assert "huangpu_2024.compute_subsidy" in checked
+    assert len(checked) > 10

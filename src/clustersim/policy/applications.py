@@ -442,6 +442,11 @@ _FIRM_BASES = frozenset(
         Event.PATENT,
     }
 )
+#: Firm events whose candidates are firms operating now (``MonthEvents.live`` or some of
+#: them): no need to check that they still operate.
+_OF_LIVE = frozenset(
+    {Event.RD_SPEND, Event.COMPUTE_SPEND, Event.CONTINUOUS, Event.PRESENCE, Event.LOAN}
+)
 #: Firm groups of events with a base of 1 and at most this many candidates are screened
 #: together (``_rare_firm_groups``): a certification, an entry, a pilot, a hosted event
 #: happen to a few firms a month. Assumption: a speed setting; the applicants are the same.
@@ -548,7 +553,8 @@ def _firm_group(
     """
     f = model.firms
     ids = month_events.firms(event)
-    ids = ids[f.alive[ids]]
+    if event not in _OF_LIVE:  # some may have closed since
+        ids = ids[f.alive[ids]]
     if len(ids) == 0:  # most rewarded events are rare: no candidate, no application
         return ids, np.zeros(0), np.zeros(len(rows), dtype=np.int64)
     ok = openings.admitted(False, tuple(rows), f.kind[ids], f.park[ids])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clustersim.incentives import Levers
+from clustersim.policy.grants import Terms
 from clustersim.policy.instruments import Instrument, applicant_cap, expected_value
 from clustersim.policy.vocabulary import Event, PayoutRule, Recipient
 from clustersim.vocabulary import FIRM_KINDS, TALENT_TIERS
@@ -126,12 +127,20 @@ class Expectations:
         # slot without a firm, the column past the tables holding ``empty``): one ``take``
         # gives the four tables' value of every slot
         cell = np.full(f.n_slots, tables.flat.shape[1] - 1)
-        cell[live] = f.kind[live] * plan.n_parks + f.park[live]
+        cell[live] = f.live_kind() * plan.n_parks + f.park[live]
         per_firm = np.take(tables.flat, cell, axis=1)
         # recent cash grants raise the growth a firm wants (a slot without a firm: none)
-        wages = np.maximum(f.wage_bill[live] * 12.0, 1.0)
+        # (in place on the gathered columns: the same operations in the same order)
+        wages = f.wage_bill[live]
+        wages *= 12.0
+        np.maximum(wages, 1.0, out=wages)
+        share = f.recent_grants[live]
+        share *= 12.0
+        share /= wages
+        np.minimum(share, 1.0, out=share)
+        share *= r.growth_per_grant
         growth = np.zeros(f.n_slots)
-        growth[live] = r.growth_per_grant * np.minimum(f.recent_grants[live] * 12.0 / wages, 1.0)
+        growth[live] = share
         return Levers(
             firm_offer=firm_offer,
             talent_offer=self._talent_offer(model, plan, in_force, years).copy(),
@@ -167,10 +176,10 @@ class Expectations:
     ) -> np.ndarray:
         """Expected RMB per firm kind of each firm instrument of ``plan`` (a row each).
 
-        The rows of instruments whose value is a fixed sum (``ONCE``, presence), or a
-        measured event rate times a fixed sum (``RECURRING``), are worked out for all of
-        them at once, by the products ``_firm_value`` makes for one; the others by
-        ``_firm_value`` itself.
+        Each row is what ``_firm_value`` works out for its instrument alone, by the same
+        products (tested), worked out for all rows of a sort at once: a fixed sum
+        (``ONCE``, presence), a measured event rate times a fixed sum (``RECURRING``), or
+        a capped share of the typical firm's spending or profit (``_spending_values``).
         """
         values = np.zeros((len(plan.firm_rows), len(FIRM_KINDS)))
         y = years[plan.firm_rows]
@@ -186,9 +195,9 @@ class Expectations:
             zero = np.zeros(len(FIRM_KINDS))
             rate = np.array([self._event_rate.get(e, zero) for e in plan.recurring_events])
             values[i] = ((ev[i, None] * (rate * 12.0)) * y[i, None]) * kinds[i]
-        for j in plan.other.tolist():
-            inst = plan.instruments[plan.firm_rows[j]]
-            values[j] = self._firm_value(model, inst, float(y[j]), typical, live)
+        if len(plan.other):
+            i = plan.other
+            values[i] = _spending_values(model, plan.other_terms, y[i], typical) * kinds[i]
         return values
 
     def _talent_offer(
@@ -261,7 +270,11 @@ class Expectations:
     def _firm_value(
         self, model: ClusterModel, inst: Instrument, years: float, typical: dict, live: np.ndarray
     ) -> np.ndarray:
-        """Expected RMB, per firm kind, from one instrument for a firm locating now."""
+        """Expected RMB, per firm kind, from one instrument for a firm locating now.
+
+        The definition, one instrument at a time; ``_firm_values`` gives every row the
+        same numbers, worked out for many instruments at once.
+        """
         ev = inst.eligible.event
         r = model.behavior.policy_response
         kinds = _kinds(inst)
@@ -448,6 +461,21 @@ class _LeverPlan:
     amenity_bonus: np.ndarray
     talent_offers: dict[bytes, np.ndarray] = field(default_factory=dict)
 
+    @functools.cached_property
+    def other_terms(self) -> _SpendingTerms:
+        """The numbers of the ``other`` rows' instruments (``_spending_values``), made once."""
+        insts = [self.instruments[self.firm_rows[j]] for j in self.other.tolist()]
+        events = [inst.eligible.event for inst in insts]
+        return _SpendingTerms(
+            terms=Terms.of(insts),
+            rd=np.array([ev is Event.RD_SPEND for ev in events], dtype=bool),
+            compute=np.array([ev is Event.COMPUTE_SPEND for ev in events], dtype=bool),
+            high_tech=np.array(["high_tech" in i.eligible.certified for i in insts], dtype=bool),
+            specialised=np.array(
+                ["specialised" in i.eligible.certified for i in insts], dtype=bool
+            ),
+        )
+
     def years_left(self, model: ClusterModel) -> np.ndarray:
         """Years of each instrument a choice now counts (0 for designations).
 
@@ -547,6 +575,61 @@ class _LeverPlan:
             amenity_bonus=amenity_bonus,
             **{name: np.array(rows, dtype=np.int64) for name, rows in groups.items()},
         )
+
+
+@dataclass(frozen=True)
+class _SpendingTerms:
+    """What the values of instruments paid on spending or profit need, a row each.
+
+    Attributes:
+        terms: their payout numbers (``policy.grants.Terms``).
+        rd, compute: which pay on R&D spending, on compute spending (the others: on
+            profit, a share of the wage bill).
+        high_tech, specialised: which are for certified firms only.
+
+    """
+
+    terms: Terms
+    rd: np.ndarray
+    compute: np.ndarray
+    high_tech: np.ndarray
+    specialised: np.ndarray
+
+
+def _spending_values(
+    model: ClusterModel, o: _SpendingTerms, years: np.ndarray, typical: dict[str, np.ndarray]
+) -> np.ndarray:
+    """``Expectations._firm_value`` of instruments paid on spending or profit, a row each.
+
+    The same elementwise steps as ``instruments.expected_value`` and ``applicant_cap``
+    on the typical firm's yearly base (the request, floor and cap per base or fixed,
+    the capped and floored amount if anything is asked, times the approval chance,
+    capped again, times the years, times the certified shares), on rows of a table:
+    the same numbers, before the admitted kinds.
+    """
+    r = model.behavior.policy_response
+    t = o.terms
+    n = len(t.amount)
+    base = np.empty((n, len(FIRM_KINDS)))
+    if o.rd.any() or o.compute.any():
+        yearly = typical["rd_spend"] * 12.0
+        base[o.rd] = yearly
+        base[o.compute] = yearly * r.compute_share
+    profit = ~(o.rd | o.compute)
+    if profit.any():
+        base[profit] = typical["wage_bill"] * 12.0 * r.profit_share
+    amount, floor, cap = t.amount[:, None], t.floor[:, None], t.cap[:, None]
+    requested = np.where(t.per_base[:, None], amount * base, amount)
+    floor = np.where(t.floor_per_base[:, None], floor * base, floor)
+    cap = np.where(t.cap_per_base[:, None], cap * base, cap)
+    paid = np.minimum(np.maximum(requested, floor), cap)
+    paid = np.where(requested > 0, paid, 0.0)
+    value = np.minimum(t.approval[:, None] * paid, cap) * years[:, None]
+    if o.high_tech.any():
+        value = np.where(o.high_tech[:, None], value * typical["high_tech_share"], value)
+    if o.specialised.any():
+        value = np.where(o.specialised[:, None], value * typical["specialised_share"], value)
+    return value
 
 
 @functools.cache
