@@ -233,6 +233,7 @@ class MonthEvents:
         self._is_employed: np.ndarray | None = None
         self._employed: np.ndarray | None = None
         self._employed_in: dict[bytes, np.ndarray] = {}
+        self._tiers_at_most: dict[int, np.ndarray] = {}
         #: the month is a January (yearly events: presence)
         self.january = model.month.month == 1
 
@@ -276,16 +277,40 @@ class MonthEvents:
         tiers of the employed first (numpy 2.5, this machine: the filters over an
         irregular selection of tens of thousands of slots cost the most). Computed once
         a month per set of tiers (the talent programmes and an income-tax subsidy of
-        the top tiers ask for the same).
+        the top tiers ask for the same). The top tiers (0 to ``k``) are one comparison,
+        kept for the month (``_at_most``); the bottom tiers are the others, so the
+        employed of the bottom tiers need no comparison of their own once the top ones
+        are known (the programmes ask for the top two tiers, the exams the bottom two).
         """
         key = tiers.tobytes()
         if key not in self._employed_in:
-            tal = self.model.talent
-            n = tal.in_use
-            of_tiers = _of_tiers(tal.tier[:n], tiers)
-            of_tiers &= self._employed_mask()[:n]
+            marked = np.flatnonzero(tiers)
+            employed = self._employed_mask()
+            if len(marked) and marked[0] == 0 and marked[-1] + 1 == len(marked):
+                of_tiers = self._at_most(int(marked[-1])) & employed  # tiers 0..k
+            elif (
+                len(marked)
+                and marked[0] > 0
+                and marked[-1] == len(tiers) - 1 == (marked[0] + len(marked) - 1)
+            ):  # tiers k..last: employed and not of tiers 0..k-1
+                of_tiers = np.greater(employed, self._at_most(int(marked[0]) - 1))
+            else:
+                tal = self.model.talent
+                of_tiers = _of_tiers(tal.tier[: tal.in_use], tiers)
+                of_tiers &= employed
             self._employed_in[key] = np.flatnonzero(of_tiers)
         return self._employed_in[key]
+
+    def _at_most(self, top: int) -> np.ndarray:
+        """Mask over the talent slots in use: of tier ``top`` or a higher one (0 is the top).
+
+        Kept for the month.
+        """
+        mask = self._tiers_at_most.get(top)
+        if mask is None:
+            tal = self.model.talent
+            mask = self._tiers_at_most[top] = tal.tier[: tal.in_use] <= top
+        return mask
 
     def firms(self, event: Event) -> np.ndarray:
         """Firm slots for which ``event`` happened this month."""
