@@ -16,7 +16,13 @@ import pytest
 from clustersim.incentives import Events
 from clustersim.model import ClusterModel
 from clustersim.rules.innovation import MAX_RD_SHARE, innovate
-from clustersim.rules.labour import lay_off, match, post_vacancies, wanted_staff
+from clustersim.rules.labour import (
+    lay_off,
+    match,
+    post_vacancies,
+    shedding_firms,
+    wanted_staff,
+)
 from clustersim.rules.sampling import round_by_cumulative
 from clustersim.vocabulary import N_TIERS
 from tests.conftest import scenario
@@ -34,8 +40,9 @@ def _tied_draws(n: int, seed: int) -> np.ndarray:
     return (np.random.default_rng(seed).integers(0, 4, n) / 4).astype(np.float32)
 
 
-def test_layoffs_shed_each_firms_lowest_priority_excess_tier_by_tier() -> None:
-    m = _model_after(12)
+@pytest.mark.parametrize("tolerance", ["0.0", "0.15"])
+def test_layoffs_shed_each_firms_lowest_priority_excess_tier_by_tier(tolerance: str) -> None:
+    m = _model_after(12, f"behavior.hiring.layoff_tolerance={tolerance}")
     f, tal = m.firms, m.talent
     live = f.live()
     f.set_target(
@@ -56,6 +63,13 @@ def test_layoffs_shed_each_firms_lowest_priority_excess_tier_by_tier() -> None:
             expected += sorted(staff, key=lambda s: (u[s], s))[:excess]
     assert len(expected) > 0
     assert sorted(fired.tolist()) == sorted(expected)
+    # the firms that shed staff are those above the limit, tolerance and all
+    above = [
+        int(firm)
+        for row, firm in enumerate(live)
+        if tal.staff_by_firm[firm] > np.ceil(want[row].sum() * (1.0 + tol))
+    ]
+    assert shedding_firms(m, want).tolist() == above
 
 
 def test_vacancies_follow_hiring_order_and_fill_each_park_only_to_its_room() -> None:

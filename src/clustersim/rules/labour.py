@@ -189,7 +189,19 @@ def shedding_firms(model: ClusterModel, want: np.ndarray) -> np.ndarray:
     """
     tol = model.behavior.hiring.layoff_tolerance
     live = model.firms.live()
-    return live[model.talent.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))]
+    return live[model.talent.staff_by_firm[live] > _most_kept(want, tol)]
+
+
+def _most_kept(want: np.ndarray, tol: float) -> np.ndarray:
+    """The most cohorts each firm keeps before it sheds staff: ``ceil(wanted * (1 + tol))``.
+
+    ``want``: the firms' wanted staff by tier. With no tolerance (the default) that is
+    the wanted staff itself: a whole number, which ``* 1.0`` and ``ceil`` leave as it is.
+    """
+    wanted = row_sums(want)
+    if tol == 0.0:
+        return wanted
+    return np.ceil(wanted * (1.0 + tol))
 
 
 def lay_off(
@@ -204,7 +216,7 @@ def lay_off(
     tol = model.behavior.hiring.layoff_tolerance
     tal = model.talent
     live = model.firms.live()
-    over = (tal.staff_by_firm[live] > np.ceil(row_sums(want) * (1.0 + tol))).nonzero()[0]
+    over = (tal.staff_by_firm[live] > _most_kept(want, tol)).nonzero()[0]
     if len(over) == 0:
         return np.empty(0, dtype=np.int64)
     over_firms = live[over]
