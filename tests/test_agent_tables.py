@@ -105,7 +105,7 @@ def test_firm_employment_is_kept_until_staff_sizes_or_operating_firms_change() -
     with pytest.raises(ValueError):
         f.employees(w, live)[0] = 1.0
     # staff, wanted size and operating status change only through the table's methods
-    for column in ("staff", "target", "alive"):
+    for column in ("staff", "target", "alive", "park"):
         with pytest.raises(ValueError):
             getattr(f, column)[0] = 1
     # each change is seen at the next question
@@ -123,5 +123,10 @@ def test_firm_employment_is_kept_until_staff_sizes_or_operating_firms_change() -
     f.close(np.array([0, 4, 7]))
     assert f.live().tolist() == [1, 2, 3, 5, 6] == np.flatnonzero(f.alive).tolist()
     assert f.live_kind().tolist() == f.kind[f.live()].tolist()
+    f.set_park(f.live(), np.arange(5))
+    assert f.live_park().tolist() == [0, 1, 2, 3, 4]
+    f.set_park(np.array([2]), 7)  # a move is seen at the next question
+    f.close(np.array([1]))
+    assert f.live_park().tolist() == [7, 2, 3, 4] == f.park[f.live()].tolist()
     np.testing.assert_array_equal(f.employees(w, f.live()), recount(f.live()))
     np.testing.assert_array_equal(f.employees(w, f.established(1)), recount(f.established(1)))

@@ -27,6 +27,7 @@ def _check_month(m: ClusterModel) -> None:
     # the firm table's shared views agree with its columns
     np.testing.assert_array_equal(live, np.flatnonzero(f.alive))
     np.testing.assert_array_equal(f.live_kind(), f.kind[live])
+    np.testing.assert_array_equal(f.live_park(), f.park[live])
     established = f.established(m.month_index)
     np.testing.assert_array_equal(established, live[f.born[live] < m.month_index])
     # the employment kept for the operating firms agrees with a recount

@@ -72,7 +72,7 @@ class MonthlyRecorder:
         f, parks = model.firms, model.parks
         w = model.people_per_talent_agent
         live = f.live()
-        park = f.park[live]
+        park = f.live_park()
         kind = f.live_kind()
         n_parks, n_districts = len(parks), len(parks.districts)
 

@@ -226,7 +226,7 @@ class ClusterModel(mesa.Model):
         f = self.firms
         live = f.live()
         people = f.employees(self.people_per_talent_agent, live)
-        return np.bincount(f.park[live], weights=people, minlength=len(self.parks))
+        return np.bincount(f.live_park(), weights=people, minlength=len(self.parks))
 
     def staff_of(self, firm_slots: np.ndarray) -> np.ndarray:
         """Talent slots employed by any of ``firm_slots``, in slot order."""

@@ -26,12 +26,13 @@ class FirmTable(ColumnTable):
     The columns (``COLUMNS``, one array each) are the firm's state variables; those with
     an output name appear in the year-end snapshots and on the ``Firm`` face.
 
-    Firms start and close only through ``start`` and ``close``, and their staff and wanted
-    size change only through ``set_staff`` and ``set_target``: ``alive``, ``staff`` and
-    ``target`` are read-only outside them, so that what a month asks for again and again
-    is worked out once after each change: the slots of the operating firms (``live``,
-    some twenty times a month), their kinds (``live_kind``), those of them older than a
-    month (``established``), and their employment (``employees`` of ``live()`` or of
+    Firms start and close only through ``start`` and ``close``, and their staff, wanted
+    size and park change only through ``set_staff``, ``set_target`` and ``set_park``:
+    ``alive``, ``staff``, ``target`` and ``park`` are read-only outside them, so that what
+    a month asks for again and again is worked out once after each change: the slots of
+    the operating firms (``live``, some twenty times a month), their kinds
+    (``live_kind``) and parks (``live_park``), those of them older than a month
+    (``established``), and their employment (``employees`` of ``live()`` or of
     ``established(t)``, some seven times a month).
     """
 
@@ -153,7 +154,7 @@ class FirmTable(ColumnTable):
     faces: list[Firm | None]
 
     #: Columns changed only through the table's own methods (read-only views outside).
-    GUARDED = ("alive", "staff", "target")
+    GUARDED = ("alive", "staff", "target", "park")
 
     def __init__(self, n_slots: int) -> None:
         """Empty slots for ``n_slots`` firms (initial firms and every month's candidates)."""
@@ -239,6 +240,12 @@ class FirmTable(ColumnTable):
         self._target[slots] = size
         self._sizes_changed(slots)
 
+    def set_park(self, slots: np.ndarray, park: np.ndarray | int) -> None:
+        """The firms of ``slots`` are now located in ``park``."""
+        self._park[slots] = park
+        if "park" in self._of_live and self._alive[slots].any():
+            del self._of_live["park"]
+
     def _sizes_changed(self, slots: np.ndarray | slice) -> None:
         # the operating firms' employment changes if any of them changed (not if only
         # closed firms did: the staff of firms closing this month are set to 0)
@@ -263,6 +270,18 @@ class FirmTable(ColumnTable):
             kind = self._of_live["kind"] = self.kind[self.live()]
             kind.flags.writeable = False
         return kind
+
+    def live_park(self) -> np.ndarray:
+        """Parks of the operating firms, as ``park[live()]`` (read-only, shared until a change).
+
+        Park employment, firm counts and the monthly record ask for it some six times a
+        month; it changes only when firms start, close or move (``set_park``).
+        """
+        park = self._of_live.get("park")
+        if park is None:
+            park = self._of_live["park"] = self.park[self.live()]
+            park.flags.writeable = False
+        return park
 
     def established(self, month_index: int) -> np.ndarray:
         """Slots of the operating firms that started before model month ``month_index``.

@@ -66,7 +66,7 @@ def enter_firms(
     f = model.firms
     f.start(new)
     f.kind[new] = kind[come]
-    f.park[new] = choice[come]
+    f.set_park(new, choice[come])
     f.set_target(new, size[come])
     f.productivity[new] = productivity[come]
     f.financing[new] = financing[come]

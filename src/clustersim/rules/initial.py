@@ -44,7 +44,7 @@ def populate(model: ClusterModel) -> None:
     slots = np.arange(n_firms)
     firms.start(slots)
     firms.kind[slots] = kind
-    firms.park[slots] = park
+    firms.set_park(slots, park)
     firms.set_target(slots, staff.astype(np.float64))
     firms.productivity[slots] = rng.normal(0.0, 0.3, n_firms)
     firms.financing[slots] = rng.beta(2.0, 4.0, n_firms)

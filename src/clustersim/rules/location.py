@@ -45,9 +45,8 @@ def like_firms(model: ClusterModel, counts: np.ndarray) -> np.ndarray:
 def firm_counts(model: ClusterModel) -> np.ndarray:
     """(kinds x parks) operating firms now."""
     f = model.firms
-    live = f.live()
     k, p = model.n_kinds, len(model.parks)
-    cell = f.live_kind() * p + f.park[live]
+    cell = f.live_kind() * p + f.live_park()
     return np.bincount(cell, minlength=k * p).reshape(k, p).astype(float)
 
 

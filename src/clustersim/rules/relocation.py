@@ -69,7 +69,7 @@ def relocate_firms(model: ClusterModel, levers: Levers, events: Events) -> np.nd
     moved = np.asarray(moved)
     slots = movers[moved]
     model.record_relocations(slots, here[moved], dest[moved], people[moved])
-    f.park[slots] = dest[moved]
+    f.set_park(slots, dest[moved])
     events.relocations_in = slots
     model.tally["relocations"] += len(slots)
     model.tally["relocation_jobs"] += float(people[moved].sum())
