@@ -91,6 +91,10 @@ class RegimeIncentives(Incentives):
         #: the instruments in force in each month met so far (by ``Month.index``), from
         #: each instrument's window (first and last ``Month.index``) and whether funded
         self._in_force_by_month: dict[int, list[Instrument]] = {}
+        #: the positions of the instruments in force in each month met so far (a set's
+        #: key), and the list of each set met so far
+        self._set_of_month: dict[int, tuple[int, ...]] = {}
+        self._in_force_sets: dict[tuple[int, ...], list[Instrument]] = {}
         self._starts = np.array([i.window.start.index for i in self.instruments], dtype=np.int64)
         self._ends = np.array([i.window.end.index for i in self.instruments], dtype=np.int64)
         self._funded = np.array([_budget(i) > 0 for i in self.instruments], dtype=bool)
@@ -98,9 +102,8 @@ class RegimeIncentives(Incentives):
         self._row = {inst.key: row for row, inst in enumerate(self.instruments)}
         #: who each instrument is open to, as lookup tables (built at the first grant)
         self._openings: Openings | None = None
-        #: the month's granting instruments -> what the engine needs to grant them at once
+        #: per set of instruments in force (its key): what granting them at once needs
         self._batches: dict[tuple[int, ...], _Batch] = {}
-        self._batch_by_month: dict[int, _Batch] = {}
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, without: str | None = None) -> RegimeIncentives:
@@ -141,8 +144,12 @@ class RegimeIncentives(Incentives):
         if found is None:
             t = month.index
             rows = np.flatnonzero((self._starts <= t) & (t <= self._ends) & self._funded)
-            found = [self.instruments[r] for r in rows.tolist()]
-            self._in_force_by_month[month.index] = found
+            key = tuple(rows.tolist())
+            found = self._in_force_sets.get(key)
+            if found is None:  # a set not met before: one list per set, shared by its months
+                found = self._in_force_sets[key] = [self.instruments[r] for r in key]
+            self._in_force_by_month[t] = found
+            self._set_of_month[t] = key
         return found
 
     # ------------------------------------------------------------ counterfactuals
@@ -261,19 +268,18 @@ class RegimeIncentives(Incentives):
     def _batch(self, model: ClusterModel) -> _Batch:
         """The instruments that grant this month (in force, not designations), as a batch.
 
-        Kept per month (by ``Month.index``), as the instruments in force are.
+        Kept per set of instruments in force (the months of a set share it).
         """
-        t = model.month.index
-        batch = self._batch_by_month.get(t)
+        in_force = self._in_force(model)
+        key = self._set_of_month[model.month.index]
+        batch = self._batches.get(key)
         if batch is None:
-            rows = tuple(
+            rows = [
                 self._row[i.key]
-                for i in self._in_force(model)
+                for i in in_force
                 if i.payout.rule is not PayoutRule.DESIGNATION  # acts through the levers only
-            )
-            if rows not in self._batches:
-                self._batches[rows] = _Batch.of([self.instruments[r] for r in rows], list(rows))
-            batch = self._batch_by_month[t] = self._batches[rows]
+            ]
+            batch = self._batches[key] = _Batch.of([self.instruments[r] for r in rows], rows)
         return batch
 
     def _openings_of(self, model: ClusterModel) -> Openings:
