@@ -232,19 +232,14 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     above = u[maybe] > p
     todo = maybe[above]  # the draws whose count is at least 1
     p, cdf, lam, u = p[above], p[above], lam[todo], u[todo]
-    # each step adds one to the counts of the draws still above their CDF; a draw leaves
-    # for good once its CDF reaches it. Every draw's own numbers are worked out at every
-    # step (the same as if alone), instead of taking the arrays apart step by step
-    counts = np.zeros(len(todo), dtype=np.int64)
-    still = np.ones(len(todo), dtype=bool)
     step = 0
-    while step < 200 and still.any():
+    while len(todo) and step < 200:
         step += 1
         p = p * lam / step
         cdf = cdf + p
-        counts += still
-        still &= u > cdf
-    k[todo] = counts
+        k[todo] += 1
+        more = u > cdf
+        todo, p, cdf, lam, u = todo[more], p[more], cdf[more], lam[more], u[more]
     return k
 
 
