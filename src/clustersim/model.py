@@ -213,10 +213,10 @@ class ClusterModel(mesa.Model):
 
     def _sync(self, agent_type: type[Firm] | type[Talent], faces: list, alive: np.ndarray) -> None:
         has_face = np.fromiter((f is not None for f in faces), dtype=bool, count=len(faces))
-        for s in np.flatnonzero(has_face & ~alive).tolist():
+        for s in (has_face & ~alive).nonzero()[0].tolist():
             faces[s].remove()
             faces[s] = None
-        for s in np.flatnonzero(alive & ~has_face).tolist():
+        for s in (alive & ~has_face).nonzero()[0].tolist():
             faces[s] = agent_type(self, s)
 
     # ----------------------------------------------------------- aggregates
@@ -234,7 +234,7 @@ class ClusterModel(mesa.Model):
         chosen = np.zeros(self.firms.n_slots + 1, dtype=bool)
         chosen[firm_slots] = True
         tal = self.talent
-        return np.flatnonzero(chosen[tal.employer[: tal.in_use]])
+        return chosen[tal.employer[: tal.in_use]].nonzero()[0]
 
     def record_relocations(
         self, slots: np.ndarray, origin: np.ndarray, dest: np.ndarray, people: np.ndarray

@@ -255,7 +255,7 @@ class FirmTable(ColumnTable):
     def live(self) -> np.ndarray:
         """Slots of the firms operating now, in slot order (read-only: shared until a change)."""
         if self._live is None:
-            self._live = np.flatnonzero(self._alive)
+            self._live = self._alive.nonzero()[0]
             self._live.flags.writeable = False
         return self._live
 
@@ -292,7 +292,7 @@ class FirmTable(ColumnTable):
         kept = self._established.get(month_index)
         if kept is None:
             live = self.live()
-            rows = np.flatnonzero(self.born[live] < month_index)  # their rows in live()
+            rows = (self.born[live] < month_index).nonzero()[0]  # their rows in live()
             kept = self._established[month_index] = (live[rows], rows)
             kept[0].flags.writeable = False
         return kept[0]

@@ -126,9 +126,9 @@ class TalentTable(ColumnTable):
 
     def recount(self) -> None:
         """Set the running totals from the columns (after slots were filled directly)."""
-        entered = np.flatnonzero(self.entered)
+        entered = self.entered.nonzero()[0]
         self.in_use = int(entered[-1]) + 1 if len(entered) else 0
-        employed = np.flatnonzero(self.employed())
+        employed = self.employed().nonzero()[0]
         self.headcount[:] = 0
         self.staff_by_firm[:] = 0
         self.employed_by_tier[:] = 0

@@ -143,7 +143,7 @@ class RegimeIncentives(Incentives):
         found = self._in_force_by_month.get(month.index)
         if found is None:
             t = month.index
-            rows = np.flatnonzero((self._starts <= t) & (t <= self._ends) & self._funded)
+            rows = ((self._starts <= t) & (t <= self._ends) & self._funded).nonzero()[0]
             key = tuple(rows.tolist())
             found = self._in_force_sets.get(key)
             if found is None:  # a set not met before: one list per set, shared by its months
@@ -246,7 +246,7 @@ class RegimeIncentives(Incentives):
         # the grants, instrument by instrument (in the plans' order)
         # the granted applications (in order), and where each instrument's begin among them
         paid = decisions.paid
-        granted = np.flatnonzero(paid > 0)
+        granted = (paid > 0).nonzero()[0]
         first = np.searchsorted(granted, apps.bounds).tolist()
         granted_ids, granted_paid = apps.ids[granted], paid[granted]
         # read only: the ledger keeps slices of them, and so do the grants
@@ -357,7 +357,7 @@ class RegimeIncentives(Incentives):
         """
         f = model.firms
         live = f.live()
-        growing = live[np.flatnonzero(f.live_kind() == _HIGH_GROWTH)]  # ascending slots
+        growing = live[(f.live_kind() == _HIGH_GROWTH).nonzero()[0]]  # ascending slots
         w = model.people_per_talent_agent
         before, now = before[growing] * w, now[growing] * w
         crossed = np.zeros(len(growing), dtype=bool)

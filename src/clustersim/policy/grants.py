@@ -217,7 +217,7 @@ def _ration(a: np.ndarray, budget: float, pr: np.ndarray | None) -> tuple[np.nda
         return a.copy(), _NONE_AWAY
     assert pr is not None, "a finite budget needs priority draws"
     paid = np.zeros_like(a)
-    positive = np.flatnonzero(a > 0)
+    positive = (a > 0).nonzero()[0]
     if positive.size == 0:
         return paid, _NONE_AWAY
     if budget <= 0:  # the year's budget is spent: every approved application is turned away
@@ -496,7 +496,7 @@ def grant_many(
     kept: np.ndarray | None = None
     if approval_draws is not None and np.any(terms.approval < 1.0):
         threshold = np.take(terms.numbers[3], seg)
-        kept = np.flatnonzero(np.asarray(approval_draws) < threshold)
+        kept = (np.asarray(approval_draws) < threshold).nonzero()[0]
         seg = seg[kept]
         b = b[kept]
         if received is not None:
@@ -526,7 +526,7 @@ def grant_many(
     total = np.bincount(seg, weights=amounts, minlength=k)  # a running sum per instrument
     with np.errstate(invalid="ignore"):  # inf - inf: not surely fitting
         surely = remaining - total > 2.0 * 4.0 * n_positive * _EPS * total
-    queue = np.flatnonzero(finite & (n_positive > 0) & ~surely)
+    queue = (finite & (n_positive > 0) & ~surely).nonzero()[0]
     paid = amounts
     turned_away: dict[int, TurnedAway] = {}
     if queue.size:

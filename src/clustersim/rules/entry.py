@@ -100,7 +100,7 @@ def _choose_in_batch(
         pick[~pending] = choice[~pending]
         # in arrival order, a park admits candidates while its room lasts
         inside = pending & (pick >= 0)
-        idx = np.flatnonzero(inside)
+        idx = inside.nonzero()[0]
         order = np.lexsort((idx, pick[idx]))
         idx = idx[order]
         parks_of = pick[idx]

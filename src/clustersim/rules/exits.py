@@ -70,7 +70,7 @@ def _hit_by_closure(
     out by one comparison (``highest_hazard``).
     """
     x, f = model.behavior.exit, model.firms
-    maybe = np.flatnonzero(below(u, highest_hazard(x, f.financing[live])))
+    maybe = below(u, highest_hazard(x, f.financing[live])).nonzero()[0]
     firms = live[maybe]
     age = (model.month_index - f.born[firms]) / 12.0
     hazard = x.monthly_hazard(people[maybe], age, f.kind[firms], f.financing[firms])

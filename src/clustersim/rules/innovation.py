@@ -43,7 +43,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     # exactly 1 without one, so only the subsidised firms' spending is worked out again
     if np.ndim(levers.rd_share) != 0 or levers.rd_share != 0:
         share = for_firms(levers.rd_share, live)
-        subsidised = np.flatnonzero(share)
+        subsidised = share.nonzero()[0]
         share = np.minimum(share[subsidised], MAX_RD_SHARE)
         spend[subsidised] *= (1.0 - share) ** (-inno.rd_price_elasticity)
     f.rd_spend[:] = 0.0
@@ -55,7 +55,7 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     # draw exceeds 1 - rate, a few firms in a hundred, so only those firms' are worked out
     u = u_patent[live]
     rate = inno.patent_rate * np.sqrt(stock / 1e6)
-    maybe = np.flatnonzero(u > (1.0 - rate) - 1e-12)  # as sampling.poisson screens
+    maybe = (u > (1.0 - rate) - 1e-12).nonzero()[0]  # as sampling.poisson screens
     counts = poisson(u[maybe], rate[maybe])
     rows = maybe[counts > 0]
     new_patents = counts[counts > 0]
@@ -113,7 +113,7 @@ def _pilots(
     # a draw k * 2**-24 exceeds (1 - highest) - 1e-12, the sampler's own screen at the
     # highest rate, only if k is above that bound scaled by 2**24 (a power of two: exact)
     floor_steps = math.floor(((1.0 - highest) - 1e-12) * 2.0**24)
-    slots = np.flatnonzero(u.steps_above(floor_steps))
+    slots = u.steps_above(floor_steps).nonzero()[0]
     slots = slots[f.alive[slots]]  # operating firms, in slot order as live() is
     if len(slots) == 0:  # most months
         return slots, np.zeros(0, dtype=np.int64)

@@ -194,7 +194,7 @@ def categorical_by_row(probs: np.ndarray, row: np.ndarray, u: Draws) -> np.ndarr
         return found - row * cum.shape[1]
     out = np.empty(len(u), dtype=np.int64)
     for r in range(len(cum)):
-        draws = np.flatnonzero(row == r)
+        draws = (row == r).nonzero()[0]
         out[draws] = np.searchsorted(cum[r], u[draws], side="left")  # count of cum < u
     return out
 
