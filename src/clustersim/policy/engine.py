@@ -88,11 +88,9 @@ class RegimeIncentives(Incentives):
         self._previous_staff: np.ndarray | None = None
         self._in_force_month = -1
         self._in_force_cache: list[Instrument] = []
-        #: the instruments in force in each month met so far (by ``Month.index``), from
-        #: each instrument's window (first and last ``Month.index``) and whether funded
-        self._in_force_by_month: dict[int, list[Instrument]] = {}
-        #: the positions of the instruments in force in each month met so far (a set's
-        #: key), and the list of each set met so far
+        #: the positions of the instruments in force in each month met so far (by
+        #: ``Month.index``; a set's key), from each instrument's window (first and last
+        #: ``Month.index``) and whether funded, and the list of each set met so far
         self._set_of_month: dict[int, tuple[int, ...]] = {}
         self._in_force_sets: dict[tuple[int, ...], list[Instrument]] = {}
         self._starts = np.array([i.window.start.index for i in self.instruments], dtype=np.int64)
@@ -140,17 +138,14 @@ class RegimeIncentives(Incentives):
 
     def _in_force_in(self, month: Month) -> list[Instrument]:
         """Instruments switched on, in their window and funded in ``month`` (kept per month)."""
-        found = self._in_force_by_month.get(month.index)
-        if found is None:
-            t = month.index
+        t = month.index
+        key = self._set_of_month.get(t)
+        if key is None:
             rows = ((self._starts <= t) & (t <= self._ends) & self._funded).nonzero()[0]
-            key = tuple(rows.tolist())
-            found = self._in_force_sets.get(key)
-            if found is None:  # a set not met before: one list per set, shared by its months
-                found = self._in_force_sets[key] = [self.instruments[r] for r in key]
-            self._in_force_by_month[t] = found
-            self._set_of_month[t] = key
-        return found
+            key = self._set_of_month[t] = tuple(rows.tolist())
+            if key not in self._in_force_sets:  # one list per set, shared by its months
+                self._in_force_sets[key] = [self.instruments[r] for r in key]
+        return self._in_force_sets[key]
 
     # ------------------------------------------------------------ counterfactuals
 
