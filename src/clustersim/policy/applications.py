@@ -200,10 +200,10 @@ def _of_tiers(tier: np.ndarray, tiers: np.ndarray) -> np.ndarray:
     bottom ones: every tier condition of the plans), one or two comparisons of the codes
     instead, which over tens of thousands of slots cost a fraction of the lookup.
     """
-    marked = tiers.nonzero()[0]
-    if len(marked) == 0 or marked[-1] - marked[0] + 1 != len(marked):
+    run = _tier_run(tiers)
+    if run is None:
         return tiers[tier]
-    low, high = int(marked[0]), int(marked[-1])
+    low, high = run
     if low == 0:
         return tier <= high
     if high == len(tiers) - 1:
@@ -211,6 +211,18 @@ def _of_tiers(tier: np.ndarray, tiers: np.ndarray) -> np.ndarray:
     out = tier >= low
     out &= tier <= high
     return out
+
+
+def _tier_run(tiers: np.ndarray) -> tuple[int, int] | None:
+    """The first and last tier ``tiers`` (a mask over tiers) marks, if a run of neighbours.
+
+    The top tiers, the bottom ones: every tier condition of the plans. None if the marked
+    tiers are not neighbours, or none is marked.
+    """
+    marked = tiers.nonzero()[0]
+    if len(marked) == 0 or marked[-1] - marked[0] + 1 != len(marked):
+        return None
+    return int(marked[0]), int(marked[-1])
 
 
 class MonthEvents:
@@ -287,16 +299,13 @@ class MonthEvents:
         """
         key = tiers.tobytes()
         if key not in self._employed_in:
-            marked = tiers.nonzero()[0]
+            run = _tier_run(tiers)
             employed = self._employed_mask()
-            if len(marked) and marked[0] == 0 and marked[-1] + 1 == len(marked):
-                of_tiers = self._at_most(int(marked[-1])) & employed  # tiers 0..k
-            elif (
-                len(marked)
-                and marked[0] > 0
-                and marked[-1] == len(tiers) - 1 == (marked[0] + len(marked) - 1)
-            ):  # tiers k..last: employed and not of tiers 0..k-1
-                of_tiers = np.greater(employed, self._at_most(int(marked[0]) - 1))
+            if run is not None and run[0] == 0:  # tiers 0..k
+                of_tiers = self._at_most(run[1]) & employed
+            elif run is not None and run[1] == len(tiers) - 1:
+                # tiers k..last: employed and not of tiers 0..k-1
+                of_tiers = np.greater(employed, self._at_most(run[0] - 1))
             else:
                 tal = self.model.talent
                 of_tiers = _of_tiers(tal.tier[: tal.in_use], tiers)
