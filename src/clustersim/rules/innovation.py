@@ -51,14 +51,11 @@ def innovate(model: ClusterModel, levers: Levers, events: Events) -> None:
     stock = f.rd_stock[live] * (1.0 - inno.rd_depreciation / 12.0) + spend
     f.rd_stock[live] = stock
 
-    # Poisson counts by inversion (sampling.poisson): a count is positive only where the
-    # draw exceeds 1 - rate, a few firms in a hundred, so only those firms' are worked out
-    u = u_patent[live]
-    rate = inno.patent_rate * np.sqrt(stock / 1e6)
-    maybe = (u > (1.0 - rate) - 1e-12).nonzero()[0]  # as sampling.poisson screens
-    counts = poisson(u[maybe], rate[maybe])
-    rows = maybe[counts > 0]
-    new_patents = counts[counts > 0]
+    # Poisson counts by inversion (sampling.poisson, which works out only the few
+    # positive ones); the firms with new patents and how many
+    counts = poisson(u_patent[live], inno.patent_rate * np.sqrt(stock / 1e6))
+    rows = counts.nonzero()[0]
+    new_patents = counts[rows]
     patenting = live[rows]
     f.patents[patenting] += new_patents
     patents = f.patents[live]
