@@ -13,7 +13,7 @@ import pytest
 from clustersim.results import outcomes as oc
 from clustersim.results import run_folder as rf
 from clustersim.results.overrides import OverrideError, override_values, parse_override
-from clustersim.results.summary import headline, summary_table, targets
+from clustersim.results.summary import headline, summary_table, targets, with_regions
 
 
 @pytest.mark.parametrize(
@@ -283,3 +283,39 @@ def test_config_yaml_is_the_whole_dump_for_any_data(data):
     assert text(lambda: rf.config_yaml(data)) == want
     mixed = {**data, "seed": 1}  # a kept section next to a new one
     assert text(lambda: rf.config_yaml(mixed)) == text(lambda: rf.dump_yaml(mixed, sort_keys=True))
+
+
+def test_headline_equals_the_months_of_the_table_with_regions():
+    """``headline`` reads the outcomes without building ``with_regions``' table: the same numbers.
+
+    Several districts per region, missing values, negative zeros and a repeated month:
+    a headline that summed the regions in another order, skipped a district, counted a
+    NaN or read another row than ``with_regions(...).set_index("month").at`` would differ.
+    """
+    rng = np.random.default_rng(7)
+    districts = ["pudong", "huangpu", "xuhui", "jingan", "minhang"]
+    months = ["2020-01", "2020-02", "2020-02", "2020-03"]
+    monthly = pd.DataFrame({"month": months})
+    for name in ("firms", "employment", "talent", "leading_firms"):
+        monthly[name] = rng.random(len(months)) * 1e3
+    for what in ("firms", "employment"):
+        for d in districts[:-1]:  # one district has no column
+            values = rng.random(len(months)) * 1e3 - 1e-3
+            values[rng.random(len(months)) < 0.3] = np.nan
+            monthly[f"{what}_{d}"] = values
+    monthly["firms_huangpu"] = -0.0  # a region whose every value is a negative zero
+    for name in oc.SINCE_START:
+        monthly[name] = rng.random(len(months))
+    out = headline(monthly, districts, ["2020-02", "2020-03", "2021-01"])
+    table = with_regions(monthly, districts)
+    first = table.drop_duplicates("month").set_index("month")
+    cumulative = table[list(oc.SINCE_START)].cumsum()
+    assert set(out) == {"2020-02", "2020-03"}  # a month not in the table is left out
+    for m, row in out.items():
+        i = months.index(m)
+        for name, value in row.items():
+            if name.endswith("_since_start"):
+                expected = cumulative[name.removesuffix("_since_start")].iloc[i]
+            else:
+                expected = first.at[m, name]
+            assert np.float64(value).tobytes() == np.float64(expected).tobytes(), (m, name)
